@@ -1,0 +1,156 @@
+// Outcome and routing statistics for GET /feedback/stats (SPEC §5): per route, the clusters it chose;
+// per cluster and endpoint, requests, outcomes by status, latency and receipt statuses.
+//
+// In memory and per replica. Entries are created on first sight of a route/cluster/endpoint name (names
+// come from the config, so they are few) and found by Map lookups after that: recording a message costs
+// a few Map operations and no allocation. Status and stat names can come from peers (vendor codes, free
+// receipt text), so each table keeps at most MAX_NAMES distinct names and counts the rest as `other`.
+
+import { createLatencyHistogram, type LatencyHistogram, type LatencySummary } from './latency-histogram.js';
+
+export const MAX_NAMES = 64;
+export const OTHER = 'other';
+
+export interface FeedbackOptions {
+  /** Wall clock in ms for the snapshot times; default Date.now. */
+  now?: () => number;
+}
+
+export interface OutcomeSnapshot {
+  requests: number;
+  /** Status name (ESME_ROK, ESME_RTHROTTLED, timeout, disconnect, ...) -> count. */
+  outcomes: Record<string, number>;
+  latencyMs: LatencySummary;
+}
+
+export interface ClusterSnapshot extends OutcomeSnapshot {
+  /** Messages routed to this cluster (all routes). */
+  decisions: number;
+  /** Receipt stat (DELIVRD, UNDELIV, EXPIRED, ...) -> count. */
+  receipts: Record<string, number>;
+  endpoints: Record<string, OutcomeSnapshot>;
+}
+
+export interface RouteSnapshot {
+  decisions: number;
+  /** Cluster name -> messages this route sent there. */
+  clusters: Record<string, number>;
+}
+
+export interface FeedbackSnapshot {
+  /** When counting started (ISO 8601). */
+  since: string;
+  /** When this snapshot was taken (ISO 8601). */
+  at: string;
+  routes: Record<string, RouteSnapshot>;
+  clusters: Record<string, ClusterSnapshot>;
+}
+
+export interface Feedback {
+  /** A message was routed by `route` to `cluster`. */
+  recordDecision(route: string, cluster: string): void;
+  /** An upstream request ended with `status`; latencyMs is omitted when there is no meaningful one. */
+  recordOutcome(cluster: string, endpoint: string, status: string, latencyMs?: number): void;
+  /** A delivery receipt with `stat` came back from `cluster`. */
+  recordReceipt(cluster: string, stat: string): void;
+  snapshot(): FeedbackSnapshot;
+}
+
+interface OutcomeEntry {
+  requests: number;
+  outcomes: Map<string, number>;
+  latency: LatencyHistogram;
+}
+
+interface ClusterEntry extends OutcomeEntry {
+  decisions: number;
+  receipts: Map<string, number>;
+  endpoints: Map<string, OutcomeEntry>;
+}
+
+interface RouteEntry {
+  decisions: number;
+  clusters: Map<string, number>;
+}
+
+/** Adds one to `name`, or to `other` once the table holds MAX_NAMES names. */
+function countName(table: Map<string, number>, name: string): void {
+  const n = table.get(name);
+  if (n !== undefined) table.set(name, n + 1);
+  else if (table.size < MAX_NAMES) table.set(name, 1);
+  else table.set(OTHER, (table.get(OTHER) ?? 0) + 1);
+}
+
+const newOutcomeEntry = (): OutcomeEntry => ({ requests: 0, outcomes: new Map(), latency: createLatencyHistogram() });
+
+function outcomeSnapshot(e: OutcomeEntry): OutcomeSnapshot {
+  return { requests: e.requests, outcomes: Object.fromEntries(e.outcomes), latencyMs: e.latency.summary() };
+}
+
+export function createFeedback(options: FeedbackOptions = {}): Feedback {
+  const now = options.now ?? Date.now;
+  const since = now();
+  const routes = new Map<string, RouteEntry>();
+  const clusters = new Map<string, ClusterEntry>();
+
+  function routeEntry(name: string): RouteEntry {
+    let e = routes.get(name);
+    if (e === undefined) routes.set(name, (e = { decisions: 0, clusters: new Map() }));
+    return e;
+  }
+
+  function clusterEntry(name: string): ClusterEntry {
+    let e = clusters.get(name);
+    if (e === undefined) {
+      e = { ...newOutcomeEntry(), decisions: 0, receipts: new Map(), endpoints: new Map() };
+      clusters.set(name, e);
+    }
+    return e;
+  }
+
+  function recordOutcomeIn(e: OutcomeEntry, status: string, latencyMs: number | undefined): void {
+    e.requests++;
+    countName(e.outcomes, status);
+    if (latencyMs !== undefined) e.latency.record(latencyMs);
+  }
+
+  return {
+    recordDecision(route, cluster) {
+      const r = routeEntry(route);
+      r.decisions++;
+      r.clusters.set(cluster, (r.clusters.get(cluster) ?? 0) + 1);
+      clusterEntry(cluster).decisions++;
+    },
+    recordOutcome(cluster, endpoint, status, latencyMs) {
+      const c = clusterEntry(cluster);
+      let ep = c.endpoints.get(endpoint);
+      if (ep === undefined) c.endpoints.set(endpoint, (ep = newOutcomeEntry()));
+      recordOutcomeIn(c, status, latencyMs);
+      recordOutcomeIn(ep, status, latencyMs);
+    },
+    recordReceipt(cluster, stat) {
+      countName(clusterEntry(cluster).receipts, stat);
+    },
+    snapshot() {
+      const routeSnap: Record<string, RouteSnapshot> = {};
+      for (const [name, r] of routes) routeSnap[name] = { decisions: r.decisions, clusters: Object.fromEntries(r.clusters) };
+      const clusterSnap: Record<string, ClusterSnapshot> = {};
+      for (const [name, c] of clusters) {
+        const endpoints: Record<string, OutcomeSnapshot> = {};
+        for (const [ep, e] of c.endpoints) endpoints[ep] = outcomeSnapshot(e);
+        clusterSnap[name] = {
+          decisions: c.decisions,
+          ...outcomeSnapshot(c),
+          receipts: Object.fromEntries(c.receipts),
+          endpoints,
+        };
+      }
+      return {
+        since: new Date(since).toISOString(),
+        at: new Date(now()).toISOString(),
+        routes: routeSnap,
+        clusters: clusterSnap,
+      };
+    },
+  };
+}

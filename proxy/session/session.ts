@@ -1,0 +1,884 @@
+// One SMPP session over a Duplex stream (net.Socket, tls.TLSSocket, or an in-memory pair), for
+// either role. This file only wires the parts together: frames in -> decode -> dispatcher ->
+// handlers; requests out through the window (data) or the control track (bind, unbind,
+// enquire_link); keepalive; backpressure; and a close path that settles everything.
+
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import {
+  CommandId,
+  FrameDecoder,
+  MAX_PDU_LENGTH,
+  Status,
+  decodePdu,
+  encodePdu,
+  genericNack,
+  responseFor,
+  statusName,
+  type AnsweredRequestName,
+  type CommandName,
+  type Pdu,
+  type PduOf,
+  type RequestName,
+  type RequestPdu,
+} from '../smpp/index.js';
+import { isAllowed, isBoundState, otherRole } from './bind-rules.js';
+import { ControlRequests } from './control.js';
+import { dispatch, dispatchMalformed, type BindPdu, type SessionCore } from './dispatcher.js';
+import { SessionError } from './errors.js';
+import { IncomingRequest, type AnyIncomingRequest, type Responder } from './incoming.js';
+import { Keepalive } from './keepalive.js';
+import { createSequence, type Sequence } from './sequence.js';
+import {
+  BIND_STATE,
+  CloseReason,
+  silentLogger,
+  systemTimers,
+  type BindType,
+  type CloseInfo,
+  type DataRequestName,
+  type DataRequestPdu,
+  type Role,
+  type SessionLogger,
+  type SessionState,
+  type SessionStats,
+  type TimerHandle,
+  type Timers,
+} from './types.js';
+import { RequestWindow, type PendingRequest, type WindowMode } from './window.js';
+
+export type BindRespPdu = PduOf<'bind_transmitter_resp' | 'bind_receiver_resp' | 'bind_transceiver_resp'>;
+
+/** SMSC role: decides a bind. Return ESME_ROK to bind, any other status to refuse with it. */
+export type Authenticate = (bind: BindPdu, session: Session) => number | Promise<number>;
+
+export interface SessionOptions {
+  socket: Duplex;
+  /** 'smsc': peers bind to us (client sessions); 'esme': we bind to the peer (upstream sessions). */
+  role: Role;
+  timers?: Timers;
+  /** A pino(-compatible) logger, ideally a child bound to this connection. */
+  logger?: SessionLogger;
+  /** SMSC role: without it every bind is refused with ESME_RBINDFAIL. */
+  authenticate?: Authenticate;
+  /** SMSC role: system_id in our bind responses. */
+  systemId?: string;
+  /** Outstanding requests we may have sent (default 10). */
+  window?: number;
+  /** When the window is full: 'reject' (default) fails with WINDOW_FULL; 'wait' queues. */
+  windowMode?: WindowMode;
+  /** Wait mode: maximum queued requests (default 1000). */
+  maxQueue?: number;
+  /** Wait mode: longest wait for a slot (default requestTimeoutMs). */
+  queueTimeoutMs?: number;
+  /** Response timeout for request() (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Unanswered peer requests allowed; beyond it the session answers ESME_RMSGQFUL itself. 0 = no limit (default). */
+  incomingWindow?: number;
+  bindTimeoutMs?: number;
+  unbindTimeoutMs?: number;
+  /** Send enquire_link after this long without receiving anything while bound (default 30 s; 0 = never). */
+  enquireLinkIntervalMs?: number;
+  /** Close the session when our enquire_link is not answered within this (default 10 s). */
+  enquireLinkTimeoutMs?: number;
+  /** Unbind and close after this long without receiving anything (default 0 = never). */
+  idleTimeoutMs?: number;
+  /** After end(), destroy the socket if it has not finished within this (default 5 s). */
+  closeTimeoutMs?: number;
+  maxPduLength?: number;
+  /** First sequence number to use (tests exercise the wrap near 0x7FFFFFFF). */
+  firstSequence?: number;
+}
+
+export interface BindParams {
+  type: BindType;
+  system_id: string;
+  password: string;
+  system_type?: string;
+  /** Default 0x34 (SMPP 3.4). */
+  interface_version?: number;
+  addr_ton?: number;
+  addr_npi?: number;
+  address_range?: string;
+}
+
+export interface BoundInfo {
+  bindType: BindType;
+  /** The peer's system_id: from its bind (SMSC role) or its bind response (ESME role). */
+  systemId: string;
+}
+
+export type SessionEvents = {
+  /** The session became bound. */
+  bound: [info: BoundInfo];
+  /** A traffic request from the peer; answer it with `req.respond(status, body)`. Without a
+   *  listener the session answers ESME_RSYSERR. */
+  request: [req: AnyIncomingRequest];
+  /** ESME role: the SMSC asks us to bind (SMPP 3.4 §2.2.1); call bind({ type: 'receiver', ... }). */
+  outbind: [pdu: PduOf<'outbind'>];
+  /** ESME role: SMPP 3.4 §4.12 (no response is sent). */
+  alert_notification: [pdu: PduOf<'alert_notification'>];
+  /** The peer sent unbind; the session answers and closes right after this event. */
+  unbind: [];
+  /** The socket is closed, every request settled and every timer cleared. */
+  close: [info: CloseInfo];
+  /** Socket errors and exceptions thrown by listeners; only emitted when someone listens
+   *  (the close event carries socket errors too). */
+  error: [err: Error];
+};
+
+/** A request to send: the PDU without header fields (request() assigns them, in place). */
+export type OutgoingRequest = DataRequestPdu extends infer P
+  ? P extends DataRequestPdu
+    ? Omit<P, 'sequence_number' | 'command_status'> & { sequence_number?: number; command_status?: number }
+    : never
+  : never;
+
+export type ResponseTo<P extends { command: DataRequestName }> = PduOf<Extract<CommandName, `${P['command']}_resp`>>;
+
+export interface Session extends EventEmitter<SessionEvents> {
+  readonly role: Role;
+  readonly state: SessionState;
+  readonly bindType: BindType | undefined;
+  /** The peer's system_id once bound. */
+  readonly peerSystemId: string | undefined;
+  /** Resolves once the session is closed (never rejects). */
+  readonly closed: Promise<CloseInfo>;
+  /** Outgoing requests awaiting a response. */
+  readonly outstanding: number;
+  /** Outgoing requests waiting for a window slot. */
+  readonly queued: number;
+  readonly windowFull: boolean;
+  /** Peer requests delivered and not yet answered. */
+  readonly incomingPending: number;
+  readonly readingPaused: boolean;
+
+  /** ESME role: binds; resolves with the bind response, rejects with BIND_FAILED (status), TIMEOUT
+   *  (the session is then closed), GENERIC_NACK, INVALID_STATE, CLOSED. */
+  bind(params: BindParams): Promise<BindRespPdu>;
+  /** SMSC role, open state: asks the ESME to bind to us (SMPP 3.4 §2.2.1). Throws INVALID_STATE. */
+  outbind(params: { system_id: string; password: string }): void;
+  /**
+   * Sends a traffic request and resolves with its response, whatever its command_status. Assigns
+   * `pdu.sequence_number` in place (do not send one object twice at once). Rejects with WINDOW_FULL,
+   * QUEUE_TIMEOUT, TIMEOUT, GENERIC_NACK, BAD_RESPONSE, INVALID_STATE, UNBOUND, CLOSED.
+   */
+  request<P extends OutgoingRequest>(pdu: P): Promise<ResponseTo<P>>;
+  /** One enquire_link outside the window (health checks); rejects with TIMEOUT etc. */
+  enquireLink(): Promise<PduOf<'enquire_link_resp'>>;
+  /** Sends unbind, waits for unbind_resp (or unbindTimeoutMs), then closes. Unbound: just closes. */
+  unbind(): Promise<CloseInfo>;
+  /** Closes now (flushing what was written); pending requests fail with CLOSED. */
+  close(): Promise<CloseInfo>;
+  /** Stop/resume handing PDUs to the session (e.g. while the owner's limits are exceeded). */
+  pauseReading(): void;
+  resumeReading(): void;
+  stats(): SessionStats;
+}
+
+const PAUSE_OWNER = 1;
+const PAUSE_BACKPRESSURE = 2;
+const PAUSE_AUTH = 4;
+
+const BIND_COMMAND = {
+  transmitter: 'bind_transmitter',
+  receiver: 'bind_receiver',
+  transceiver: 'bind_transceiver',
+} as const satisfies Record<BindType, RequestName>;
+
+const BIND_TYPE_OF: Readonly<Record<BindPdu['command'], BindType>> = {
+  bind_transmitter: 'transmitter',
+  bind_receiver: 'receiver',
+  bind_transceiver: 'transceiver',
+};
+
+const DATA_REQUESTS: ReadonlySet<string> = new Set<DataRequestName>([
+  'submit_sm',
+  'submit_multi',
+  'deliver_sm',
+  'data_sm',
+  'query_sm',
+  'cancel_sm',
+  'replace_sm',
+]);
+
+/** Close reasons where what was written still goes out before the socket closes. */
+const GRACEFUL: ReadonlySet<CloseReason> = new Set<CloseReason>([
+  CloseReason.LOCAL,
+  CloseReason.UNBIND,
+  CloseReason.PEER_UNBIND,
+  CloseReason.PEER_CLOSED,
+  CloseReason.IDLE_TIMEOUT,
+]);
+
+function responseIdOf(command: RequestName): number {
+  return (CommandId[command] | 0x80000000) >>> 0;
+}
+
+/** A default-body response to a request known only by name and sequence number. */
+function statusResponse(command: AnsweredRequestName, sequence_number: number, status: number): Pdu {
+  // query_sm_resp echoes message_id; '' where the request was not decoded.
+  const req = { command, sequence_number, message_id: '' } as unknown as RequestPdu;
+  return responseFor(req, status);
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < min) throw new RangeError(`${name} must be a number >= ${min}, got ${v}`);
+  return v;
+}
+
+class SmppSession extends EventEmitter<SessionEvents> implements Session, SessionCore, Responder {
+  readonly role: Role;
+  readonly peerRole: Role;
+  state: SessionState = 'open';
+  bindType: BindType | undefined;
+  peerSystemId: string | undefined;
+  readonly closed: Promise<CloseInfo>;
+  incomingPending = 0;
+
+  private readonly socket: Duplex;
+  private readonly timers: Timers;
+  private readonly log: SessionLogger;
+  private readonly authenticate: Authenticate | undefined;
+  private readonly systemId: string;
+  private readonly incomingLimit: number;
+  private readonly bindTimeoutMs: number;
+  private readonly unbindTimeoutMs: number;
+  private readonly enquireLinkTimeoutMs: number;
+  private readonly closeTimeoutMs: number;
+
+  private readonly sequence: Sequence;
+  private readonly decoder: FrameDecoder;
+  private readonly window: RequestWindow;
+  private readonly control: ControlRequests;
+  private readonly keepalive: Keepalive;
+
+  private pauseMask = 0;
+  private processing = false;
+  private corked = false;
+  private ending = false;
+  private bindPending = false;
+  private unbindStarted = false;
+  private closeInfo: CloseInfo | undefined;
+  private closeTimer: TimerHandle | undefined;
+  private finalized = false;
+  private resolveClosed!: (info: CloseInfo) => void;
+
+  private requestsSent = 0;
+  private responsesReceived = 0;
+  private requestsReceived = 0;
+  private droppedResponses = 0;
+
+  constructor(o: SessionOptions) {
+    super();
+    this.socket = o.socket;
+    this.role = o.role;
+    this.peerRole = otherRole(o.role);
+    this.timers = o.timers ?? systemTimers;
+    this.log = o.logger ?? silentLogger;
+    this.authenticate = o.authenticate;
+    this.systemId = o.systemId ?? '';
+    const requestTimeoutMs = positive('requestTimeoutMs', o.requestTimeoutMs, 30_000, 1);
+    this.incomingLimit = positive('incomingWindow', o.incomingWindow, 0);
+    this.bindTimeoutMs = positive('bindTimeoutMs', o.bindTimeoutMs, 10_000, 1);
+    this.unbindTimeoutMs = positive('unbindTimeoutMs', o.unbindTimeoutMs, 5_000, 1);
+    this.enquireLinkTimeoutMs = positive('enquireLinkTimeoutMs', o.enquireLinkTimeoutMs, 10_000, 1);
+    this.closeTimeoutMs = positive('closeTimeoutMs', o.closeTimeoutMs, 5_000, 1);
+
+    this.sequence = createSequence(o.firstSequence);
+    this.decoder = new FrameDecoder({ maxLength: o.maxPduLength ?? MAX_PDU_LENGTH });
+    this.window = new RequestWindow(
+      {
+        size: positive('window', o.window, 10, 1),
+        mode: o.windowMode ?? 'reject',
+        maxQueue: positive('maxQueue', o.maxQueue, 1000),
+        requestTimeoutMs,
+        queueTimeoutMs: positive('queueTimeoutMs', o.queueTimeoutMs, requestTimeoutMs, 1),
+      },
+      this.timers,
+      { prepare: (req) => this.prepareRequest(req), write: (frame) => this.writeRequest(frame) },
+    );
+    this.control = new ControlRequests(this.timers);
+    this.keepalive = new Keepalive(
+      {
+        enquireLinkIntervalMs: positive('enquireLinkIntervalMs', o.enquireLinkIntervalMs, 30_000),
+        idleTimeoutMs: positive('idleTimeoutMs', o.idleTimeoutMs, 0),
+      },
+      this.timers,
+      { enquireLink: () => this.keepaliveEnquireLink(), idle: () => this.onIdle() },
+    );
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+
+    const s = this.socket;
+    s.on('data', this.onData);
+    s.on('drain', this.onDrain);
+    s.on('end', this.onEnd);
+    s.on('error', this.onSocketError);
+    s.on('close', this.onSocketClose);
+    if (s.destroyed) {
+      process.nextTick(this.onSocketClose);
+      return;
+    }
+    this.keepalive.start();
+  }
+
+  // ---- public API ---------------------------------------------------------------------------
+
+  get outstanding(): number {
+    return this.window.outstanding;
+  }
+
+  get queued(): number {
+    return this.window.queued;
+  }
+
+  get windowFull(): boolean {
+    return this.window.full;
+  }
+
+  get readingPaused(): boolean {
+    return this.pauseMask !== 0;
+  }
+
+  bind(params: BindParams): Promise<BindRespPdu> {
+    const command = BIND_COMMAND[params.type];
+    const refused = this.checkSend(command) ?? (this.bindPending ? this.invalidState('a bind is in progress') : undefined);
+    if (refused !== undefined) return Promise.reject(refused);
+    this.bindPending = true;
+    return new Promise((resolve, reject) => {
+      const pdu: PduOf<typeof command> = {
+        command,
+        command_status: 0,
+        sequence_number: 0,
+        system_id: params.system_id,
+        password: params.password,
+        system_type: params.system_type ?? '',
+        interface_version: params.interface_version ?? 0x34,
+        addr_ton: params.addr_ton ?? 0,
+        addr_npi: params.addr_npi ?? 0,
+        address_range: params.address_range ?? '',
+      };
+      this.sendControl(
+        pdu,
+        this.bindTimeoutMs,
+        (resp) => {
+          this.bindPending = false;
+          const bindResp = resp as BindRespPdu;
+          if (bindResp.command_status !== Status.ESME_ROK) {
+            reject(
+              new SessionError('BIND_FAILED', `bind refused: ${statusName(bindResp.command_status)}`, {
+                status: bindResp.command_status,
+                sent: true,
+              }),
+            );
+            return;
+          }
+          // Synchronously, before any PDU that followed the response is dispatched.
+          this.becomeBound(params.type, bindResp.system_id);
+          resolve(bindResp);
+        },
+        (err) => {
+          this.bindPending = false;
+          // A late bind_resp would leave us unsure whether the peer thinks we are bound.
+          if (err instanceof SessionError && err.code === 'TIMEOUT') this.terminate(CloseReason.LOCAL);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  outbind(params: { system_id: string; password: string }): void {
+    const refused = this.checkSend('outbind');
+    if (refused !== undefined) throw refused;
+    const pdu: PduOf<'outbind'> = {
+      command: 'outbind',
+      command_status: 0,
+      sequence_number: this.nextSequence(),
+      system_id: params.system_id,
+      password: params.password,
+    };
+    this.writeFrame(this.encode(pdu));
+  }
+
+  request<P extends OutgoingRequest>(pdu: P): Promise<ResponseTo<P>> {
+    const command = pdu.command as string;
+    const refused = DATA_REQUESTS.has(command)
+      ? this.checkSend(command as DataRequestName)
+      : new SessionError('INVALID_COMMAND', `request() sends traffic requests, not ${command}`);
+    if (refused !== undefined) return Promise.reject(refused);
+    return new Promise<Pdu>((resolve, reject) => {
+      this.window.submit({ pdu: pdu as unknown as RequestPdu, seq: 0, responseId: 0, deadline: 0, resolve, reject });
+    }) as Promise<ResponseTo<P>>;
+  }
+
+  enquireLink(): Promise<PduOf<'enquire_link_resp'>> {
+    const refused = this.checkSend('enquire_link');
+    if (refused !== undefined) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.sendControl(
+        { command: 'enquire_link', command_status: 0, sequence_number: 0 },
+        this.enquireLinkTimeoutMs,
+        resolve as (pdu: Pdu) => void,
+        reject,
+      );
+    });
+  }
+
+  unbind(): Promise<CloseInfo> {
+    if (this.state === 'closed' || this.unbindStarted) return this.closed;
+    if (!isBoundState(this.state)) {
+      this.terminate(CloseReason.LOCAL);
+      return this.closed;
+    }
+    this.startUnbind(CloseReason.UNBIND);
+    return this.closed;
+  }
+
+  close(): Promise<CloseInfo> {
+    this.terminate(CloseReason.LOCAL);
+    return this.closed;
+  }
+
+  pauseReading(): void {
+    this.setPause(PAUSE_OWNER, true);
+  }
+
+  resumeReading(): void {
+    this.setPause(PAUSE_OWNER, false);
+  }
+
+  stats(): SessionStats {
+    const s = this.socket;
+    return {
+      outstanding: this.window.outstanding,
+      queued: this.window.queued,
+      incomingPending: this.incomingPending,
+      requestsSent: this.requestsSent,
+      responsesReceived: this.responsesReceived,
+      requestsReceived: this.requestsReceived,
+      timeouts: this.window.timeouts + this.control.timeouts,
+      droppedResponses: this.droppedResponses,
+      readBuffered: this.decoder.buffered + s.readableLength,
+      writeBuffered: s.writableLength,
+    };
+  }
+
+  // ---- socket events --------------------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === 'closed') return;
+    this.keepalive.touch(this.timers.now());
+    this.decoder.push(chunk);
+    this.processFrames();
+  };
+
+  private readonly onDrain = (): void => {
+    this.setPause(PAUSE_BACKPRESSURE, false);
+  };
+
+  private readonly onEnd = (): void => {
+    this.terminate(CloseReason.PEER_CLOSED);
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    this.log.debug({ err }, 'session socket error');
+    this.terminate(CloseReason.SOCKET_ERROR, err);
+    this.emitError(err);
+  };
+
+  private readonly onSocketClose = (): void => {
+    this.terminate(CloseReason.PEER_CLOSED);
+    if (this.finalized) return;
+    this.finalized = true;
+    if (this.closeTimer !== undefined) {
+      this.timers.clearTimeout(this.closeTimer);
+      this.closeTimer = undefined;
+    }
+    const info = this.closeInfo!;
+    this.resolveClosed(info);
+    this.emitSafe('close', info);
+  };
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  private processFrames(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.pauseMask === 0 && this.state !== 'closed') {
+        const r = this.decoder.next();
+        if (r.kind === 'incomplete') break;
+        if (r.kind === 'error') {
+          // SMPP 3.4 §3.2: with an impossible command_length the next PDU boundary is unknown.
+          this.log.warn({ commandLength: r.length }, 'invalid command_length, closing session');
+          this.terminate(CloseReason.INVALID_LENGTH);
+          break;
+        }
+        const d = decodePdu(r.frame);
+        if (d.ok) {
+          dispatch(this, d.pdu);
+        } else {
+          this.log.debug(
+            { commandId: d.command_id, seq: d.sequence_number, status: statusName(d.status), reason: d.reason },
+            'malformed PDU',
+          );
+          dispatchMalformed(this, d);
+        }
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  private encode(pdu: Pdu): Buffer {
+    try {
+      return encodePdu(pdu);
+    } catch (err) {
+      throw new SessionError('ENCODE_FAILED', `cannot encode ${pdu.command}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * Writes are corked until the end of the tick, so the responses produced while handling one read
+   * (and requests issued in one burst) leave in one writev instead of one syscall per PDU.
+   * Backpressure: when write() reports a full buffer we stop reading until 'drain', so a peer that
+   * does not read cannot make us buffer its answers without bound.
+   */
+  private writeFrame(frame: Buffer): boolean {
+    const s = this.socket;
+    if (this.ending || s.destroyed || !s.writable) return false;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(this.uncork);
+    }
+    if (!s.write(frame)) this.setPause(PAUSE_BACKPRESSURE, true);
+    return true;
+  }
+
+  private nextSequence(): number {
+    let seq = this.sequence.next();
+    // After a wrap, skip numbers still awaiting a response (only with ~2^31 requests in flight).
+    while (this.window.has(seq) || this.control.has(seq)) seq = this.sequence.next();
+    return seq;
+  }
+
+  private prepareRequest(req: PendingRequest): Buffer {
+    const pdu = req.pdu!;
+    const seq = this.nextSequence();
+    pdu.sequence_number = seq;
+    pdu.command_status = 0;
+    req.seq = seq;
+    req.responseId = responseIdOf(pdu.command);
+    return this.encode(pdu);
+  }
+
+  private writeRequest(frame: Buffer): void {
+    this.requestsSent++;
+    this.writeFrame(frame);
+  }
+
+  /** Sends a bind/unbind/enquire_link outside the window; settles through the control track. */
+  private sendControl(
+    pdu: PduOf<'bind_transmitter' | 'bind_receiver' | 'bind_transceiver' | 'unbind' | 'enquire_link'>,
+    timeoutMs: number,
+    resolve: (pdu: Pdu) => void,
+    reject: (err: Error) => void,
+  ): void {
+    pdu.sequence_number = this.nextSequence();
+    let frame: Buffer;
+    try {
+      frame = this.encode(pdu);
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    this.control.add(pdu.sequence_number, responseIdOf(pdu.command), timeoutMs, resolve, reject);
+    this.requestsSent++;
+    this.writeFrame(frame);
+  }
+
+  private setPause(bit: number, on: boolean): void {
+    const before = this.pauseMask;
+    this.pauseMask = on ? before | bit : before & ~bit;
+    if (before === 0 && this.pauseMask !== 0) {
+      this.socket.pause();
+    } else if (before !== 0 && this.pauseMask === 0 && this.state !== 'closed') {
+      this.socket.resume();
+      this.processFrames();
+    }
+  }
+
+  private checkSend(command: RequestName): SessionError | undefined {
+    if (this.state === 'closed') return new SessionError('CLOSED', 'session is closed');
+    if (this.state === 'unbinding') return new SessionError('UNBOUND', 'session is unbinding');
+    if (!isAllowed(this.role, this.state, command)) {
+      return this.invalidState(`${this.role} may not send ${command} in state ${this.state}`);
+    }
+    return undefined;
+  }
+
+  private invalidState(message: string): SessionError {
+    return new SessionError('INVALID_STATE', message);
+  }
+
+  // ---- SessionCore: called by the dispatcher ------------------------------------------------
+
+  replyStatus(command: AnsweredRequestName, sequenceNumber: number, status: number): void {
+    this.writeFrame(this.encode(statusResponse(command, sequenceNumber, status)));
+  }
+
+  nack(sequenceNumber: number, status: number): void {
+    this.writeFrame(this.encode(genericNack(sequenceNumber, status)));
+  }
+
+  dropRequest(command: RequestName, sequenceNumber: number, status: number): void {
+    this.log.warn({ command, seq: sequenceNumber, status: statusName(status) }, 'request not allowed, dropped');
+  }
+
+  onResponse(pdu: Pdu): void {
+    this.responsesReceived++;
+    const seq = pdu.sequence_number;
+    const entry = this.window.take(seq) ?? this.control.take(seq);
+    if (entry === undefined) {
+      this.droppedResponses++;
+      this.log.debug({ command: pdu.command, seq }, 'response matches no request, dropped');
+      return;
+    }
+    const status = pdu.command_status;
+    if (pdu.command === 'generic_nack') {
+      entry.reject(
+        new SessionError('GENERIC_NACK', `peer answered generic_nack ${statusName(status)}`, { status, sent: true }),
+      );
+    } else if (CommandId[pdu.command] !== entry.responseId) {
+      entry.reject(
+        new SessionError('BAD_RESPONSE', `peer answered with ${pdu.command} (${statusName(status)})`, {
+          status,
+          sent: true,
+        }),
+      );
+    } else {
+      entry.resolve(pdu);
+    }
+  }
+
+  onBadResponse(sequenceNumber: number, status: number, reason: string): void {
+    this.responsesReceived++;
+    const entry = this.window.take(sequenceNumber) ?? this.control.take(sequenceNumber);
+    if (entry === undefined) {
+      this.droppedResponses++;
+      return;
+    }
+    entry.reject(new SessionError('BAD_RESPONSE', `malformed response: ${reason}`, { status, sent: true }));
+  }
+
+  onBind(pdu: BindPdu): void {
+    const authenticate = this.authenticate;
+    if (authenticate === undefined || this.bindPending) {
+      if (authenticate === undefined) this.log.warn({ systemId: pdu.system_id }, 'bind refused: no authenticator');
+      this.writeFrame(
+        this.encode(responseFor(pdu, this.bindPending ? Status.ESME_RALYBND : Status.ESME_RBINDFAIL)),
+      );
+      return;
+    }
+    this.bindPending = true;
+    // Nothing else is valid until the bind is decided; PDUs pipelined behind it wait in the decoder.
+    this.setPause(PAUSE_AUTH, true);
+    let decision: number | Promise<number>;
+    try {
+      decision = authenticate(pdu, this);
+    } catch (err) {
+      decision = Promise.reject(err as Error);
+    }
+    if (typeof decision === 'number') {
+      this.finishBind(pdu, decision);
+      return;
+    }
+    decision.then(
+      (status) => this.finishBind(pdu, status),
+      (err: unknown) => {
+        this.log.error({ err, systemId: pdu.system_id }, 'authenticate failed');
+        this.finishBind(pdu, Status.ESME_RBINDFAIL);
+      },
+    );
+  }
+
+  private finishBind(pdu: BindPdu, status: number): void {
+    this.bindPending = false;
+    if (this.state !== 'open') return; // closed while deciding
+    if (status === Status.ESME_ROK) {
+      this.writeFrame(this.encode(responseFor(pdu, Status.ESME_ROK, { system_id: this.systemId })));
+      this.becomeBound(BIND_TYPE_OF[pdu.command], pdu.system_id);
+    } else {
+      // SMPP 3.4 §4.1.2: no body with a non-zero command_status.
+      this.writeFrame(this.encode(responseFor(pdu, status)));
+    }
+    this.setPause(PAUSE_AUTH, false);
+  }
+
+  private becomeBound(type: BindType, peerSystemId: string): void {
+    this.state = BIND_STATE[type];
+    this.bindType = type;
+    this.peerSystemId = peerSystemId;
+    this.keepalive.setEnquireEnabled(true);
+    this.emitSafe('bound', { bindType: type, systemId: peerSystemId });
+  }
+
+  onUnbind(pdu: PduOf<'unbind'>): void {
+    this.replyStatus('unbind', pdu.sequence_number, Status.ESME_ROK);
+    const reason = this.unbindStarted ? CloseReason.UNBIND : CloseReason.PEER_UNBIND;
+    this.state = 'unbinding';
+    this.emitSafe('unbind');
+    this.terminate(reason);
+  }
+
+  onEnquireLink(pdu: PduOf<'enquire_link'>): void {
+    // SMPP 3.4 §4.11: always answered, whatever else is going on (node-smpp#204).
+    this.replyStatus('enquire_link', pdu.sequence_number, Status.ESME_ROK);
+  }
+
+  onOutbind(pdu: PduOf<'outbind'>): void {
+    if (this.listenerCount('outbind') === 0) {
+      this.log.warn({ systemId: pdu.system_id }, 'outbind received, no listener');
+      return;
+    }
+    this.emitSafe('outbind', pdu);
+  }
+
+  onAlertNotification(pdu: PduOf<'alert_notification'>): void {
+    this.emitSafe('alert_notification', pdu);
+  }
+
+  deliver(pdu: DataRequestPdu): void {
+    this.requestsReceived++;
+    if (this.incomingLimit > 0 && this.incomingPending >= this.incomingLimit) {
+      this.replyStatus(pdu.command, pdu.sequence_number, Status.ESME_RMSGQFUL);
+      return;
+    }
+    this.incomingPending++;
+    const req = new IncomingRequest(this, pdu) as AnyIncomingRequest;
+    let handled: boolean;
+    try {
+      handled = this.emit('request', req);
+    } catch (err) {
+      this.log.error({ err, command: pdu.command }, 'request listener threw');
+      this.emitError(err as Error);
+      handled = false;
+    }
+    if (!handled && !req.answered) req.respond(Status.ESME_RSYSERR);
+  }
+
+  // ---- Responder: called by IncomingRequest.respond -------------------------------------------
+
+  answerIncoming(req: RequestPdu, status: number, body: object | undefined): boolean {
+    if (this.state === 'closed' || this.ending) return false;
+    this.incomingPending--;
+    let frame: Buffer;
+    try {
+      frame = this.encode(responseFor(req, status, body as never));
+    } catch (err) {
+      // Keep "every request gets exactly one response", then surface the programming error.
+      this.writeFrame(this.encode(responseFor(req, Status.ESME_RSYSERR)));
+      throw err;
+    }
+    return this.writeFrame(frame);
+  }
+
+  // ---- keepalive, unbind, close -----------------------------------------------------------
+
+  private keepaliveEnquireLink(): void {
+    this.sendControl(
+      { command: 'enquire_link', command_status: 0, sequence_number: 0 },
+      this.enquireLinkTimeoutMs,
+      () => this.keepalive.enquireLinkDone(),
+      (err) => {
+        if (this.state === 'closed') return;
+        if (err instanceof SessionError && err.code === 'TIMEOUT') {
+          this.log.warn({ timeoutMs: this.enquireLinkTimeoutMs }, 'enquire_link not answered, closing session');
+          this.terminate(CloseReason.ENQUIRE_LINK_TIMEOUT);
+          return;
+        }
+        // generic_nack or an odd response: the peer is alive.
+        this.keepalive.enquireLinkDone();
+      },
+    );
+  }
+
+  private onIdle(): void {
+    this.log.info({}, 'session idle, closing');
+    if (isBoundState(this.state)) this.startUnbind(CloseReason.IDLE_TIMEOUT);
+    else this.terminate(CloseReason.IDLE_TIMEOUT);
+  }
+
+  private startUnbind(reason: CloseReason): void {
+    this.unbindStarted = true;
+    this.state = 'unbinding';
+    this.keepalive.setEnquireEnabled(false);
+    this.window.rejectQueued('UNBOUND', 'session is unbinding');
+    const done = (): void => this.terminate(reason);
+    this.sendControl({ command: 'unbind', command_status: 0, sequence_number: 0 }, this.unbindTimeoutMs, done, done);
+  }
+
+  /** Closes the session: settles everything, clears timers, ends or destroys the socket. The
+   *  'close' event follows once the socket has closed. Idempotent. */
+  private terminate(reason: CloseReason, error?: Error): void {
+    if (this.state === 'closed') return;
+    const unbound = this.state === 'unbinding';
+    this.state = 'closed';
+    this.closeInfo = error === undefined ? { reason } : { reason, error };
+    this.keepalive.stop();
+    const code = unbound ? 'UNBOUND' : 'CLOSED';
+    const message = `session ${unbound ? 'unbound' : 'closed'} (${reason})`;
+    this.window.closeAll(code, message);
+    this.control.closeAll(code, message);
+    this.incomingPending = 0;
+    this.log.debug({ reason }, 'session closing');
+    const s = this.socket;
+    if (s.destroyed) return;
+    if (GRACEFUL.has(reason)) {
+      this.ending = true;
+      s.once('finish', () => s.destroy());
+      this.closeTimer = this.timers.setTimeout(() => {
+        this.closeTimer = undefined;
+        s.destroy();
+      }, this.closeTimeoutMs);
+      s.end();
+    } else {
+      s.destroy();
+    }
+  }
+
+  private emitSafe<K extends keyof SessionEvents>(event: K, ...args: SessionEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: SessionEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.log.error({ err, event }, 'session listener threw');
+      if (event !== 'error') this.emitError(err as Error);
+    }
+  }
+
+  private emitError(err: Error): void {
+    if (this.listenerCount('error') === 0) return;
+    try {
+      this.emit('error', err);
+    } catch (e) {
+      this.log.error({ err: e }, 'session error listener threw');
+    }
+  }
+}
+
+/** Creates a session over `options.socket`; the caller owns the socket's creation, the session its
+ *  life from here on (it ends/destroys the socket when the session closes). */
+export function createSession(options: SessionOptions): Session {
+  return new SmppSession(options);
+}

@@ -1,0 +1,274 @@
+// Delivery receipts in text form (SMPP 3.4 Appendix B, SPEC §4 Receipts), message_state values
+// (SMPP 3.4 §5.2.28) and how smppd compares an SMSC's message ids.
+//
+//   id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text:...
+//
+// Appendix B calls the format vendor specific, so parsing is tolerant: keys in any case, extra spaces,
+// 'submit_date'/'submitdate', fields missing (only id and stat are required), 12-digit dates (with seconds),
+// any id characters except whitespace. Buffers are read as latin1 so byte offsets equal string offsets.
+
+export interface Receipt {
+  id: string;
+  /** Upper-cased, e.g. 'DELIVRD'. */
+  stat: string;
+  /** Fields below are undefined when absent or empty; values are kept as written ('001'). */
+  sub: string | undefined;
+  dlvrd: string | undefined;
+  /** YYMMDDhhmm or YYMMDDhhmmss as written; see parseReceiptDate. */
+  submitDate: string | undefined;
+  doneDate: string | undefined;
+  err: string | undefined;
+  /** Everything after 'text:', untrimmed; undefined when there is no text key. */
+  text: string | undefined;
+}
+
+export type ReceiptParse = { ok: true; receipt: Receipt } | { ok: false };
+
+type Field = 'id' | 'sub' | 'dlvrd' | 'submitdate' | 'donedate' | 'stat' | 'err' | 'text';
+
+// A key starts the text or follows whitespace; 'text' ends the scan, so its value may hold anything.
+const KEY = /(^|\s)(id|sub|dlvrd|submit[\s_-]*date|done[\s_-]*date|stat|err|text)\s*:/gi;
+const ID_FIELD = /^(\s*id\s*:\s*)(\S+)/i;
+
+function asText(input: string | Uint8Array): string {
+  return typeof input === 'string'
+    ? input
+    : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+}
+
+/**
+ * Parses a receipt's short_message. ok only when the text starts with an `id:` key (leading whitespace
+ * allowed) holding a non-empty id, and has a non-empty `stat:`: an MO text rarely looks like that.
+ */
+export function parseReceiptText(input: string | Uint8Array): ReceiptParse {
+  const text = asText(input).replace(/\0+$/, ''); // some SMSCs NUL-terminate short_message
+  const marks: { key: Field; start: number; valueStart: number }[] = [];
+  for (const m of text.matchAll(KEY)) {
+    const key = m[2].toLowerCase().replace(/[\s_-]/g, '') as Field;
+    marks.push({ key, start: m.index + m[1].length, valueStart: m.index + m[0].length });
+    if (key === 'text') break;
+  }
+  if (marks.length === 0 || marks[0].key !== 'id' || text.slice(0, marks[0].start).trim() !== '') {
+    return { ok: false };
+  }
+  const values = new Map<Field, string>();
+  for (let i = 0; i < marks.length; i++) {
+    const { key, valueStart } = marks[i];
+    if (values.has(key)) continue; // first occurrence wins
+    if (key === 'text') {
+      values.set(key, text.slice(valueStart));
+      break;
+    }
+    const end = i + 1 < marks.length ? marks[i + 1].start : text.length;
+    const token = text.slice(valueStart, end).trim().split(/\s+/, 1)[0];
+    if (token !== '') values.set(key, token);
+  }
+  const id = values.get('id');
+  const stat = values.get('stat')?.toUpperCase();
+  if (id === undefined || stat === undefined) return { ok: false };
+  return {
+    ok: true,
+    receipt: {
+      id,
+      stat,
+      sub: values.get('sub'),
+      dlvrd: values.get('dlvrd'),
+      submitDate: values.get('submitdate'),
+      doneDate: values.get('donedate'),
+      err: values.get('err'),
+      text: values.get('text'),
+    },
+  };
+}
+
+export interface ReceiptFields {
+  id: string;
+  stat: string;
+  /** Dates are written as given, or from a Date as YYMMDDhhmm in UTC; missing → empty value. */
+  submitDate?: string | Date;
+  doneDate?: string | Date;
+  /** Numbers are zero-padded to 3 digits. Defaults: sub 001, dlvrd 001 if DELIVRD else 000, err 000. */
+  sub?: string | number;
+  dlvrd?: string | number;
+  err?: string | number;
+  /** Appendix B: the first 20 characters of the message; longer text is cut. Default empty. */
+  text?: string;
+}
+
+function pad3(v: string | number): string {
+  return typeof v === 'number' ? String(v).padStart(3, '0') : v;
+}
+
+function date(v: string | Date | undefined): string {
+  return v instanceof Date ? formatReceiptDate(v) : (v ?? '');
+}
+
+/** The canonical Appendix B text. */
+export function formatReceiptText(r: ReceiptFields): string {
+  const stat = r.stat.toUpperCase();
+  const sub = pad3(r.sub ?? 1);
+  const dlvrd = pad3(r.dlvrd ?? (stat === 'DELIVRD' ? 1 : 0));
+  const text = Array.from(r.text ?? '').slice(0, 20).join('');
+  return (
+    `id:${r.id} sub:${sub} dlvrd:${dlvrd} submit date:${date(r.submitDate)} ` +
+    `done date:${date(r.doneDate)} stat:${stat} err:${pad3(r.err ?? 0)} text:${text}`
+  );
+}
+
+/** YYMMDDhhmm of a Date, in UTC. */
+export function formatReceiptDate(d: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const parts = [d.getUTCFullYear() % 100, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()];
+  return parts.map(two).join('');
+}
+
+/**
+ * A receipt date (YYMMDDhhmm or YYMMDDhhmmss) as a Date, reading it as UTC in 20YY (the receipt says
+ * nothing about the SMSC's time zone), or undefined when it is not a valid date.
+ */
+export function parseReceiptDate(s: string): Date | undefined {
+  const m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?$/.exec(s);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  if (h > 23 || mi > 59 || sec > 59) return undefined;
+  const out = new Date(Date.UTC(2000 + y, mo - 1, d, h, mi, sec));
+  return out.getUTCMonth() === mo - 1 && out.getUTCDate() === d ? out : undefined;
+}
+
+/**
+ * The receipt with its id replaced by newId; every other byte unchanged. undefined when the input is not
+ * a receipt (see parseReceiptText). newId must be non-empty ASCII without whitespace (smppd's own ids).
+ */
+export function replaceReceiptId(input: string, newId: string): string | undefined;
+export function replaceReceiptId(input: Uint8Array, newId: string): Buffer | undefined;
+export function replaceReceiptId(input: string | Uint8Array, newId: string): string | Buffer | undefined {
+  if (!/^[\x21-\x7e]+$/.test(newId)) throw new RangeError('receipt id must be non-empty printable ASCII');
+  const text = asText(input);
+  if (!parseReceiptText(text).ok) return undefined;
+  const m = ID_FIELD.exec(text);
+  if (m === null) return undefined;
+  const start = m[1].length;
+  const end = start + m[2].length;
+  if (typeof input === 'string') return text.slice(0, start) + newId + text.slice(end);
+  const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  return Buffer.concat([bytes.subarray(0, start), Buffer.from(newId, 'latin1'), bytes.subarray(end)]);
+}
+
+/** SMPP 3.4 §5.2.28 message_state. */
+export const MESSAGE_STATE = {
+  ENROUTE: 1,
+  DELIVERED: 2,
+  EXPIRED: 3,
+  DELETED: 4,
+  UNDELIVERABLE: 5,
+  ACCEPTED: 6,
+  UNKNOWN: 7,
+  REJECTED: 8,
+} as const;
+export type MessageState = (typeof MESSAGE_STATE)[keyof typeof MESSAGE_STATE];
+
+/** Appendix B stat value for each message_state. */
+export const STAT_OF_STATE: Readonly<Record<MessageState, string>> = {
+  1: 'ENROUTE',
+  2: 'DELIVRD',
+  3: 'EXPIRED',
+  4: 'DELETED',
+  5: 'UNDELIV',
+  6: 'ACCEPTD',
+  7: 'UNKNOWN',
+  8: 'REJECTD',
+};
+
+// Spelled-out variants seen in the wild map too. 'FAILED' and vendor codes do not: what they mean
+// differs per SMSC, so that mapping belongs to per-upstream configuration.
+const STATE_OF_STAT: Readonly<Record<string, MessageState>> = {
+  ENROUTE: 1,
+  DELIVRD: 2,
+  DELIVERED: 2,
+  EXPIRED: 3,
+  DELETED: 4,
+  UNDELIV: 5,
+  UNDELIVERABLE: 5,
+  UNDELIVERED: 5,
+  ACCEPTD: 6,
+  ACCEPTED: 6,
+  UNKNOWN: 7,
+  REJECTD: 8,
+  REJECTED: 8,
+};
+
+/** message_state for a stat value (any case), or undefined when it is not a known one. */
+export function statToMessageState(stat: string): MessageState | undefined {
+  return Object.hasOwn(STATE_OF_STAT, stat.toUpperCase()) ? STATE_OF_STAT[stat.toUpperCase()] : undefined;
+}
+
+/** The Appendix B stat for a message_state, or undefined for values outside 1-8. */
+export function messageStateToStat(state: number): string | undefined {
+  return Object.hasOwn(STAT_OF_STATE, state) ? STAT_OF_STATE[state as MessageState] : undefined;
+}
+
+/** ENROUTE is the only 3.4 state a message leaves again; every other state is final. */
+export function isFinalMessageState(state: number): boolean {
+  return state >= 2 && state <= 8;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Message id normalisation (SPEC §3 clusters[].message_id, §4 Receipts).
+//
+// The store indexes a submit_sm_resp id under every key of messageIdKeys(respId, mode) and looks a
+// receipt up under messageIdKeys(receiptId, mode), same mode on both sides, trying keys in order.
+// Numeric keys are the id's value as a canonical decimal string; other keys contain a non-digit, so the
+// two kinds never collide.
+//
+//   string   exact: [id].
+//   decimal  both sides decimal: leading zeros ignored ('0012345' → '12345'). Non-decimal ids: text key.
+//   hex      both sides hex: case and leading zeros ignored ('00B8BE19', 'b8be19' → '12107289').
+//   auto     any mix of hex and decimal, including hex in submit_sm_resp and decimal in the receipt or
+//            the other way round (jasmin#1129, Kannel msg-id-type). An id with a-f is hex: one key, its
+//            value. An all-digit id could be either, so it gets two keys: its decimal value, then its
+//            value read as hex. 'B8BE19' → ['12107289'] and '12107289' → ['12107289', '303067785'] share
+//            a key. Ids with other characters (UUIDs) are text keys, case-insensitive when made only of
+//            hex digits and dashes.
+//
+// The price of auto: two different all-digit ids can share a key when one's hex reading equals the
+// other's decimal reading ('16' and '10' both give '16'). With sequential or random ids of equal length
+// the two readings fall in ranges apart by orders of magnitude, so live ids rarely meet; an SMSC whose
+// habit is known should be configured as decimal or hex.
+// Surrounding whitespace and NULs are ignored in every mode but string; an empty id has no keys.
+
+export type MessageIdMode = 'auto' | 'hex' | 'decimal' | 'string';
+
+const DECIMAL = /^[0-9]+$/;
+const HEX = /^[0-9a-f]+$/i;
+const HEX_DASHES = /^[0-9a-f-]+$/i;
+
+function textKey(id: string): string {
+  return HEX_DASHES.test(id) ? id.toUpperCase() : id;
+}
+
+/** Lookup keys of an SMSC message id, most specific first: one key, two for all-digit ids under auto. */
+export function messageIdKeys(id: string, mode: MessageIdMode): string[] {
+  if (mode === 'string') return id === '' ? [] : [id];
+  const t = id.replace(/^[\s\0]+|[\s\0]+$/g, '');
+  if (t === '') return [];
+  const dec = DECIMAL.test(t);
+  const hex = HEX.test(t);
+  if (mode === 'decimal') return [dec ? BigInt(t).toString() : textKey(t)];
+  if (mode === 'hex') return [hex ? BigInt(`0x${t}`).toString() : textKey(t)];
+  if (!hex) return [textKey(t)];
+  const asHex = BigInt(`0x${t}`).toString();
+  if (!dec) return [asHex];
+  const asDec = BigInt(t).toString();
+  return asDec === asHex ? [asDec] : [asDec, asHex];
+}
+
+/** The primary key of messageIdKeys ('' for an empty id). */
+export function normaliseMessageId(id: string, mode: MessageIdMode): string {
+  return messageIdKeys(id, mode)[0] ?? '';
+}
+
+/** True when a store built as above would match the two ids (they share a key). */
+export function messageIdsMatch(a: string, b: string, mode: MessageIdMode): boolean {
+  const keys = new Set(messageIdKeys(a, mode));
+  return messageIdKeys(b, mode).some((k) => keys.has(k));
+}

@@ -1,0 +1,43 @@
+import { responseNameOf } from './commands.js';
+import type { GenericNack, Pdu, RequestPdu, ResponseBody, ResponsePduOf } from './pdu.js';
+
+/**
+ * The response to `req` with the same sequence_number (SMPP 3.4 §3.2). Body fields default to empty
+ * values (message_id '', system_id '', no unsuccess_smes); query_sm_resp echoes the queried message_id.
+ * With a non-zero status and default body the encoder sends a bare header, as SMPP 3.4 §4.x asks.
+ */
+export function responseFor<R extends RequestPdu>(
+  req: R,
+  status: number,
+  body?: Partial<ResponseBody<R>>,
+): ResponsePduOf<R> {
+  const command = responseNameOf(req.command);
+  const base = { command, command_status: status, sequence_number: req.sequence_number };
+  let defaults: object;
+  switch (req.command) {
+    case 'bind_transmitter':
+    case 'bind_receiver':
+    case 'bind_transceiver':
+      defaults = { system_id: '' };
+      break;
+    case 'submit_sm':
+    case 'deliver_sm':
+    case 'data_sm':
+      defaults = { message_id: '' };
+      break;
+    case 'submit_multi':
+      defaults = { message_id: '', unsuccess_smes: [] };
+      break;
+    case 'query_sm':
+      defaults = { message_id: req.message_id, final_date: '', message_state: 0, error_code: 0 };
+      break;
+    default:
+      defaults = {};
+  }
+  return { ...base, ...defaults, ...body } as Pdu as ResponsePduOf<R>;
+}
+
+/** SMPP 3.4 §4.3: generic_nack, for PDUs that cannot be answered with their own response. */
+export function genericNack(sequence_number: number, status: number): GenericNack {
+  return { command: 'generic_nack', command_status: status, sequence_number };
+}

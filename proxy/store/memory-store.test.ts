@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runStoreContract } from './contract.js';
+import { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
+import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord } from './store.js';
+
+runStoreContract('memory', (options) => createMemoryStore(options));
+
+const T0 = Date.UTC(2025, 5, 1);
+
+function record(id: string): MessageRecord {
+  return { id, client: 'acme', cluster: 'vodacom', createdAt: T0 };
+}
+
+function delivery(text: string): DeliveryItem {
+  return { kind: 'mo', pdu: { short_message: Buffer.from(text) }, createdAt: T0 };
+}
+
+function makeClockedStore(options: Partial<MemoryStoreOptions> = {}) {
+  const time = { now: T0 };
+  const store = createMemoryStore({ ttlMs: 60_000, clock: () => time.now, ...options });
+  return { store, time };
+}
+
+describe('memory store', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('evicts the oldest messages beyond max_entries, with their upstream keys, and counts them', async () => {
+    const { store } = makeClockedStore({ maxEntries: 3 });
+    for (let i = 1; i <= 5; i++) {
+      await store.save(record(`m${i}`));
+      await store.setUpstreamId(`m${i}`, 'vodacom', String(i), [`dec:${i}`]);
+    }
+    expect(await store.get('m1')).toBeUndefined();
+    expect(await store.get('m2')).toBeUndefined();
+    expect(await store.findByUpstream('vodacom', ['dec:1'])).toBeUndefined();
+    expect((await store.get('m5'))?.upstreamId).toBe('5');
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ entries: 3, evictions: 2, expirations: 0 });
+    expect(stats.memory.upstreamKeys).toBe(3);
+  });
+
+  it('a message saved again counts as the newest for eviction', async () => {
+    const { store } = makeClockedStore({ maxEntries: 2 });
+    await store.save(record('m1'));
+    await store.save(record('m2'));
+    await store.save(record('m1'));
+    await store.save(record('m3'));
+    expect(await store.get('m1')).toBeDefined();
+    expect(await store.get('m2')).toBeUndefined();
+  });
+
+  it('expires messages after the ttl without being asked for them, and counts them', async () => {
+    const { store, time } = makeClockedStore();
+    await store.save(record('m1'));
+    await store.setUpstreamId('m1', 'vodacom', '1', ['hex:1', 'dec:1']);
+    time.now += 30_000;
+    await store.save(record('m2'));
+    time.now += 30_000;
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ entries: 1, expirations: 1, evictions: 0 });
+    expect(stats.memory.upstreamKeys).toBe(0);
+    expect((await store.get('m2'))?.id).toBe('m2');
+  });
+
+  it('keeps an upstream key that a newer message took over when the older one expires', async () => {
+    const { store, time } = makeClockedStore();
+    await store.save(record('old'));
+    await store.setUpstreamId('old', 'vodacom', '5', ['dec:5']);
+    time.now += 10_000;
+    await store.save(record('new'));
+    await store.setUpstreamId('new', 'vodacom', '5', ['dec:5']);
+    time.now += 50_000;
+    expect(await store.get('old')).toBeUndefined();
+    expect((await store.findByUpstream('vodacom', ['dec:5']))?.id).toBe('new');
+  });
+
+  it('expires orphan receipts after their own ttl and counts them as unmatched', async () => {
+    const { store, time } = makeClockedStore();
+    await store.holdOrphan('vodacom', ['hex:9', 'dec:9'], { pdu: {}, receivedAt: T0 }, 2_000);
+    time.now += 1_999;
+    expect((await store.stats()).orphans).toBe(1);
+    time.now += 1;
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ orphans: 0, orphansExpired: 1 });
+  });
+
+  it('counts an expired orphan found by setUpstreamId before a sweep reached it', async () => {
+    const { store, time } = makeClockedStore({ sweepIntervalMs: 60_000 });
+    await store.save(record('m1'));
+    await store.holdOrphan('vodacom', ['dec:9'], { pdu: {}, receivedAt: T0 }, 1_000);
+    time.now += 1_000;
+    expect(await store.setUpstreamId('m1', 'vodacom', '9', ['dec:9'])).toEqual([]);
+    expect((await store.stats()).orphansExpired).toBe(1);
+  });
+
+  it('bounds orphan receipts, dropping the oldest', async () => {
+    const { store } = makeClockedStore({ maxOrphans: 2 });
+    for (let i = 1; i <= 3; i++) {
+      await store.holdOrphan('vodacom', [`dec:${i}`], { pdu: { i }, receivedAt: T0 }, 5_000);
+    }
+    await store.save(record('m1'));
+    expect(await store.setUpstreamId('m1', 'vodacom', '1', ['dec:1'])).toEqual([]);
+    expect(await store.setUpstreamId('m1', 'vodacom', '3', ['dec:3'])).toEqual([{ pdu: { i: 3 }, receivedAt: T0 }]);
+    expect((await store.stats()).orphansEvicted).toBe(1);
+  });
+
+  it('bounds pending deliveries, dropping the oldest of any client', async () => {
+    const { store } = makeClockedStore({ maxDeliveries: 2 });
+    await store.enqueueDelivery('acme', delivery('a1'));
+    await store.enqueueDelivery('beta', delivery('b1'));
+    await store.enqueueDelivery('beta', delivery('b2'));
+    expect(await store.pendingCount('acme')).toBe(0);
+    expect(await store.pendingCount('beta')).toBe(2);
+    expect((await store.stats()).deliveriesEvicted).toBe(1);
+  });
+
+  it('counts deliveries that expired undelivered', async () => {
+    const { store, time } = makeClockedStore();
+    await store.enqueueDelivery('acme', delivery('a1'));
+    await store.enqueueDelivery('acme', delivery('a2'));
+    time.now += 60_000;
+    expect((await store.stats()).deliveriesExpired).toBe(2);
+  });
+
+  it('sets no timers, whatever it holds', async () => {
+    vi.useFakeTimers();
+    const { store } = makeClockedStore();
+    await store.save(record('m1'));
+    await store.setUpstreamId('m1', 'vodacom', '1', ['dec:1']);
+    await store.holdOrphan('vodacom', ['dec:2'], { pdu: {}, receivedAt: T0 }, 1_000);
+    await store.enqueueDelivery('acme', delivery('a1'));
+    await store.takeDeliveries('acme', 1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('estimates its memory from what it holds', async () => {
+    const { store, time } = makeClockedStore();
+    const empty = (await store.stats()).memory.approxBytes;
+    await store.save(record('m1'));
+    await store.setUpstreamId('m1', 'vodacom', '1', ['dec:1']);
+    await store.enqueueDelivery('acme', delivery('a1'));
+    const full = (await store.stats()).memory.approxBytes;
+    expect(full).toBeGreaterThan(empty);
+    time.now += 60_000;
+    expect((await store.stats()).memory.approxBytes).toBe(empty);
+  });
+
+  it('refuses nonsensical options with INVALID_ARGUMENT', () => {
+    for (const options of [{ ttlMs: 0 }, { ttlMs: 1000, maxEntries: 0 }, { ttlMs: 1000, maxEntries: 1.5 }, { ttlMs: 1000, leaseMs: -1 }]) {
+      let code: string | undefined;
+      try {
+        createMemoryStore(options);
+      } catch (err) {
+        code = isStoreError(err) ? err.code : 'other';
+      }
+      expect(code).toBe(StoreErrorCode.INVALID_ARGUMENT);
+    }
+  });
+});

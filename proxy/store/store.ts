@@ -1,0 +1,218 @@
+// The MessageStore contract: what the proxy keeps about messages between the client's submit and the
+// upstream's receipts (SPEC §4 Receipts/MO, §3 `store`). Two backends implement it — memory (one
+// replica) and Redis (shared by replicas) — and both must pass `runStoreContract` in contract.ts.
+//
+// Every method is async so the Redis backend can implement it; the memory backend does its work
+// synchronously inside. Each method is one atomic step: in particular `setUpstreamId` and
+// `holdOrphan` cannot interleave, so a receipt that races its submit_sm_resp is never lost
+// (FIELD-NOTES §3.1: "DLR before submit_sm_resp").
+
+/** Longest message id smppd hands out (SMPP 3.4 §5.2.23: message_id is a C-Octet String of 65). */
+export const MAX_MESSAGE_ID_LENGTH = 64;
+
+/** What smppd remembers about one message a client submitted. */
+export interface MessageRecord {
+  /** smppd's own message id, the one the client received (message-id.ts). */
+  readonly id: string;
+  /** system_id of the client that submitted it; receipts go back to this client. */
+  readonly client: string;
+  /** Cluster that holds the message upstream (query_sm/cancel_sm/replace_sm go there). */
+  readonly cluster: string;
+  /** Endpoint address inside the cluster, when known. */
+  readonly endpoint?: string;
+  /** Name of the route that chose the cluster. */
+  readonly routeName?: string;
+  /** The upstream SMSC's message id, as written in its submit_sm_resp; absent until that arrives. */
+  readonly upstreamId?: string;
+  /** Epoch milliseconds of the client's submit. */
+  readonly createdAt: number;
+  /**
+   * How many upstream submits this one client message became (segments of a long message the proxy
+   * split, or a submit_multi fanned out to submit_sm); absent means one. Each of them calls
+   * `setUpstreamId`, so every part's receipt maps back to this record.
+   */
+  readonly parts?: number;
+}
+
+/**
+ * A PDU kept by the store: a plain object of the codec's fields (snake_case wire names). The store
+ * treats it as opaque. Keep it data-only: strings, finite numbers, booleans, null, arrays, plain
+ * objects and Buffers (serialise.ts writes Buffers as base64 for backends that need text).
+ * The memory backend keeps the very object it was given: do not mutate it after handing it over.
+ */
+export type StoredPdu = object;
+
+/** A receipt that arrived before its message's submit_sm_resp. */
+export interface OrphanReceipt {
+  /** The upstream's deliver_sm (or data_sm) fields, still carrying the upstream's id. */
+  readonly pdu: StoredPdu;
+  /** Epoch milliseconds it arrived. */
+  readonly receivedAt: number;
+}
+
+/** A deliver_sm waiting for a receiver-capable session of its client. */
+export interface DeliveryItem {
+  readonly kind: 'receipt' | 'mo';
+  /** The deliver_sm fields to send, already rewritten for the client (smppd's message id). */
+  readonly pdu: StoredPdu;
+  /** Epoch milliseconds it was produced. */
+  readonly createdAt: number;
+}
+
+/** A delivery claimed by `takeDeliveries`: ack it after the client's deliver_sm_resp. */
+export interface ClaimedDelivery {
+  readonly deliveryId: string;
+  readonly item: DeliveryItem;
+  /** How many times it has been claimed, this claim included (1 on the first delivery attempt). */
+  readonly attempts: number;
+}
+
+export interface StoreStats {
+  /** Message records held. */
+  readonly entries: number;
+  /** Records dropped to stay under `max_entries` before their ttl (memory backend). */
+  readonly evictions: number;
+  /** Records dropped because their ttl passed. */
+  readonly expirations: number;
+  /** Deliveries not yet acknowledged (queued and claimed), all clients. */
+  readonly pendingDeliveries: number;
+  /** Deliveries dropped unacknowledged because their ttl passed. */
+  readonly deliveriesExpired: number;
+  /** Deliveries dropped to stay under the delivery bound (memory backend). */
+  readonly deliveriesEvicted: number;
+  /** Orphan receipts held. */
+  readonly orphans: number;
+  /** Orphan receipts whose message never got its upstream id in time: unknown receipts. */
+  readonly orphansExpired: number;
+  /** Orphan receipts dropped to stay under the orphan bound (memory backend). */
+  readonly orphansEvicted: number;
+  readonly memory: {
+    /** Keys in the (cluster, upstream id) index. */
+    readonly upstreamKeys: number;
+    /** Rough size of what the store holds, in bytes (memory: estimated from counts; redis: used_memory). */
+    readonly approxBytes: number;
+  };
+}
+
+export interface MessageStore {
+  /**
+   * Store a record (call before the client is acknowledged). Saving an id that exists replaces its
+   * record and restarts its ttl; upstream index keys already set for the id stay.
+   * Rejects with INVALID_ARGUMENT for an empty id or one longer than MAX_MESSAGE_ID_LENGTH.
+   */
+  save(record: MessageRecord): Promise<void>;
+
+  /** The record for smppd's message id, or undefined when unknown or expired. */
+  get(id: string): Promise<MessageRecord | undefined>;
+
+  /**
+   * The upstream answered: record its id and cluster on the message and index the message under
+   * (cluster, key) for each key (the normalised readings of upstreamId for the cluster's
+   * `message_id` mode, smpp/dlr.ts `messageIdKeys`). The record's `cluster` becomes `cluster` (a
+   * retry may have gone to a fallback cluster) and its `endpoint` becomes `endpoint` when given
+   * (it is dropped when the cluster changed and no endpoint is given).
+   * Calling it again for the same id (parts, fan-out) adds keys; `upstreamId` holds the latest.
+   * An index key that already points at another message now points at this one (ids reused upstream).
+   *
+   * Returns the orphan receipts held under any of the keys for this cluster, each once, oldest
+   * first, and removes them from the store: the caller delivers them now.
+   * Rejects with NOT_FOUND when the id is unknown or expired.
+   */
+  setUpstreamId(
+    id: string,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint?: string,
+  ): Promise<readonly OrphanReceipt[]>;
+
+  /** The message indexed under (cluster, key) for the first key that has one, or undefined. */
+  findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined>;
+
+  /**
+   * A receipt matched no message: hold it under (cluster, key) for each key for ttlMs, to be
+   * returned by the `setUpstreamId` that indexes one of those keys.
+   * Atomic with `setUpstreamId`: if a message was indexed under one of the keys since the caller's
+   * `findByUpstream`, nothing is held and that record is returned, so the caller delivers now.
+   * Resolves undefined when the receipt was held.
+   */
+  holdOrphan(
+    cluster: string,
+    keys: readonly string[],
+    receipt: OrphanReceipt,
+    ttlMs: number,
+  ): Promise<MessageRecord | undefined>;
+
+  /**
+   * Queue a deliver_sm for a client that has no receiver-capable session right now. It stays until
+   * acknowledged or until the store ttl passes. Returns its delivery id.
+   */
+  enqueueDelivery(client: string, item: DeliveryItem): Promise<string>;
+
+  /**
+   * Claim up to `max` of the client's queued deliveries, oldest first. A claimed delivery is not
+   * handed out again until its lease (leaseMs, else the store's default) runs out without an ack or
+   * a release; then it goes back to its place in the queue (at-least-once delivery).
+   */
+  takeDeliveries(client: string, max: number, leaseMs?: number): Promise<ClaimedDelivery[]>;
+
+  /** The client acknowledged (deliver_sm_resp): forget the delivery. False when it was not pending. */
+  ackDelivery(client: string, deliveryId: string): Promise<boolean>;
+
+  /**
+   * Give a claimed delivery back to the queue now (the session closed, or the client answered with an
+   * error worth retrying). False when it was not pending.
+   */
+  releaseDelivery(client: string, deliveryId: string): Promise<boolean>;
+
+  /** Unacknowledged deliveries (queued and claimed) for one client, or for all clients. */
+  pendingCount(client?: string): Promise<number>;
+
+  stats(): Promise<StoreStats>;
+
+  /** Release resources; every later call rejects with CLOSED. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Milliseconds since the epoch; injected so tests can move time. */
+export type Clock = () => number;
+
+/** Options every backend accepts. */
+export interface StoreOptions {
+  /** How long records and pending deliveries live (SPEC §3 `store.ttl`, 72h by default). */
+  readonly ttlMs: number;
+  /** Default lease of a claimed delivery before it returns to the queue. */
+  readonly leaseMs?: number;
+  readonly clock?: Clock;
+}
+
+export const DEFAULT_TTL_MS = 72 * 60 * 60 * 1000;
+export const DEFAULT_LEASE_MS = 60_000;
+
+export const StoreErrorCode = {
+  /** A call after close(). */
+  CLOSED: 'STORE_CLOSED',
+  /** setUpstreamId for an id the store does not hold (never saved, expired or evicted). */
+  NOT_FOUND: 'STORE_NOT_FOUND',
+  /** A malformed argument (empty or over-long id, bad ttl). */
+  INVALID_ARGUMENT: 'STORE_INVALID_ARGUMENT',
+  /** The backend failed (Redis unreachable, command error). */
+  BACKEND: 'STORE_BACKEND',
+  /** Stored data could not be decoded. */
+  CORRUPT: 'STORE_CORRUPT',
+} as const;
+export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
+  return err instanceof StoreError && (code === undefined || err.code === code);
+}

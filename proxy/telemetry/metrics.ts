@@ -1,0 +1,186 @@
+// Metric definitions (SPEC §5 `GET /metrics`), registered in a Registry of their own: never prom-client's
+// default one (STYLE rule 9), so two instances in one process (tests, a reload) never clash.
+//
+// Label values are bounded sets: names from the config (listener, cluster, endpoint, route), states and
+// results from our own code, and status/stat names that arrive from peers but pass through a cap
+// (boundedChildren below). Never a message id, phone number, system_id or address: each distinct value
+// is a time series kept forever by Prometheus.
+//
+// Per-message cost: endpointMetrics() and clusterMetrics() hand out children bound to labels known at
+// setup, so the submit and receipt paths are an inc()/observe() with no label hashing.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CircuitState } from '../cluster/circuit-breaker.js';
+
+/** Seconds; from 1 ms (an SMSC on the same host) to 30 s (beyond any sane response timeout). */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/** smppd_circuit_state values. */
+export const CIRCUIT_STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, half_open: 1, open: 2 };
+
+/** Distinct peer-supplied values (command_status names, receipt stats) kept per series family;
+ *  the rest are counted as `other`. ~55 SMPP 3.4 status names fit, with room for vendor codes. */
+export const MAX_PEER_LABEL_VALUES = 100;
+export const OTHER_LABEL = 'other';
+
+export interface MetricsOptions {
+  /** Node process metrics (CPU, heap, event loop lag, GC); default true. */
+  defaultMetrics?: boolean;
+}
+
+/** Children for one upstream endpoint, bound at setup (see the top of this file). */
+export interface EndpointMetrics {
+  /** smppd_endpoint_requests_total: one per request sent to the endpoint. */
+  readonly requests: Counter.Internal;
+  /** smppd_endpoint_latency_seconds: observe(seconds) per response received. */
+  readonly latency: Histogram.Internal<string>;
+  /** smppd_window_used: outstanding requests over all the endpoint's sessions. */
+  readonly windowUsed: Gauge.Internal<string>;
+  /** smppd_upstream_sessions: how many of the endpoint's sessions are in `state` (e.g. bound, connecting). */
+  sessions(state: string, count: number): void;
+  /** Circuit moved to `to`: sets smppd_circuit_state and counts smppd_circuit_transitions_total. */
+  circuit(to: CircuitState): void;
+  /** The endpoint left the config: drop its series so stale gauges do not linger. */
+  remove(): void;
+}
+
+/** Children for one cluster, bound at setup. */
+export interface ClusterMetrics {
+  /** smppd_dlr_received_total{cluster,status}: one receipt with its `stat` value (DELIVRD, UNDELIV, ...). */
+  receipt(stat: string): void;
+  /** smppd_dlr_unmatched_total: a receipt whose message id matched no stored message. */
+  readonly dlrUnmatched: Counter.Internal;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(options: MetricsOptions = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Histogram<L>({ name, help, labelNames, buckets: [...LATENCY_BUCKETS], registers });
+
+  const m = {
+    // Messages (SPEC §5).
+    messagesSubmitted: counter('smppd_messages_submitted_total', 'submit_sm accepted from clients'),
+    messagesDelivered: counter('smppd_messages_delivered_total', 'Messages accepted by an upstream SMSC (ESME_ROK)'),
+    messagesFailed: counter('smppd_messages_failed_total', 'Messages answered to the client with an error status'),
+    submitResponses: counter('smppd_submit_responses_total', 'submit_sm_resp sent to clients, by command_status name', ['status']),
+    requestLatency: histogram('smppd_request_latency_seconds', 'Client submit_sm to submit_sm_resp, end to end'),
+    retries: counter('smppd_retries_total', 'Submits retried, by reason', ['cluster', 'reason']),
+    routingDecisions: counter('smppd_routing_decisions_total', 'Messages routed, by route and chosen cluster', ['route', 'cluster']),
+    moReceived: counter('smppd_mo_received_total', 'Mobile-originated deliver_sm received from upstream'),
+
+    // Receipts.
+    dlrReceived: counter('smppd_dlr_received_total', 'Delivery receipts received, by cluster and stat', ['cluster', 'status']),
+    dlrUnmatched: counter('smppd_dlr_unmatched_total', 'Receipts whose message id matched no stored message', ['cluster']),
+    dlrOrphanHeld: counter('smppd_dlr_orphan_held_total', 'Receipts held for a client that is not bound'),
+    pendingDeliveries: gauge('smppd_pending_deliveries', 'Receipts and MO waiting for a client to bind'),
+
+    // Client side.
+    connectionActive: gauge('smppd_connection_active', 'Open client TCP connections', ['listener']),
+    clientSessions: gauge('smppd_client_sessions', 'Bound client sessions', ['listener', 'bind_type']),
+    bindAttempts: counter('smppd_bind_attempts_total', 'Client bind attempts, by result', ['listener', 'result']),
+
+    // Upstream side.
+    endpointRequests: counter('smppd_endpoint_requests_total', 'Requests sent to an upstream endpoint', ['cluster', 'endpoint']),
+    endpointLatency: histogram('smppd_endpoint_latency_seconds', 'Upstream request to response', ['cluster', 'endpoint']),
+    upstreamSessions: gauge('smppd_upstream_sessions', 'Upstream sessions, by state', ['cluster', 'endpoint', 'state']),
+    windowUsed: gauge('smppd_window_used', 'Outstanding upstream requests', ['cluster', 'endpoint']),
+    circuitState: gauge('smppd_circuit_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', ['cluster', 'endpoint']),
+    circuitTransitions: counter('smppd_circuit_transitions_total', 'Circuit breaker transitions', [
+      'cluster',
+      'endpoint',
+      'to',
+    ]),
+
+    // Store and config.
+    storeEntries: gauge('smppd_store_entries', 'Message records in the store'),
+    storeEvictions: counter('smppd_store_evictions_total', 'Records evicted before their ttl because the store was full'),
+    configReloads: counter('smppd_config_reloads_total', 'Config reloads, by result', ['result']),
+  };
+
+  const submitResponseChild = boundedChildren((status) => m.submitResponses.labels({ status }));
+  const endpoints = new Map<string, EndpointMetrics>();
+  const clusters = new Map<string, ClusterMetrics>();
+
+  function endpointMetrics(cluster: string, endpoint: string): EndpointMetrics {
+    const key = `${cluster}\u0000${endpoint}`;
+    const cached = endpoints.get(key);
+    if (cached) return cached;
+    const labels = { cluster, endpoint };
+    const circuitState = m.circuitState.labels(labels);
+    circuitState.set(CIRCUIT_STATE_VALUE.closed);
+    const sessionStates = new Set<string>();
+    const em: EndpointMetrics = {
+      requests: m.endpointRequests.labels(labels),
+      latency: m.endpointLatency.labels(labels),
+      windowUsed: m.windowUsed.labels(labels),
+      sessions(state, count) {
+        sessionStates.add(state);
+        m.upstreamSessions.set({ cluster, endpoint, state }, count);
+      },
+      circuit(to) {
+        circuitState.set(CIRCUIT_STATE_VALUE[to]);
+        m.circuitTransitions.inc({ cluster, endpoint, to });
+      },
+      remove() {
+        endpoints.delete(key);
+        m.endpointRequests.remove(labels);
+        m.endpointLatency.remove(labels);
+        m.windowUsed.remove(labels);
+        m.circuitState.remove(labels);
+        for (const to of Object.keys(CIRCUIT_STATE_VALUE)) m.circuitTransitions.remove({ cluster, endpoint, to });
+        for (const state of sessionStates) m.upstreamSessions.remove({ cluster, endpoint, state });
+      },
+    };
+    endpoints.set(key, em);
+    return em;
+  }
+
+  function clusterMetrics(cluster: string): ClusterMetrics {
+    const cached = clusters.get(cluster);
+    if (cached) return cached;
+    const receiptChild = boundedChildren((status) => m.dlrReceived.labels({ cluster, status }));
+    const cm: ClusterMetrics = {
+      receipt: (stat) => receiptChild(stat).inc(),
+      dlrUnmatched: m.dlrUnmatched.labels({ cluster }),
+    };
+    clusters.set(cluster, cm);
+    return cm;
+  }
+
+  return {
+    registry,
+    ...m,
+    /** smppd_submit_responses_total for one response; `status` is a statusName() (peer codes are capped). */
+    submitResponse(status: string): void {
+      submitResponseChild(status).inc();
+    },
+    endpointMetrics,
+    clusterMetrics,
+  };
+}
+
+/** Children of a counter by one peer-supplied label value: at most MAX_PEER_LABEL_VALUES distinct
+ *  values, later ones share the `other` child. Caching the children also spares the label hashing. */
+function boundedChildren(make: (value: string) => Counter.Internal): (value: string) => Counter.Internal {
+  const children = new Map<string, Counter.Internal>();
+  let other: Counter.Internal | undefined;
+  return (value) => {
+    const child = children.get(value);
+    if (child) return child;
+    if (children.size >= MAX_PEER_LABEL_VALUES) return (other ??= make(OTHER_LABEL));
+    const made = make(value);
+    children.set(value, made);
+    return made;
+  };
+}
