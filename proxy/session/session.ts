@@ -692,8 +692,6 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
       return;
     }
     this.bindPending = true;
-    // Nothing else is valid until the bind is decided; PDUs pipelined behind it wait in the decoder.
-    this.setPause(PAUSE_AUTH, true);
     let decision: number | Promise<number>;
     try {
       decision = authenticate(pdu, this);
@@ -704,6 +702,8 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
       this.finishBind(pdu, decision);
       return;
     }
+    // Nothing else is valid until the bind is decided; PDUs pipelined behind it wait in the decoder.
+    this.setPause(PAUSE_AUTH, true);
     decision.then(
       (status) => this.finishBind(pdu, status),
       (err: unknown) => {

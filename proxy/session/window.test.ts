@@ -100,9 +100,7 @@ describe('outgoing window, wait mode', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(r2.settled()).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    console.log('A', r2.settled(), session.stats());
     await expect(r2.promise).rejects.toMatchObject({ code: 'QUEUE_TIMEOUT', sent: false });
-    console.log('B');
     expect(peer.received).toEqual([]);
     expect(session.queued).toBe(0);
     await session.close();

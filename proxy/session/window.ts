@@ -54,6 +54,8 @@ export class RequestWindow {
   private readonly queue: Array<PendingRequest | undefined> = [];
   private qHead = 0;
   private timer: TimerHandle | undefined;
+  /** When the armed timer fires; never later than the earliest deadline held. */
+  private timerAt = 0;
   private readonly onTimerFn = (): void => this.onTimer();
   timeouts = 0;
 
@@ -82,7 +84,7 @@ export class RequestWindow {
     } else if (this.opts.mode === 'wait' && this.queued < this.opts.maxQueue) {
       req.deadline = this.timers.now() + this.opts.queueTimeoutMs;
       this.queue.push(req);
-      this.arm();
+      this.arm(req.deadline);
     } else {
       req.reject(
         new SessionError('WINDOW_FULL', `window of ${this.opts.size} outstanding requests is full`),
@@ -134,7 +136,7 @@ export class RequestWindow {
     req.pdu = undefined;
     req.deadline = this.timers.now() + this.opts.requestTimeoutMs;
     this.inFlight.set(req.seq, req);
-    this.arm();
+    this.arm(req.deadline);
     this.transmitter.write(frame);
   }
 
@@ -157,11 +159,14 @@ export class RequestWindow {
     }
   }
 
-  private arm(): void {
-    if (this.timer !== undefined) return;
-    const next = this.nextDeadline();
-    if (next === undefined) return;
-    this.timer = this.timers.setTimeout(this.onTimerFn, Math.max(1, next - this.timers.now()));
+  /** Makes sure the timer fires by `deadline` (a new entry's, or the earliest after a sweep). */
+  private arm(deadline: number): void {
+    if (this.timer !== undefined) {
+      if (this.timerAt <= deadline) return;
+      this.timers.clearTimeout(this.timer);
+    }
+    this.timerAt = deadline;
+    this.timer = this.timers.setTimeout(this.onTimerFn, Math.max(1, deadline - this.timers.now()));
   }
 
   private nextDeadline(): number | undefined {
@@ -196,6 +201,7 @@ export class RequestWindow {
       );
     }
     this.pump();
-    this.arm();
+    const next = this.nextDeadline();
+    if (next !== undefined) this.arm(next);
   }
 }

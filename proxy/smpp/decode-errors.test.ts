@@ -91,6 +91,9 @@ describe('decode errors map to SMPP 3.4 statuses', () => {
   it('a C-Octet String TLV without its NUL is read up to the end of the value', () => {
     const r = decodePdu(hex('00000018 80000004 00000000 00000001 00 001e 0003 616263'));
     expect(r).toMatchObject({ ok: true, pdu: { tlvs: { receipted_message_id: 'abc' } } });
+    // ... but 65 octets without a NUL leave no room for it within the 65-octet maximum (SMPP 3.4 §5.3.2.12).
+    const long = decodePdu(hex('00000056 80000004 00000000 00000001 00 001e 0041' + '78'.repeat(65)));
+    expect(long).toMatchObject({ ok: false, status: Status.ESME_RINVPARLEN });
   });
 
   it('a repeated known TLV is kept, in order, with the unknown ones', () => {

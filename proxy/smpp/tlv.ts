@@ -78,6 +78,7 @@ export const TlvTag = Object.fromEntries(
 ) as { readonly [K in TlvName]: TlvTable[K]['tag'] };
 
 interface TlvSpec {
+  readonly index: number;
   readonly name: TlvName;
   readonly tag: number;
   readonly type: TlvType;
@@ -92,10 +93,10 @@ const specsByName = new Map<string, TlvSpec>();
 // lookup per TLV on the decode path (bench/codec.ts).
 const TAG_LIMIT = 0x1400;
 const specsByTag: (TlvSpec | undefined)[] = new Array<TlvSpec | undefined>(TAG_LIMIT).fill(undefined);
-for (const name of Object.keys(TLV_TABLE) as TlvName[]) {
+for (const [index, name] of (Object.keys(TLV_TABLE) as TlvName[]).entries()) {
   const row: { tag: number; type: TlvType; min?: number; max?: number } = TLV_TABLE[name];
   const size = FIXED[row.type];
-  const spec: TlvSpec = { name, tag: row.tag, type: row.type, min: row.min ?? size, max: row.max ?? size };
+  const spec: TlvSpec = { index, name, tag: row.tag, type: row.type, min: row.min ?? size, max: row.max ?? size };
   specsByName.set(name, spec);
   specsByTag[row.tag] = spec;
 }
@@ -107,6 +108,11 @@ function specOfTag(tag: number): TlvSpec | undefined {
 export function tlvNameOf(tag: number): TlvName | undefined {
   return specOfTag(tag)?.name;
 }
+
+// Repeat detection: seen[spec.index] === pass marks a tag already read in this call. Cheaper than
+// probing the result object by a computed key (bench/codec.ts); readTlvs is synchronous.
+const seen = new Uint32Array(specsByName.size);
+let pass = 0;
 
 /**
  * Reads TLVs up to the end of the body (SMPP 3.4 §3.2.4.1). A stream that ends inside a tag/length
@@ -120,6 +126,10 @@ export function readTlvs(r: Reader): Tlvs | undefined {
   const out: Record<string, unknown> = {};
   let unknown: UnknownTlv[] | undefined;
   let o = r.off;
+  if (++pass === 0x100000000) {
+    seen.fill(0);
+    pass = 1;
+  }
   while (o < end) {
     if (end - o < 4) {
       r.fail(Status.ESME_RINVOPTPARSTREAM, 'TLV header truncated');
@@ -134,10 +144,11 @@ export function readTlvs(r: Reader): Tlvs | undefined {
       return undefined;
     }
     const spec = specOfTag(tag);
-    if (spec === undefined || out[spec.name] !== undefined) {
+    if (spec === undefined || seen[spec.index] === pass) {
       (unknown ??= []).push({ tag, value: buf.subarray(v, o) });
       continue;
     }
+    seen[spec.index] = pass;
     if (len < spec.min || len > spec.max) {
       r.fail(Status.ESME_RINVPARLEN, `TLV ${spec.name} has length ${len}`);
       return undefined;
@@ -153,9 +164,14 @@ export function readTlvs(r: Reader): Tlvs | undefined {
         out[spec.name] = buf[v]! * 0x1000000 + ((buf[v + 1]! << 16) | (buf[v + 2]! << 8) | buf[v + 3]!);
         break;
       case 'cstr': {
-        // The value should end with its NUL; some SMSCs omit it, so text stops at the first NUL or the end.
+        // The value should end with its NUL; some SMSCs omit it, so text stops at the first NUL or at the
+        // end of the value, which must then still leave room for the NUL within the §5.3.2 maximum.
         let e = v;
         while (e < o && buf[e] !== 0) e++;
+        if (e === o && len === spec.max) {
+          r.fail(Status.ESME_RINVPARLEN, `TLV ${spec.name} longer than ${spec.max - 1} octets`);
+          return undefined;
+        }
         out[spec.name] = latin1(buf, v, e);
         break;
       }
@@ -187,7 +203,7 @@ export function tlvsSize(tlvs: Tlvs | undefined): number {
     const spec = specsByName.get(name);
     if (spec === undefined) throw unknownTlvError(name);
     if (spec.type === 'cstr') size += 4 + cstrSize(value as string, spec.max, name);
-    else if (spec.type === 'octets') size += 4 + octetsSize(value as Buffer, spec.max, name);
+    else if (spec.type === 'octets') size += 4 + octetsSize(value as Buffer, spec.max, name, spec.min);
     else size += 4 + spec.max;
   }
   return size;
@@ -218,14 +234,9 @@ export function writeTlvs(buf: Buffer, off: number, tlvs: Tlvs | undefined): num
       case 'cstr':
         off = putCstr(buf, putU16(buf, off, (value as string).length + 1, name), value as string, name);
         break;
-      case 'octets': {
-        const b = value as Buffer;
-        if (b.length < spec.min) {
-          throw new SmppEncodeError(EncodeErrorCode.INVALID_VALUE, name, `${name}: shorter than ${spec.min} octets`);
-        }
-        off = putOctets(buf, putU16(buf, off, b.length, name), b);
+      case 'octets':
+        off = putOctets(buf, putU16(buf, off, (value as Buffer).length, name), value as Buffer);
         break;
-      }
     }
   }
   if (unknown !== undefined) {

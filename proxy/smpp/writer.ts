@@ -55,8 +55,9 @@ export function putU32(buf: Buffer, off: number, v: number, field: string): numb
   return off + 4;
 }
 
-export function octetsSize(b: Buffer, max: number, field: string): number {
+export function octetsSize(b: Buffer, max: number, field: string, min = 0): number {
   if (!(b instanceof Uint8Array)) throw invalid(field, 'expected a Buffer');
+  if (b.length < min) throw invalid(field, `shorter than ${min} octets`);
   if (b.length > max) {
     throw new SmppEncodeError(EncodeErrorCode.FIELD_TOO_LONG, field, `${field}: ${b.length} > ${max} octets`);
   }

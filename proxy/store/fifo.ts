@@ -1,7 +1,7 @@
 // An array-backed queue with O(1) amortised push and shift, for the memory store's expiry and
 // eviction order. A Map iterated from its head is not a queue in V8: deleted slots stay in the
 // table until it is rehashed, and every fresh iterator walks over them, which made evicting at
-// max_entries cost O(entries) per save (bench/store.ts: 13k messages/s instead of 100k+).
+// max_entries cost O(entries) per save (bench/store.ts: 13k messages/s instead of 150k).
 // Items removed elsewhere stay in the queue until they reach the head or `compact` drops them.
 
 export class Fifo<T> {

@@ -124,6 +124,22 @@ describe('memory store', () => {
     expect((await store.stats()).deliveriesExpired).toBe(2);
   });
 
+  it('stays correct under churn behind a long-lived head (acked deliveries, saved-again messages)', async () => {
+    const { store, time } = makeClockedStore({ maxEntries: 10 });
+    await store.enqueueDelivery('offline', delivery('old'));
+    for (let i = 0; i < 5000; i++) {
+      const id = await store.enqueueDelivery('online', delivery(`d${i}`));
+      await store.takeDeliveries('online', 1);
+      await store.ackDelivery('online', id);
+      await store.save(record(`m${i % 5}`));
+    }
+    expect(await store.pendingCount()).toBe(1);
+    expect((await store.stats()).entries).toBe(5);
+    time.now += 60_000;
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ pendingDeliveries: 0, deliveriesExpired: 1, entries: 0, expirations: 5, evictions: 0 });
+  });
+
   it('sets no timers, whatever it holds', async () => {
     vi.useFakeTimers();
     const { store } = makeClockedStore();

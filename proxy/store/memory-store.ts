@@ -43,14 +43,14 @@ export const DEFAULT_MAX_ENTRIES = 1_000_000;
 const DEFAULT_MAX_ORPHANS = 100_000;
 
 // Estimated heap bytes per held item, for stats().memory.approxBytes. RECORD and INDEX_KEY are
-// measured by bench/store.ts (record with a 25-char id, two upstream keys); the other two assume a
-// deliver_sm with a 160-byte short_message and are rougher.
-const RECORD_BYTES = 330;
-const INDEX_KEY_BYTES = 110;
+// measured (bench/store.ts: ~640 bytes per message with a 25-char id and two upstream keys, ~270
+// before its upstream id is set); the other two assume a deliver_sm with a 160-byte short_message.
+const RECORD_BYTES = 300;
+const INDEX_KEY_BYTES = 170;
 const DELIVERY_BYTES = 700;
 const ORPHAN_BYTES = 800;
 
-/** Separates cluster and key in index keys; a cluster name cannot contain it (config names are printable). */
+/** Separates cluster and key in orphan index keys; config cluster names are printable, so never contain it. */
 const SEP = '\u0000';
 
 interface Queued {

@@ -1,0 +1,127 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
+import { CommandId, FrameDecoder, Status } from '../smpp/index.js';
+import { createSession, type Session } from './session.js';
+import { RawPeer, bindPdu } from './testing.js';
+
+const N = 100_000;
+/** query_sm with empty fields: 20 octets; answered with a 100-octet query_sm_resp. */
+function queryBurst(n: number): Buffer {
+  const one = 20;
+  const buf = Buffer.alloc(n * one);
+  for (let i = 0; i < n; i++) {
+    const o = i * one;
+    buf.writeUInt32BE(one, o);
+    buf.writeUInt32BE(CommandId.query_sm, o + 4);
+    buf.writeUInt32BE(0, o + 8);
+    buf.writeUInt32BE(i + 1, o + 12);
+    // message_id '', source_addr_ton 0, source_addr_npi 0, source_addr '' = four zero octets.
+  }
+  return buf;
+}
+
+describe('backpressure (real TCP)', () => {
+  it('stops reading while the socket cannot write, resumes when the peer reads, buffers stay bounded', async () => {
+    let session!: Session;
+    let serverSocket!: net.Socket;
+    /** Userland bytes held by the server side each time the session paused or resumed reading. */
+    const samples: number[] = [];
+    let pauses = 0;
+    let firstPause!: () => void;
+    const paused = new Promise<void>((resolve) => (firstPause = resolve));
+    const server = net.createServer((sock) => {
+      serverSocket = sock;
+      session = createSession({
+        socket: sock,
+        role: 'smsc',
+        systemId: 'smppd',
+        authenticate: () => Status.ESME_ROK,
+        enquireLinkIntervalMs: 0,
+      });
+      session.on('request', (req) => {
+        if (req.command === 'query_sm') {
+          req.respond(Status.ESME_ROK, {
+            message_id: 'M'.repeat(64),
+            final_date: '250101120000000+',
+            message_state: 2,
+            error_code: 0,
+          });
+        }
+      });
+      const pause = sock.pause.bind(sock);
+      sock.pause = () => {
+        if (sock.writableNeedDrain) {
+          pauses++;
+          const st = session.stats();
+          samples.push(st.readBuffered + st.writeBuffered);
+          firstPause();
+        }
+        return pause();
+      };
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    await once(client, 'connect');
+
+    const peer = new RawPeer(client);
+    peer.send(bindPdu('bind_transceiver'));
+    expect((await peer.expect('bind_transceiver_resp')).command_status).toBe(0);
+
+    // The client stops reading and sends a burst whose answers are five times its size.
+    client.removeAllListeners('data');
+    client.pause();
+    const burst = queryBurst(N);
+    client.write(burst);
+    await paused;
+    // Wait until the server is stalled: paused for a full socket, reading nothing more. (Transient
+    // pauses also happen while writes are corked within a tick; they end with the next 'drain'.)
+    let lastRead = -1;
+    await vi.waitFor(
+      () => {
+        const read = serverSocket.bytesRead;
+        const stalled = session.readingPaused && serverSocket.writableNeedDrain && read === lastRead;
+        lastRead = read;
+        expect(stalled).toBe(true);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    // It stopped reading the burst part-way (the kernel buffers hold a few MB of answers), holding
+    // little in userland.
+    expect(serverSocket.bytesRead).toBeLessThan(burst.length);
+    const st = session.stats();
+    expect(st.readBuffered + st.writeBuffered).toBeLessThan(256 * 1024);
+
+    // Now the client reads everything; every request is answered, in order.
+    const decoder = new FrameDecoder();
+    let answered = 0;
+    let inOrder = true;
+    const done = new Promise<void>((resolve) => {
+      client.on('data', (chunk: Buffer) => {
+        decoder.push(chunk);
+        for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) {
+          const f = r.frame;
+          if (f.readUInt32BE(4) !== CommandId.query_sm_resp || f.readUInt32BE(12) !== answered + 1) inOrder = false;
+          answered++;
+        }
+        if (answered === N) resolve();
+      });
+    });
+    client.resume();
+    await done;
+    expect(inOrder).toBe(true);
+    expect(session.readingPaused).toBe(false);
+    // 10 MB of answers went through; the server side never held more than about one read (64 KiB)
+    // plus the socket's write high-water mark (64 KiB).
+    expect(pauses).toBeGreaterThan(0);
+    expect(Math.max(...samples)).toBeLessThan(256 * 1024);
+
+    client.end();
+    await session.closed;
+    expect(serverSocket.destroyed).toBe(true);
+    server.close();
+    await once(server, 'close');
+  });
+});
