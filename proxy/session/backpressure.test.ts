@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { CommandId, FrameDecoder, Status } from '../smpp/index.js';
-import { createSession, type Session } from './session.js';
+import { createSession } from './session.js';
+import type { Session } from './session-api.js';
 import { RawPeer, bindPdu } from './testing.js';
 
 const N = 100_000;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { Status, encodePdu, type PduOf } from '../smpp/index.js';
 import { SessionError } from './errors.js';
-import type { BoundInfo } from './session.js';
+import type { BoundInfo } from './session-api.js';
 import { bindPdu, deliverSm, sessionPair, sessionWithRawPeer, submitSm } from './testing.js';
 
 describe('bind handshake, both roles', () => {
@@ -72,6 +72,8 @@ describe('bind handshake, both roles', () => {
         throw new Error('db down');
       },
       () => Promise.reject(new Error('db down')),
+      // A JavaScript caller returning no status.
+      (() => undefined) as unknown as () => number,
       undefined,
     ]) {
       const { session, peer } = sessionWithRawPeer('smsc', { authenticate });

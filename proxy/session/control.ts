@@ -4,7 +4,7 @@
 
 import type { Pdu } from '../smpp/index.js';
 import { SessionError, type SessionErrorCode } from './errors.js';
-import type { TimerHandle, Timers } from './types.js';
+import type { CloseReason, TimerHandle, Timers } from './types.js';
 
 interface ControlEntry {
   responseId: number;
@@ -53,12 +53,12 @@ export class ControlRequests {
     return e;
   }
 
-  closeAll(code: SessionErrorCode, message: string): void {
+  closeAll(code: SessionErrorCode, message: string, closeReason: CloseReason): void {
     const entries = [...this.entries.values()];
     this.entries.clear();
     for (const e of entries) {
       this.timers.clearTimeout(e.timer);
-      e.reject(new SessionError(code, message, { sent: true }));
+      e.reject(new SessionError(code, message, { sent: true, closeReason }));
     }
   }
 }

@@ -159,6 +159,23 @@ describe('incoming requests', () => {
     await session.close();
   });
 
+  it('a response that cannot be encoded still answers (ESME_RSYSERR) and throws ENCODE_FAILED', async () => {
+    const { session, peer } = await boundWithRawPeer('smsc');
+    let thrown: unknown;
+    session.on('request', (req) => {
+      try {
+        req.respond(Status.ESME_ROK, { message_id: 'x'.repeat(100) });
+      } catch (err) {
+        thrown = err;
+      }
+    });
+    peer.send(submitSm());
+    expect((await peer.expect('submit_sm_resp')).command_status).toBe(Status.ESME_RSYSERR);
+    expect(thrown).toMatchObject({ code: 'ENCODE_FAILED' });
+    expect(session.incomingPending).toBe(0);
+    await session.close();
+  });
+
   it('the owner can pause and resume reading', async () => {
     const { session, peer } = await boundWithRawPeer('smsc');
     session.pauseReading();

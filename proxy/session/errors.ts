@@ -4,6 +4,7 @@
 // retried elsewhere without risking a duplicate message.
 
 import { Status } from '../smpp/index.js';
+import type { CloseReason } from './types.js';
 
 export const SessionErrorCode = {
   /** The window of outstanding requests is full (reject mode), or the wait queue is full too. */
@@ -12,7 +13,7 @@ export const SessionErrorCode = {
   QUEUE_TIMEOUT: 'QUEUE_TIMEOUT',
   /** No response within `requestTimeoutMs` (or the bind/unbind timeout); a late response is dropped. */
   TIMEOUT: 'TIMEOUT',
-  /** The session closed before the response arrived. */
+  /** The session closed before the response arrived; `closeReason` says why (e.g. enquire_link_timeout). */
   CLOSED: 'CLOSED',
   /** The session was unbound (by us or by the peer) before the response arrived. */
   UNBOUND: 'UNBOUND',
@@ -20,7 +21,8 @@ export const SessionErrorCode = {
   GENERIC_NACK: 'GENERIC_NACK',
   /** The peer refused our bind; `status` holds its command_status. */
   BIND_FAILED: 'BIND_FAILED',
-  /** The peer did not answer our enquire_link in time (also a close reason). */
+  /** The peer did not answer our keepalive enquire_link in time: the `error` of the close event
+   *  (reason enquire_link_timeout); pending requests fail with CLOSED. */
   ENQUIRE_LINK_TIMEOUT: 'ENQUIRE_LINK_TIMEOUT',
   /** SMPP 3.4 §2.3: this role may not send this command in the current session state. */
   INVALID_STATE: 'INVALID_STATE',
@@ -41,16 +43,19 @@ export class SessionError extends Error {
   readonly status: number | undefined;
   /** True when the request was written to the socket, so the peer may have acted on it. */
   readonly sent: boolean;
+  /** Why the session closed (CLOSED, UNBOUND from a closing session). */
+  readonly closeReason: CloseReason | undefined;
 
   constructor(
     code: SessionErrorCode,
     message: string,
-    opts: { status?: number; sent?: boolean; cause?: unknown } = {},
+    opts: { status?: number; sent?: boolean; closeReason?: CloseReason; cause?: unknown } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.status = opts.status;
     this.sent = opts.sent ?? false;
+    this.closeReason = opts.closeReason;
   }
 }
 

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
+import net from 'node:net';
 import { duplexPair } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Status } from '../smpp/index.js';
 import type { AnyIncomingRequest } from './incoming.js';
 import type { CloseInfo } from './types.js';
 import { createSession } from './session.js';
-import { boundWithRawPeer, deliverSm, sessionPair, submitSm, track } from './testing.js';
+import { ManualTimers, boundWithRawPeer, deliverSm, sessionPair, submitSm, track } from './testing.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -59,9 +60,14 @@ describe('enquire_link keepalive', () => {
     await vi.advanceTimersByTimeAsync(499);
     expect(session.state).toBe('bound_trx');
     await vi.advanceTimersByTimeAsync(1);
-    expect(await session.closed).toEqual({ reason: 'enquire_link_timeout' });
-    await expect(pending.promise).rejects.toMatchObject({ code: 'CLOSED', sent: true });
-    expect(closes).toEqual([{ reason: 'enquire_link_timeout' }]);
+    const info = await session.closed;
+    expect(info).toMatchObject({ reason: 'enquire_link_timeout', error: { code: 'ENQUIRE_LINK_TIMEOUT' } });
+    await expect(pending.promise).rejects.toMatchObject({
+      code: 'CLOSED',
+      sent: true,
+      closeReason: 'enquire_link_timeout',
+    });
+    expect(closes).toEqual([info]);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -100,6 +106,30 @@ describe('enquire_link keepalive', () => {
     peer.send({ command: 'unbind_resp', sequence_number: u.sequence_number });
     expect(await session.closed).toEqual({ reason: 'idle_timeout' });
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('injected timers', () => {
+  it('keepalive and timeouts run on the injected clock; nothing is left after close', async () => {
+    vi.useRealTimers();
+    const timers = new ManualTimers();
+    const { session, peer } = await boundWithRawPeer('esme', {
+      timers,
+      enquireLinkIntervalMs: 1000,
+      enquireLinkTimeoutMs: 300,
+    });
+    const pending = track(session.request(submitSm()));
+    await peer.expect('submit_sm');
+    timers.advance(1000);
+    const e = await peer.expect('enquire_link');
+    peer.send({ command: 'enquire_link_resp', sequence_number: e.sequence_number });
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.advance(1000);
+    await peer.expect('enquire_link');
+    timers.advance(300);
+    expect((await session.closed).reason).toBe('enquire_link_timeout');
+    await expect(pending.promise).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(timers.count).toBe(0);
   });
 });
 
@@ -206,6 +236,22 @@ describe('close', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(await closed.promise).toEqual({ reason: 'local' });
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a connection that fails closes the session and fails the bind', async () => {
+    vi.useRealTimers();
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    server.close();
+    await once(server, 'close');
+    const session = createSession({ socket: net.connect(port, '127.0.0.1'), role: 'esme' });
+    const bind = session.bind({ type: 'transceiver', system_id: 'a', password: 'b' });
+    await expect(bind).rejects.toMatchObject({ code: 'CLOSED' });
+    const info = await session.closed;
+    expect(info.reason).toBe('socket_error');
+    expect((info.error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 
   it('the peer closing the connection closes the session', async () => {

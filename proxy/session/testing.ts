@@ -4,7 +4,8 @@
 
 import { duplexPair, type Duplex } from 'node:stream';
 import { FrameDecoder, Status, decodePdu, encodePdu, type CommandName, type Pdu, type PduOf } from '../smpp/index.js';
-import { createSession, type Session, type SessionOptions } from './session.js';
+import { createSession } from './session.js';
+import type { Session, SessionOptions } from './session-api.js';
 
 export type PartialSessionOptions = Omit<SessionOptions, 'socket' | 'role'>;
 
@@ -196,4 +197,49 @@ export function track<T>(p: Promise<T>): { promise: Promise<T>; settled: () => b
   });
   promise.catch(() => {});
   return { promise, settled: () => done };
+}
+
+/** A hand-driven clock implementing Timers: nothing fires until advance(). */
+export class ManualTimers {
+  private time = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+
+  now = (): number => this.time;
+
+  setTimeout = (fn: () => void, ms: number): number => {
+    const id = this.nextId++;
+    this.pending.set(id, { at: this.time + ms, fn });
+    return id;
+  };
+
+  clearTimeout = (handle: unknown): void => {
+    this.pending.delete(handle as number);
+  };
+
+  /** Timers not yet fired or cleared. */
+  get count(): number {
+    return this.pending.size;
+  }
+
+  /** Moves the clock forward, firing due timers in deadline order. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      let nextId: number | undefined;
+      let nextAt = Infinity;
+      for (const [id, t] of this.pending) {
+        if (t.at <= end && t.at < nextAt) {
+          nextAt = t.at;
+          nextId = id;
+        }
+      }
+      if (nextId === undefined) break;
+      const t = this.pending.get(nextId)!;
+      this.pending.delete(nextId);
+      this.time = t.at;
+      t.fn();
+    }
+    this.time = end;
+  }
 }

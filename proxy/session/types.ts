@@ -83,13 +83,16 @@ export const CloseReason = {
   IDLE_TIMEOUT: 'idle_timeout',
   /** SMPP 3.4 §3.2: command_length < 16 or > the maximum; the stream cannot be re-synchronised. */
   INVALID_LENGTH: 'invalid_length',
+  /** A bug in the session engine surfaced while handling input (see `error`). */
+  INTERNAL_ERROR: 'internal_error',
 } as const;
 
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
 export interface CloseInfo {
   reason: CloseReason;
-  /** The socket error for `socket_error`. */
+  /** The socket error for `socket_error`; a SessionError ENQUIRE_LINK_TIMEOUT for
+   *  `enquire_link_timeout`; the exception for `internal_error`. */
   error?: Error | undefined;
 }
 

@@ -19,3 +19,9 @@ export interface BodyCodec<P extends Pdu = Pdu> {
 export function omitErrorBody(p: Pdu, bodyIsEmpty: boolean): boolean {
   return bodyIsEmpty && p.command_status !== 0 && p.tlvs === undefined;
 }
+
+/** True when the PDU has a short_message field with text in it. */
+export function hasShortMessage(pdu: Pdu): boolean {
+  const sm = (pdu as { short_message?: Buffer }).short_message;
+  return sm !== undefined && sm.length > 0;
+}

@@ -67,6 +67,13 @@ describe('decode errors map to SMPP 3.4 statuses', () => {
     });
   });
 
+  it('a frame over 64 KiB -> ESME_RINVCMDLEN', () => {
+    const big = Buffer.alloc(65537);
+    big.writeUInt32BE(big.length, 0);
+    big.writeUInt32BE(0x15, 4);
+    expect(decodePdu(big)).toMatchObject({ ok: false, status: Status.ESME_RINVCMDLEN, command_id: 0x15 });
+  });
+
   it('an unknown command_id -> ESME_RINVCMDID, for requests and responses', () => {
     for (const id of ['00000099', '80000099', '0000000a', '00000104', 'ffffffff']) {
       expect(decodePdu(hex(`00000010 ${id} 00000000 00000005`))).toMatchObject({
@@ -91,7 +98,7 @@ describe('decode errors map to SMPP 3.4 statuses', () => {
   it('a C-Octet String TLV without its NUL is read up to the end of the value', () => {
     const r = decodePdu(hex('00000018 80000004 00000000 00000001 00 001e 0003 616263'));
     expect(r).toMatchObject({ ok: true, pdu: { tlvs: { receipted_message_id: 'abc' } } });
-    // ... but 65 octets without a NUL leave no room for it within the 65-octet maximum (SMPP 3.4 §5.3.2.12).
+    // ... but 65 octets without a NUL leave no room for it within the 65-octet maximum (SMPP 3.4 §5.3.2 receipted_message_id).
     const long = decodePdu(hex('00000056 80000004 00000000 00000001 00 001e 0041' + '78'.repeat(65)));
     expect(long).toMatchObject({ ok: false, status: Status.ESME_RINVPARLEN });
   });

@@ -1,4 +1,6 @@
+import { hasShortMessage } from './body.js';
 import { codecForId } from './codecs.js';
+import { MAX_PDU_LENGTH } from './frame.js';
 import type { Pdu } from './pdu.js';
 import { Reader } from './reader.js';
 import { Status } from './status.js';
@@ -43,8 +45,8 @@ export function decodePdu(frame: Buffer): DecodeResult {
   const id = u32(frame, 4);
   const status = u32(frame, 8);
   const seq = u32(frame, 12);
-  if (length !== n) {
-    return failure(Status.ESME_RINVCMDLEN, `command_length ${length} but frame of ${n} octets`, id, seq);
+  if (length !== n || length > MAX_PDU_LENGTH) {
+    return failure(Status.ESME_RINVCMDLEN, `command_length ${length} in a frame of ${n} octets`, id, seq);
   }
   const codec = codecForId(id);
   // SMPP 3.4 §5.1.3: unknown command_id -> ESME_RINVCMDID (answered with generic_nack).
@@ -56,18 +58,12 @@ export function decodePdu(frame: Buffer): DecodeResult {
     pdu = codec.decode(r, status, seq);
   } catch (err) {
     // Not reachable by design (readers record errors instead of throwing); a safety net for "never throws".
-    r.reset(frame, n, n);
     return failure(Status.ESME_RSYSERR, `decoder fault: ${String(err)}`, id, seq);
   }
   if (r.status !== 0) return failure(r.status, r.reason, id, seq);
   if (pdu.tlvs?.message_payload !== undefined && hasShortMessage(pdu)) {
-    // SMPP 3.4 §5.3.2.32: with message_payload, sm_length is 0; both carrying text is contradictory.
+    // SMPP 3.4 §5.3.2 (message_payload): with message_payload, sm_length is 0; both carrying text is contradictory.
     return failure(Status.ESME_RINVMSGLEN, 'short_message and message_payload both present', id, seq);
   }
   return { ok: true, pdu };
-}
-
-export function hasShortMessage(pdu: Pdu): boolean {
-  const sm = (pdu as { short_message?: Buffer }).short_message;
-  return sm !== undefined && sm.length > 0;
 }

@@ -1,5 +1,5 @@
+import { hasShortMessage } from './body.js';
 import { codecFor } from './codecs.js';
-import { hasShortMessage } from './decode.js';
 import { EncodeErrorCode, SmppEncodeError } from './errors.js';
 import { CommandId } from './commands.js';
 import { MAX_PDU_LENGTH } from './frame.js';
@@ -17,7 +17,7 @@ export function encodePdu(pdu: Pdu): Buffer {
     throw new SmppEncodeError(EncodeErrorCode.UNKNOWN_COMMAND, 'command', `unknown command ${String(pdu.command)}`);
   }
   if (pdu.tlvs?.message_payload !== undefined && hasShortMessage(pdu)) {
-    // SMPP 3.4 §5.3.2.32: message_payload replaces short_message (sm_length 0).
+    // SMPP 3.4 §5.3.2 (message_payload): message_payload replaces short_message (sm_length 0).
     throw new SmppEncodeError(EncodeErrorCode.INVALID_VALUE, 'short_message', 'short_message and message_payload both set');
   }
   const length = 16 + codec.size(pdu) + tlvsSize(pdu.tlvs);

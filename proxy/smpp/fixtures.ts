@@ -15,10 +15,6 @@ export function hex(s: string): Buffer {
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
 
-const bindBody = {
-  interface_version: 0x34,
-} as const;
-
 export const FIXTURES: Fixture[] = [
   {
     name: 'bind_transmitter',
@@ -26,7 +22,7 @@ export const FIXTURES: Fixture[] = [
     hex: '0000002d 00000002 00000000 00000001 736d7070636c69656e743100 70617373776f726400 564d5300 34 00 00 00',
     pdu: {
       command: 'bind_transmitter', command_status: 0, sequence_number: 1, system_id: 'smppclient1',
-      password: 'password', system_type: 'VMS', ...bindBody, addr_ton: 0, addr_npi: 0, address_range: '',
+      password: 'password', system_type: 'VMS', interface_version: 0x34, addr_ton: 0, addr_npi: 0, address_range: '',
     },
   },
   {
@@ -43,7 +39,7 @@ export const FIXTURES: Fixture[] = [
     hex: '0000001f 00000001 00000000 00000002 727800 73656372657400 00 34 01 01 00',
     pdu: {
       command: 'bind_receiver', command_status: 0, sequence_number: 2, system_id: 'rx', password: 'secret',
-      system_type: '', ...bindBody, addr_ton: 1, addr_npi: 1, address_range: '',
+      system_type: '', interface_version: 0x34, addr_ton: 1, addr_npi: 1, address_range: '',
     },
   },
   {
@@ -56,7 +52,7 @@ export const FIXTURES: Fixture[] = [
     hex: '00000024 00000009 00000000 00000003 74727800 707700 534d505000 34 01 01 5e32353800',
     pdu: {
       command: 'bind_transceiver', command_status: 0, sequence_number: 3, system_id: 'trx', password: 'pw',
-      system_type: 'SMPP', ...bindBody, addr_ton: 1, addr_npi: 1, address_range: '^258',
+      system_type: 'SMPP', interface_version: 0x34, addr_ton: 1, addr_npi: 1, address_range: '^258',
     },
   },
   {

@@ -26,7 +26,7 @@ const tlvs: fc.Arbitrary<Tlvs | undefined> = fc
   .record(
     {
       dest_addr_subunit: u8, dest_network_type: u8, dest_bearer_type: u8, dest_telematics_id: u16,
-      source_addr_subunit: u8, source_network_type: u8, source_bearer_type: u8, source_telematics_id: u16,
+      source_addr_subunit: u8, source_network_type: u8, source_bearer_type: u8, source_telematics_id: octets(1, 2),
       qos_time_to_live: u32, payload_type: u8, additional_status_info_text: cstr(256),
       receipted_message_id: cstr(65), ms_msg_wait_facilities: u8, privacy_indicator: u8,
       source_subaddress: octets(2, 23), dest_subaddress: octets(2, 23), user_message_reference: u16,
@@ -137,7 +137,7 @@ const ARBITRARIES: { [N in CommandName]: fc.Arbitrary<object> } = {
   }),
 };
 
-/** SMPP 3.4 §5.3.2.32: message_payload replaces short_message, so valid PDUs never carry both. */
+/** SMPP 3.4 §5.3.2 (message_payload): it replaces short_message, so valid PDUs never carry both. */
 function valid(p: Pdu): Pdu {
   const sm = (p as { short_message?: Buffer }).short_message;
   if (p.tlvs?.message_payload !== undefined && sm !== undefined && sm.length > 0) {

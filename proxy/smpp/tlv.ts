@@ -4,9 +4,10 @@ import { latin1 } from './latin1.js';
 import { Status } from './status.js';
 import { cstrSize, octetsSize, putCstr, putOctets, putU16, putU32, putU8 } from './writer.js';
 
-// SMPP 3.4 §5.3.2 optional parameters (Table 5-? "TLV Tag table"), defined once. `min`/`max` bound the
+// SMPP 3.4 §5.3 optional parameters (TLVs) by name, defined once. `min`/`max` bound the
 // value length in octets (C-Octet String lengths include the NUL).
-//  - source_telematics_id is read as 2 octets like dest_telematics_id (as node-smpp and Wireshark do).
+//  - source_telematics_id: the 3.4 tables disagree (1 octet in the TLV definition, 2 in some readings and in
+//    node-smpp); kept as raw octets of length 1..2 so either form passes through unchanged.
 //  - alert_on_message_delivery has no value in 3.4 (length 0) and 1 octet in 5.0: kept as raw octets.
 //  - ussd_service_op is a 1-octet "octet string" in 3.4, exposed as the integer it carries.
 const TLV_TABLE = {
@@ -17,7 +18,7 @@ const TLV_TABLE = {
   source_addr_subunit: { tag: 0x000d, type: 'u8' },
   source_network_type: { tag: 0x000e, type: 'u8' },
   source_bearer_type: { tag: 0x000f, type: 'u8' },
-  source_telematics_id: { tag: 0x0010, type: 'u16' },
+  source_telematics_id: { tag: 0x0010, type: 'octets', min: 1, max: 2 },
   qos_time_to_live: { tag: 0x0017, type: 'u32' },
   payload_type: { tag: 0x0019, type: 'u8' },
   additional_status_info_text: { tag: 0x001d, type: 'cstr', min: 1, max: 256 },
@@ -115,7 +116,7 @@ const seen = new Uint32Array(specsByName.size);
 let pass = 0;
 
 /**
- * Reads TLVs up to the end of the body (SMPP 3.4 §3.2.4.1). A stream that ends inside a tag/length
+ * Reads TLVs up to the end of the body (SMPP 3.4 §5.3: tag, length, value). A stream that ends inside a tag/length
  * header or a value is ESME_RINVOPTPARSTREAM; a known tag whose length is outside its §5.3.2 size is
  * ESME_RINVPARLEN. Values are zero-copy views of the frame.
  */

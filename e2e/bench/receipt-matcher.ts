@@ -1,0 +1,127 @@
+// Matches receipts to the submits they report on, by the exact id the submit response gave: the
+// point of smppd is that a client's receipt carries the id that client was given. A receipt may
+// arrive before its submit response (SPEC §4 race); it is kept and matched when the response comes.
+
+import { parseReceiptText } from '../../proxy/smpp/dlr.js';
+import type { PduOf } from '../../proxy/smpp/index.js';
+import { createLatencyHistogram, type LatencySummary } from '../../proxy/feedback/latency-histogram.js';
+
+export interface ReceiptCounts {
+  /** Receipts the accepted submits asked for (one per destination). */
+  expected: number;
+  received: number;
+  /** Receipts whose id matched an accepted submit still awaiting one. */
+  matched: number;
+  /** Receipts for no submit of this run (including early ones never claimed by a response). */
+  unmatched: number;
+  /** More receipts for an id than it had destinations. */
+  duplicates: number;
+  /** Receipts whose text id and receipted_message_id disagree. */
+  conflicting: number;
+  /** deliver_sm without a receipt id (MO or garbage). */
+  notReceipts: number;
+  /** expected - matched. */
+  missing: number;
+  /** From sending the submit to receiving its receipt, ms. */
+  latency: LatencySummary;
+}
+
+interface Awaiting {
+  remaining: number;
+  sentAt: number;
+}
+
+/** The id a receipt carries (TLV first, else the text), or undefined; `conflict` when both differ. */
+export function receiptIdOf(pdu: PduOf<'deliver_sm' | 'data_sm'>): { id: string | undefined; conflict: boolean } {
+  const tlvId = pdu.tlvs?.receipted_message_id;
+  const sm = pdu.command === 'deliver_sm' ? pdu.short_message : pdu.tlvs?.message_payload;
+  let textId: string | undefined;
+  if (sm !== undefined && sm.length > 0) {
+    const parsed = parseReceiptText(sm);
+    if (parsed.ok) textId = parsed.receipt.id;
+  }
+  const conflict = tlvId !== undefined && textId !== undefined && tlvId !== textId;
+  return { id: tlvId ?? textId, conflict };
+}
+
+export class ReceiptMatcher {
+  private readonly awaiting = new Map<string, Awaiting>();
+  /** Receipts that came before their submit response: id -> arrival times. */
+  private readonly early = new Map<string, number[]>();
+  /** Ids whose receipts all arrived, to tell duplicates from strangers. */
+  private readonly done = new Set<string>();
+  private readonly histogram = createLatencyHistogram();
+  expected = 0;
+  received = 0;
+  matched = 0;
+  duplicates = 0;
+  conflicting = 0;
+  notReceipts = 0;
+  lastReceiptAt = 0;
+
+  /** An accepted submit with this id will get `receipts` receipts. */
+  expect(id: string, receipts: number, sentAt: number): void {
+    this.expected += receipts;
+    const entry: Awaiting = { remaining: receipts, sentAt };
+    const early = this.early.get(id);
+    if (early !== undefined) {
+      this.early.delete(id);
+      for (const at of early) this.claim(id, entry, at);
+      if (entry.remaining <= 0) return;
+    }
+    this.awaiting.set(id, entry);
+  }
+
+  onReceipt(pdu: PduOf<'deliver_sm' | 'data_sm'>, now: number): void {
+    this.received++;
+    this.lastReceiptAt = now;
+    const { id, conflict } = receiptIdOf(pdu);
+    if (conflict) this.conflicting++;
+    if (id === undefined) {
+      this.notReceipts++;
+      return;
+    }
+    const entry = this.awaiting.get(id);
+    if (entry !== undefined) {
+      this.claim(id, entry, now);
+      if (entry.remaining <= 0) this.awaiting.delete(id);
+    } else if (this.done.has(id)) {
+      this.duplicates++;
+    } else {
+      const list = this.early.get(id);
+      if (list === undefined) this.early.set(id, [now]);
+      else list.push(now);
+    }
+  }
+
+  private claim(id: string, entry: Awaiting, at: number): void {
+    if (entry.remaining <= 0) {
+      this.duplicates++;
+      return;
+    }
+    entry.remaining--;
+    this.matched++;
+    this.histogram.record(at - entry.sentAt);
+    if (entry.remaining === 0) this.done.add(id);
+  }
+
+  get complete(): boolean {
+    return this.matched >= this.expected;
+  }
+
+  counts(): ReceiptCounts {
+    let unmatched = 0;
+    for (const list of this.early.values()) unmatched += list.length;
+    return {
+      expected: this.expected,
+      received: this.received,
+      matched: this.matched,
+      unmatched,
+      duplicates: this.duplicates,
+      conflicting: this.conflicting,
+      notReceipts: this.notReceipts,
+      missing: this.expected - this.matched,
+      latency: this.histogram.summary(),
+    };
+  }
+}

@@ -1,0 +1,410 @@
+// A cluster of upstream SMSC endpoints: picks an endpoint with the configured load balancer among
+// those that can take the request, then the least loaded of its sessions; keeps multipart affinity;
+// applies the cluster's throughput; settles every send exactly once (response, or a ClusterError).
+//
+// Per message the path allocates the PendingSend and its promise, and nothing else: the balancer
+// reads the reused endpoint array whose `available` flags are set in place, deadlines share one
+// timer (DueQueue), and the response wait is an async call rather than closures.
+//
+// Endpoints live in a Map keyed by address + system_id (endpointKey) so a config reload (issue 4)
+// can keep the sessions of endpoints whose address and credentials did not change.
+
+import type { ClusterConfig } from '../config/schema.js';
+import { silentLogger, isSessionError, systemTimers, type OutgoingRequest, type Timers } from '../session/index.js';
+import { Status, responseFor, statusName, type Pdu, type RequestPdu } from '../smpp/index.js';
+import { createBalancer, type Balancer } from './balancer.js';
+import { DueQueue } from './due-queue.js';
+import { Endpoint, endpointKey, type Conn } from './endpoint.js';
+import { ClusterError, fromSessionError, type ClusterErrorCode } from './errors.js';
+import { PendingSend, SendState } from './pending.js';
+import { Throttle } from './throttle.js';
+import type {
+  Cluster,
+  ClusterDeps,
+  ClusterHealth,
+  ClusterLogger,
+  SendOptions,
+  SendResult,
+  UpstreamRequest,
+} from './types.js';
+
+/** Affinity keys unused this long are forgotten (parts of one message arrive within seconds). */
+export const AFFINITY_TTL_MS = 10 * 60_000;
+/** At most this many affinity keys; the least recently used go first. */
+export const AFFINITY_MAX_KEYS = 100_000;
+/** Deadlines are checked in buckets of this many ms (one timer per cluster). */
+const DEADLINE_GRANULARITY_MS = 5;
+
+const DEFAULTS = {
+  requestTimeoutMs: 30_000,
+  maxQueue: 1000,
+  reconnect: { initialMs: 1000, maxMs: 30_000 },
+};
+
+interface AffinityEntry {
+  conn: Conn;
+  /** The session the key is bound to: a re-bound slot is a new session, so the key moves on. */
+  session: unknown;
+  lastUsed: number;
+}
+
+/** Requests the cluster's `throughput` (submit_sm/s) counts. */
+function isSubmission(pdu: UpstreamRequest): boolean {
+  return pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
+}
+
+/** Endpoint names: the address, or system_id@address where one address is used by several binds. */
+export function endpointNames(config: ClusterConfig): string[] {
+  const seen = new Map<string, number>();
+  for (const e of config.endpoints) seen.set(e.address, (seen.get(e.address) ?? 0) + 1);
+  return config.endpoints.map((e) => (seen.get(e.address)! > 1 ? `${e.system_id}@${e.address}` : e.address));
+}
+
+class UpstreamCluster implements Cluster {
+  readonly name: string;
+  private readonly config: ClusterConfig;
+  private readonly deps: ClusterDeps;
+  private readonly timers: Timers;
+  private readonly log: ClusterLogger;
+  private readonly balancer: Balancer;
+  /** By endpointKey (address + system_id). */
+  private readonly endpoints = new Map<string, Endpoint>();
+  /** The same endpoints in config order: the balancer's candidate list, reused for every pick. */
+  private readonly list: Endpoint[] = [];
+  private readonly byName = new Map<string, Endpoint>();
+  private readonly deadlines: DueQueue<PendingSend>;
+  private readonly throttle: Throttle<PendingSend> | undefined;
+  private readonly affinity = new Map<string, AffinityEntry>();
+  private affinitySweptAt = 0;
+  private readonly maxQueue: number;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(config: ClusterConfig, deps: ClusterDeps) {
+    this.name = config.name;
+    this.config = config;
+    this.deps = deps;
+    this.timers = deps.timers ?? systemTimers;
+    this.log = deps.logger ?? silentLogger;
+    const rng = deps.rng ?? Math.random;
+    this.maxQueue = deps.maxQueue ?? DEFAULTS.maxQueue;
+    this.balancer = createBalancer(config.load_balancer, rng);
+    this.deadlines = new DueQueue(this.timers, (p) => this.onDeadline(p), DEADLINE_GRANULARITY_MS);
+    this.throttle =
+      config.throughput > 0
+        ? new Throttle<PendingSend>(
+            config.throughput,
+            this.timers,
+            (p) => p.state === SendState.WAITING,
+            (p) => this.route(p),
+          )
+        : undefined;
+    const names = endpointNames(config);
+    config.endpoints.forEach((e, i) => {
+      const name = names[i]!;
+      const ep = new Endpoint({
+        cluster: config,
+        config: e,
+        name,
+        timers: this.timers,
+        logger: this.log,
+        rng,
+        metrics: deps.metrics?.endpointMetrics(config.name, name),
+        connect: deps.connect,
+        onDelivery: deps.onDelivery,
+        requestTimeoutMs: deps.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+        maxQueue: this.maxQueue,
+        reconnect: deps.reconnect ?? DEFAULTS.reconnect,
+        onLost: (conn) => this.onLost(conn),
+      });
+      this.endpoints.set(endpointKey(e), ep);
+      this.list.push(ep);
+      this.byName.set(name, ep);
+    });
+  }
+
+  start(): void {
+    if (this.closed) return;
+    for (const ep of this.list) ep.start();
+  }
+
+  send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => {
+      const now = this.timers.now();
+      const p = new PendingSend(pdu, opts, now + opts.timeoutMs, resolve, reject);
+      if (this.closed) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
+      if (!(opts.timeoutMs > 0)) return this.fail(p, 'TIMEOUT', 'no time left for the request', false, undefined);
+      p.dueKey = this.deadlines.add(p, p.deadline);
+      if (this.throttle !== undefined && isSubmission(pdu)) {
+        const admission = this.throttle.admit(p);
+        if (admission === 'wait') return;
+        if (admission === 'reject') {
+          return this.fail(p, 'THROTTLED', `cluster throughput of ${this.config.throughput}/s reached`, false, undefined);
+        }
+      }
+      this.route(p);
+    });
+  }
+
+  available(): boolean {
+    if (this.closed) return false;
+    for (const ep of this.list) if (ep.bound > 0 && ep.circuit.canRequest()) return true;
+    return false;
+  }
+
+  health(): ClusterHealth {
+    return {
+      name: this.name,
+      mock: false,
+      available: this.available(),
+      endpoints: this.list.map((ep) => ep.health()),
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.throttle !== undefined) {
+      for (const p of this.throttle.drain()) this.fail(p, 'UNAVAILABLE', 'cluster closed', false, undefined);
+    }
+    // Queued requests are re-routed when their session goes; with the cluster closed that fails them.
+    await Promise.all(this.list.map((ep) => ep.close()));
+    for (const p of this.deadlines.drain()) this.fail(p, 'DISCONNECT', 'cluster closed', p.state === SendState.IN_FLIGHT, p.conn?.endpoint.id);
+    this.affinity.clear();
+  }
+
+  // ---- picking --------------------------------------------------------------------------------
+
+  /** Gives `p` to a session: written now, or queued for a window slot; or fails it. */
+  private route(p: PendingSend): void {
+    if (this.closed) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
+    const conn = this.pick(p);
+    if (conn === undefined) {
+      return this.fail(p, 'UNAVAILABLE', 'no endpoint of the cluster can take the request', false, undefined);
+    }
+    const ep = conn.endpoint;
+    ep.circuit.allowRequest(); // takes the half-open probe slot, if that is the state
+    ep.pending++;
+    ep.metrics?.windowUsed.set(ep.pending);
+    if (conn.ready) {
+      void this.transmit(p, conn);
+    } else if (conn.queued < this.maxQueue) {
+      conn.push(p);
+    } else {
+      ep.pending--;
+      this.fail(p, 'QUEUE_FULL', 'upstream window and queue are full', false, ep.id);
+    }
+  }
+
+  private eligible(ep: Endpoint, p: PendingSend): boolean {
+    const exclude = p.opts.exclude;
+    return (
+      ep.bound > 0 &&
+      ep.hasCapacity &&
+      (exclude === undefined || !exclude.has(ep.id)) &&
+      ep.circuit.canRequest()
+    );
+  }
+
+  private pick(p: PendingSend): Conn | undefined {
+    const key = p.opts.affinity;
+    let entry: AffinityEntry | undefined;
+    if (key !== undefined) {
+      entry = this.affinity.get(key);
+      if (entry !== undefined) {
+        const conn = entry.conn;
+        const ep = conn.endpoint;
+        if (
+          conn.state === 'bound' &&
+          conn.session === entry.session &&
+          (p.opts.endpoint === undefined || p.opts.endpoint === ep.id) &&
+          conn.queued < this.maxQueue &&
+          this.eligibleIgnoringCapacity(ep, p)
+        ) {
+          this.touchAffinity(key, entry);
+          return conn;
+        }
+      }
+    }
+
+    let ep: Endpoint | undefined;
+    if (p.opts.endpoint !== undefined) {
+      const named = this.byName.get(p.opts.endpoint);
+      ep = named !== undefined && this.eligible(named, p) ? named : undefined;
+    } else {
+      const list = this.list;
+      for (let i = 0; i < list.length; i++) list[i]!.available = this.eligible(list[i]!, p);
+      ep = this.balancer.pick(list);
+    }
+    const conn = ep?.pickConn();
+    if (key !== undefined && conn !== undefined) {
+      if (entry === undefined) {
+        entry = { conn, session: conn.session, lastUsed: 0 };
+      } else {
+        entry.conn = conn;
+        entry.session = conn.session;
+      }
+      this.touchAffinity(key, entry);
+    }
+    return conn;
+  }
+
+  private eligibleIgnoringCapacity(ep: Endpoint, p: PendingSend): boolean {
+    const exclude = p.opts.exclude;
+    return (exclude === undefined || !exclude.has(ep.id)) && ep.circuit.canRequest();
+  }
+
+  /** Marks the key used now. Re-inserting keeps the Map in least-recently-used order, so expiry
+   *  (at most once a second, or when over the cap) looks only at its oldest entries; no sweep timer. */
+  private touchAffinity(key: string, entry: AffinityEntry): void {
+    const now = this.timers.now();
+    entry.lastUsed = now;
+    const map = this.affinity;
+    map.delete(key);
+    map.set(key, entry);
+    if (now - this.affinitySweptAt < 1000 && map.size <= AFFINITY_MAX_KEYS) return;
+    this.affinitySweptAt = now;
+    for (const [k, e] of map) {
+      if (now - e.lastUsed < AFFINITY_TTL_MS && map.size <= AFFINITY_MAX_KEYS) break;
+      map.delete(k);
+    }
+  }
+
+  // ---- the request on the wire --------------------------------------------------------------
+
+  private async transmit(p: PendingSend, conn: Conn): Promise<void> {
+    const ep = conn.endpoint;
+    const session = conn.session!;
+    p.state = SendState.IN_FLIGHT;
+    p.conn = conn;
+    const sentAt = (p.sentAt = this.timers.now());
+    ep.metrics?.requests.inc();
+    let response: Pdu | undefined;
+    let failure: unknown;
+    try {
+      response = await session.request(p.pdu as OutgoingRequest);
+    } catch (err) {
+      failure = err;
+    }
+    ep.pending--;
+    ep.metrics?.windowUsed.set(ep.pending);
+    if (conn.session === session && conn.queued > 0) this.pumpConn(conn);
+    // Settled already: the deadline passed (a late answer proves nothing about the endpoint's health).
+    if ((p.state as SendState) === SendState.DONE) return;
+    const latencyMs = this.timers.now() - sentAt;
+    if (response === undefined) {
+      response = this.failedTransmit(p, ep, failure, latencyMs);
+      if (response === undefined) return;
+    }
+    ep.circuit.onSuccess();
+    ep.metrics?.latency.observe(latencyMs / 1000);
+    this.deps.feedback?.recordOutcome(this.name, ep.id, statusName(response.command_status), latencyMs);
+    this.settle(p);
+    p.resolve({ response, endpoint: ep.id, latencyMs });
+  }
+
+  /** Fails `p` for a session error, or returns the response that error stands for. */
+  private failedTransmit(p: PendingSend, ep: Endpoint, err: unknown, latencyMs: number): Pdu | undefined {
+    if (!isSessionError(err)) {
+      this.log.error({ err, command: p.pdu.command }, 'upstream request failed unexpectedly');
+      this.fail(p, 'DISCONNECT', 'upstream request failed', true, ep.id, err);
+      return undefined;
+    }
+    const mapped = fromSessionError(err, ep.id);
+    if (mapped === undefined) {
+      // An answer, just not a well-formed one (generic_nack, malformed response): pass its status on.
+      // ENCODE_FAILED/INVALID_COMMAND never left smppd: a request it cannot write gets ESME_RSYSERR.
+      if (err.code === 'ENCODE_FAILED' || err.code === 'INVALID_COMMAND') {
+        this.log.error({ err, command: p.pdu.command }, 'request cannot be sent upstream');
+      }
+      const status = err.status !== undefined && err.status !== Status.ESME_ROK ? err.status : Status.ESME_RSYSERR;
+      return responseFor(p.pdu as RequestPdu, status);
+    }
+    if (mapped.code === 'TIMEOUT') {
+      ep.circuit.onFailure();
+      this.deps.feedback?.recordOutcome(this.name, ep.id, 'timeout', latencyMs);
+    } else if (mapped.code === 'DISCONNECT') {
+      // The lost session counted once against the circuit; its requests do not count again.
+      this.deps.feedback?.recordOutcome(this.name, ep.id, 'disconnect');
+    }
+    this.settle(p);
+    p.reject(mapped);
+    return undefined;
+  }
+
+  /** Writes queued requests while the slot's window has room. */
+  private pumpConn(conn: Conn): void {
+    const session = conn.session!;
+    while (conn.queued > 0 && !session.windowFull && conn.state === 'bound') {
+      const p = conn.shift();
+      if (p === undefined) break;
+      void this.transmit(p, conn);
+    }
+  }
+
+  /** A slot lost its session: its queued requests were never written, so they may go elsewhere. */
+  private onLost(conn: Conn): void {
+    if (conn.queued === 0) return;
+    const moved = conn.takeAll();
+    const ep = conn.endpoint;
+    ep.pending -= moved.length;
+    for (const p of moved) {
+      p.state = SendState.WAITING;
+      p.conn = undefined;
+      this.route(p);
+    }
+  }
+
+  private onDeadline(p: PendingSend): void {
+    p.dueKey = -1; // already out of the deadline queue
+    switch (p.state) {
+      case SendState.WAITING:
+        this.throttle?.forget();
+        this.fail(p, 'THROTTLED', 'no throughput token before the deadline', false, undefined);
+        return;
+      case SendState.QUEUED: {
+        const conn = p.conn!;
+        conn.forget();
+        conn.endpoint.pending--;
+        this.fail(p, 'QUEUE_FULL', 'no upstream window slot before the deadline', false, conn.endpoint.id);
+        return;
+      }
+      case SendState.IN_FLIGHT: {
+        // The session keeps the window slot until its own timeout: the upstream may still answer.
+        const ep = p.conn!.endpoint;
+        ep.circuit.onFailure();
+        this.deps.feedback?.recordOutcome(this.name, ep.id, 'timeout', this.timers.now() - p.sentAt);
+        this.fail(p, 'TIMEOUT', `no response within ${p.opts.timeoutMs} ms`, true, ep.id);
+        return;
+      }
+      case SendState.DONE:
+        return;
+    }
+  }
+
+  private settle(p: PendingSend): void {
+    p.state = SendState.DONE;
+    if (p.dueKey >= 0) this.deadlines.delete(p, p.dueKey);
+  }
+
+  private fail(
+    p: PendingSend,
+    code: ClusterErrorCode,
+    message: string,
+    sent: boolean,
+    endpoint: string | undefined,
+    cause?: unknown,
+  ): void {
+    if (p.state === SendState.DONE) return;
+    this.settle(p);
+    p.reject(new ClusterError(code, message, { sent, endpoint, cause }));
+  }
+}
+
+export function createUpstreamCluster(config: ClusterConfig, deps: ClusterDeps): Cluster {
+  return new UpstreamCluster(config, deps);
+}

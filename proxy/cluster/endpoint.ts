@@ -1,0 +1,470 @@
+// One upstream endpoint: `binds` ESME sessions (Conn slots), kept bound.
+//
+// Re-binding: one jittered exponential backoff per endpoint (decorrelated, never below its initial
+// delay). After a failed bind or a lost session the endpoint is `failing`: it waits a backoff delay
+// and then probes with ONE connection at a time; the first successful bind resets the backoff and
+// fills every other slot at once. So a dead SMSC sees one connection attempt per delay from each
+// replica, never a storm of `binds` parallel re-binds, and never more than `binds` sessions.
+//
+// Health: the sessions' own keepalive (enquire_link after health_check.interval without traffic,
+// closed when unanswered within health_check.timeout) over the existing sessions; no extra binds.
+// The circuit breaker hears only what says the endpoint itself is unwell: failed binds, lost
+// sessions and timeouts (the cluster reports those); per-message rejections count as answers.
+//
+// Each slot's wait queue lives here, not in the session (the session runs in reject mode): a request
+// that reaches its deadline while waiting must leave the queue, or it would be written later, after
+// the forwarder retried it elsewhere.
+
+import { readFile } from 'node:fs/promises';
+import { connect as netConnect, isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import type { ClusterConfig, EndpointConfig } from '../config/schema.js';
+import { parseHostPort, type HostPort } from '../config/net.js';
+import {
+  CloseReason,
+  createSession,
+  type AnyIncomingRequest,
+  type CloseInfo,
+  type IncomingRequest,
+  type Session,
+  type Timers,
+} from '../session/index.js';
+import { Status, type DataSm, type DeliverSm } from '../smpp/index.js';
+import type { EndpointMetrics } from '../telemetry/metrics.js';
+import { createBackoff, type Backoff } from './backoff.js';
+import type { Candidate } from './balancer.js';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import { SendState, type PendingSend } from './pending.js';
+import type { ClusterDeps, ClusterLogger, EndpointHealth, EndpointState } from './types.js';
+
+export type ConnState = 'idle' | 'connecting' | 'bound';
+
+/** One of an endpoint's `binds` session slots; keeps its identity across re-binds. */
+export class Conn {
+  session: Session | undefined = undefined;
+  state: ConnState = 'idle';
+  /** Live entries of `queue`. */
+  queued = 0;
+  private readonly queue: Array<PendingSend | undefined> = [];
+  private head = 0;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly index: number,
+  ) {}
+
+  /** Outstanding plus queued: what the slot still has to get through. */
+  get load(): number {
+    return (this.session === undefined ? 0 : this.session.outstanding) + this.queued;
+  }
+
+  /** A request given now would be written now. */
+  get ready(): boolean {
+    return this.state === 'bound' && this.queued === 0 && !this.session!.windowFull;
+  }
+
+  push(p: PendingSend): void {
+    p.state = SendState.QUEUED;
+    p.conn = this;
+    this.queue.push(p);
+    this.queued++;
+  }
+
+  /** The next live queued request, removed; undefined when none. */
+  shift(): PendingSend | undefined {
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
+      if (p.state === SendState.QUEUED && p.conn === this) {
+        this.queued--;
+        this.resetIfEmpty();
+        return p;
+      }
+    }
+    this.resetIfEmpty();
+    return undefined;
+  }
+
+  /** A queued request left by itself (deadline); it stays in the array until passed over. */
+  forget(): void {
+    this.queued--;
+    const held = this.queue.length - this.head;
+    if (held > 64 && held > 2 * this.queued) {
+      let j = 0;
+      for (let i = this.head; i < this.queue.length; i++) {
+        const p = this.queue[i];
+        if (p !== undefined && p.state === SendState.QUEUED && p.conn === this) this.queue[j++] = p;
+      }
+      this.queue.length = j;
+      this.head = 0;
+    }
+  }
+
+  /** Removes and returns every live queued request. */
+  takeAll(): PendingSend[] {
+    const out: PendingSend[] = [];
+    for (let p = this.shift(); p !== undefined; p = this.shift()) out.push(p);
+    return out;
+  }
+
+  private resetIfEmpty(): void {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+  }
+}
+
+export interface EndpointOptions {
+  cluster: ClusterConfig;
+  config: EndpointConfig;
+  /** Label for metrics, feedback, logs and SendOptions.endpoint. */
+  name: string;
+  timers: Timers;
+  logger: ClusterLogger;
+  rng: () => number;
+  metrics: EndpointMetrics | undefined;
+  connect: ClusterDeps['connect'];
+  onDelivery: ClusterDeps['onDelivery'];
+  requestTimeoutMs: number;
+  maxQueue: number;
+  reconnect: { initialMs: number; maxMs: number };
+  /** `conn` lost its session: its queued requests need another home. */
+  onLost(conn: Conn): void;
+  /** `conn` bound (its queue, empty until now, can take requests). */
+  onBound?(conn: Conn): void;
+}
+
+/** Identity of an endpoint across config reloads: a session stays valid while these do not change. */
+export function endpointKey(e: EndpointConfig): string {
+  return `${e.address}\u0000${e.system_id}`;
+}
+
+export class Endpoint implements Candidate {
+  /** The endpoint's name (Candidate.id: the weighted balancer keys its state by it). */
+  readonly id: string;
+  readonly key: string;
+  readonly weight: number;
+  /** Set by the cluster right before each balancer pick (eligibility depends on the request). */
+  available = false;
+  /** Requests given to this endpoint's slots (queued or in flight) and not yet settled by a session. */
+  pending = 0;
+  /** Slots bound / binding now. */
+  bound = 0;
+  connecting = 0;
+  readonly conns: Conn[];
+  readonly circuit: CircuitBreaker;
+  readonly metrics: EndpointMetrics | undefined;
+
+  private readonly opts: EndpointOptions;
+  private readonly config: EndpointConfig;
+  private readonly timers: Timers;
+  private readonly log: ClusterLogger;
+  private readonly backoff: Backoff;
+  private readonly hostPort: HostPort;
+  private readonly perConnCapacity: number;
+  private ca: Promise<Buffer> | undefined;
+  private started = false;
+  private closed = false;
+  private failing = false;
+  private retryTimer: unknown;
+  private rr = 0;
+  private readonly attempts = new Set<Promise<void>>();
+  private readonly onRetry = (): void => {
+    this.retryTimer = undefined;
+    this.pump();
+  };
+
+  constructor(opts: EndpointOptions) {
+    this.opts = opts;
+    this.config = opts.config;
+    this.id = opts.name;
+    this.key = endpointKey(opts.config);
+    this.weight = opts.config.weight;
+    this.timers = opts.timers;
+    this.metrics = opts.metrics;
+    this.log = opts.logger.child?.({ cluster: opts.cluster.name, endpoint: opts.name }) ?? opts.logger;
+    const hp = parseHostPort(opts.config.address);
+    if (hp === undefined) throw new RangeError(`endpoint address must be host:port, got ${opts.config.address}`);
+    this.hostPort = hp;
+    this.perConnCapacity = opts.config.window + opts.maxQueue;
+    this.backoff = createBackoff({ ...opts.reconnect, rng: opts.rng });
+    const timers = opts.timers;
+    this.circuit = createCircuitBreaker({
+      threshold: opts.cluster.circuit_breaker.threshold,
+      timeoutMs: opts.cluster.circuit_breaker.timeout,
+      now: () => timers.now(),
+      onStateChange: (to, from) => {
+        this.metrics?.circuit(to);
+        const level = to === 'open' ? 'warn' : 'info';
+        this.log[level]({ from, to }, 'circuit breaker state changed');
+      },
+    });
+    this.conns = [];
+    for (let i = 0; i < opts.config.binds; i++) this.conns.push(new Conn(this, i));
+  }
+
+  /** Balancer load: pending requests per bound session, so endpoints with more binds take more. */
+  get inFlight(): number {
+    return this.bound > 1 ? this.pending / this.bound : this.pending;
+  }
+
+  /** Some bound slot still has window or queue room. */
+  get hasCapacity(): boolean {
+    return this.pending < this.bound * this.perConnCapacity;
+  }
+
+  get state(): EndpointState {
+    if (this.closed || !this.started) return 'closed';
+    if (this.bound > 0) return 'bound';
+    if (this.connecting > 0 || this.retryTimer === undefined) return 'connecting';
+    return 'backoff';
+  }
+
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.pump();
+  }
+
+  /** The bound slot with the least load; equals take turns. O(binds). */
+  pickConn(): Conn | undefined {
+    const conns = this.conns;
+    const n = conns.length;
+    let best: Conn | undefined;
+    let bestIdx = 0;
+    let bestLoad = Infinity;
+    for (let k = 0; k < n; k++) {
+      const idx = (this.rr + k) % n;
+      const c = conns[idx]!;
+      if (c.state !== 'bound') continue;
+      const load = c.load;
+      if (load < bestLoad) {
+        best = c;
+        bestIdx = idx;
+        bestLoad = load;
+        if (load === 0) break;
+      }
+    }
+    if (best !== undefined) this.rr = (bestIdx + 1) % n;
+    return best;
+  }
+
+  /** Capacity of one slot: window plus wait queue. */
+  get slotCapacity(): number {
+    return this.perConnCapacity;
+  }
+
+  health(): EndpointHealth {
+    let inFlight = 0;
+    let queued = 0;
+    for (const c of this.conns) {
+      if (c.session !== undefined) inFlight += c.session.outstanding;
+      queued += c.queued;
+    }
+    return {
+      name: this.id,
+      address: this.config.address,
+      systemId: this.config.system_id,
+      state: this.state,
+      circuit: this.circuit.state,
+      sessions: this.bound,
+      binds: this.conns.length,
+      inFlight,
+      queued,
+    };
+  }
+
+  /** Unbinds bound sessions (unbind, then close after at most the health-check timeout), closes the
+   *  rest, and stops re-binding. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const waits: Promise<unknown>[] = [...this.attempts];
+    for (const conn of this.conns) {
+      const s = conn.session;
+      if (s !== undefined) waits.push(conn.state === 'bound' ? s.unbind() : s.close());
+    }
+    await Promise.all(waits);
+    this.report();
+  }
+
+  // ---- binding ------------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.closed || !this.started || this.retryTimer !== undefined) return;
+    for (const conn of this.conns) {
+      if (conn.state !== 'idle') continue;
+      if (this.failing && this.connecting > 0) return;
+      const attempt = this.connect(conn);
+      this.attempts.add(attempt);
+      void attempt.finally(() => this.attempts.delete(attempt));
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    const delayMs = this.backoff.next();
+    this.log.debug({ delayMs, attempt: this.backoff.attempts }, 're-bind scheduled');
+    this.retryTimer = this.timers.setTimeout(this.onRetry, delayMs);
+  }
+
+  private async connect(conn: Conn): Promise<void> {
+    // Synchronous up to the first await: pump() sees `connecting` at once.
+    conn.state = 'connecting';
+    this.connecting++;
+    this.report();
+    let session: Session | undefined;
+    try {
+      const socket = await this.openSocket();
+      if (this.closed) {
+        socket.destroy();
+        throw new Error('endpoint closed while connecting');
+      }
+      session = this.createSession(socket, conn);
+      conn.session = session;
+      await session.bind({
+        type: this.opts.cluster.bind_type,
+        system_id: this.config.system_id,
+        password: this.config.password,
+        system_type: this.config.system_type,
+      });
+      if (session.state === 'closed') throw new Error('session closed right after binding');
+    } catch (err) {
+      this.connecting--;
+      conn.state = 'idle';
+      if (conn.session === session) conn.session = undefined;
+      if (session !== undefined) void session.close();
+      if (!this.closed) {
+        this.log.warn({ err, address: this.config.address }, 'upstream bind failed');
+        this.circuit.onFailure();
+        this.failing = true;
+        this.scheduleRetry();
+      }
+      this.report();
+      return;
+    }
+    this.connecting--;
+    if (this.closed) {
+      // close() ran while binding: it saw a connecting slot and closed it, or will not see this one.
+      conn.state = 'idle';
+      await session.unbind();
+      return;
+    }
+    conn.state = 'bound';
+    this.bound++;
+    this.failing = false;
+    this.backoff.reset();
+    // A fresh bind is an answer from the endpoint: it closes a half-open circuit.
+    this.circuit.onSuccess();
+    if (this.retryTimer !== undefined) {
+      this.timers.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    this.log.info({ session: conn.index, peer: session.peerSystemId }, 'upstream session bound');
+    this.report();
+    this.opts.onBound?.(conn);
+    this.pump();
+  }
+
+  private createSession(socket: Duplex, conn: Conn): Session {
+    const hc = this.opts.cluster.health_check;
+    const session = createSession({
+      socket,
+      role: 'esme',
+      timers: this.timers,
+      logger: this.log.child?.({ session: conn.index }) ?? this.log,
+      window: this.config.window,
+      // The slot's queue (Conn) does the waiting; see the top of this file.
+      windowMode: 'reject',
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      bindTimeoutMs: hc.timeout,
+      unbindTimeoutMs: hc.timeout,
+      closeTimeoutMs: hc.timeout,
+      enquireLinkIntervalMs: hc.interval,
+      enquireLinkTimeoutMs: hc.timeout,
+    });
+    session.on('request', (req) => this.onRequest(req));
+    session.once('close', (info) => this.onClose(conn, session, info));
+    return session;
+  }
+
+  private async openSocket(): Promise<Duplex> {
+    if (this.opts.connect !== undefined) return await this.opts.connect(this.config);
+    const { host, port } = this.hostPort;
+    const tls = this.config.tls;
+    if (tls === false) return netConnect({ host, port, noDelay: true, keepAlive: true });
+    let ca: Buffer | undefined;
+    if (tls.ca !== undefined) {
+      this.ca ??= readFile(tls.ca);
+      try {
+        ca = await this.ca;
+      } catch (err) {
+        this.ca = undefined; // read again on the next attempt (a Secret may be mounted late)
+        throw err;
+      }
+    }
+    const socket = tlsConnect({
+      host,
+      port,
+      ca,
+      // SNI must not be an IP address (RFC 6066 §3).
+      servername: tls.servername ?? (isIP(host) === 0 ? host : undefined),
+    });
+    socket.setNoDelay(true);
+    return socket;
+  }
+
+  private onClose(conn: Conn, session: Session, info: CloseInfo): void {
+    // Sessions that never bound are handled by connect().
+    if (conn.session !== session || conn.state !== 'bound') return;
+    conn.session = undefined;
+    conn.state = 'idle';
+    this.bound--;
+    this.opts.onLost(conn);
+    if (this.closed) {
+      this.report();
+      return;
+    }
+    this.log.warn({ session: conn.index, reason: info.reason, err: info.error }, 'upstream session lost');
+    if (info.reason !== CloseReason.LOCAL && info.reason !== CloseReason.UNBIND) this.circuit.onFailure();
+    this.failing = true;
+    this.scheduleRetry();
+    this.report();
+  }
+
+  // ---- upstream-originated requests -----------------------------------------------------------
+
+  private onRequest(req: AnyIncomingRequest): void {
+    if (req.command === 'deliver_sm' || req.command === 'data_sm') {
+      void this.answerDelivery(req);
+      return;
+    }
+    req.respond(Status.ESME_RINVCMDID);
+  }
+
+  /** The forwarder decides the status (ESME_ROK once the receipt is delivered or stored); a failure
+   *  there asks the upstream to try again later rather than lose the receipt. */
+  private async answerDelivery(req: IncomingRequest<DeliverSm> | IncomingRequest<DataSm>): Promise<void> {
+    let status: number;
+    try {
+      status = await this.opts.onDelivery({ cluster: this.opts.cluster.name, endpoint: this.id, pdu: req.pdu });
+      if (!Number.isInteger(status) || status < 0) status = Status.ESME_RSYSERR;
+    } catch (err) {
+      this.log.error({ err, command: req.command }, 'delivery handler failed');
+      status = Status.ESME_RX_T_APPN;
+    }
+    req.respond(status);
+  }
+
+  private report(): void {
+    const m = this.metrics;
+    if (m === undefined) return;
+    m.sessions('bound', this.bound);
+    m.sessions('connecting', this.connecting);
+    m.windowUsed.set(this.pending);
+  }
+}

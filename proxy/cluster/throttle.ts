@@ -1,0 +1,105 @@
+// A cluster's `throughput` (SPEC §3: max submit_sm/s to the cluster, 0 = unlimited): a token bucket
+// plus a FIFO of requests waiting for their token, with one timer for the head of the queue.
+// A request that would only get its token after its deadline is refused at once (the caller answers
+// THROTTLED and the forwarder may try another cluster) instead of waiting to fail.
+
+import type { Timers } from '../session/index.js';
+import { createTokenBucket, type TokenBucket } from './token-bucket.js';
+
+export type Admission = 'go' | 'wait' | 'reject';
+
+export class Throttle<T extends { readonly deadline: number }> {
+  private readonly bucket: TokenBucket;
+  private readonly waiters: Array<T | undefined> = [];
+  private head = 0;
+  /** Waiters still waiting (entries that left early stay in the array until passed over). */
+  private live = 0;
+  private timer: unknown;
+  private readonly fire = (): void => this.onTimer();
+
+  /**
+   * @param isWaiting false once a queued item left by itself (its deadline passed, its cluster closed)
+   * @param release called with each waiting item when its token is there
+   */
+  constructor(
+    private readonly rate: number,
+    private readonly timers: Timers,
+    private readonly isWaiting: (item: T) => boolean,
+    private readonly release: (item: T) => void,
+  ) {
+    if (!(rate > 0)) throw new RangeError(`rate must be > 0, got ${rate}`);
+    this.bucket = createTokenBucket({ rate, now: () => timers.now() });
+  }
+
+  get waiting(): number {
+    return this.live;
+  }
+
+  /** 'go': a token was taken, send now; 'wait': queued, release() follows; 'reject': its turn is past its deadline. */
+  admit(item: T): Admission {
+    if (this.live === 0 && this.bucket.take()) return 'go';
+    // Everyone queued goes first: this item's token is the (live + 1)-th from now.
+    const waitMs = ((this.live + 1 - this.bucket.tokens) * 1000) / this.rate;
+    if (this.timers.now() + waitMs > item.deadline) return 'reject';
+    this.waiters.push(item);
+    this.live++;
+    if (this.timer === undefined) this.arm();
+    return 'wait';
+  }
+
+  /** A queued item left by itself (isWaiting is now false for it). */
+  forget(): void {
+    this.live--;
+    const held = this.waiters.length - this.head;
+    if (held > 64 && held > 2 * this.live) this.compact();
+  }
+
+  /** Removes and returns every waiting item; stops the timer. */
+  drain(): T[] {
+    const out: T[] = [];
+    for (let i = this.head; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      if (w !== undefined && this.isWaiting(w)) out.push(w);
+    }
+    this.waiters.length = 0;
+    this.head = 0;
+    this.live = 0;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    return out;
+  }
+
+  private compact(): void {
+    let j = 0;
+    for (let i = this.head; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      if (w !== undefined && this.isWaiting(w)) this.waiters[j++] = w;
+    }
+    this.waiters.length = j;
+    this.head = 0;
+  }
+
+  private arm(): void {
+    this.timer = this.timers.setTimeout(this.fire, Math.max(1, this.bucket.timeUntil(1)));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    while (this.head < this.waiters.length) {
+      const w = this.waiters[this.head]!;
+      if (!this.isWaiting(w)) {
+        this.waiters[this.head++] = undefined;
+        continue;
+      }
+      if (!this.bucket.take()) break;
+      this.waiters[this.head++] = undefined;
+      this.live--;
+      this.release(w);
+    }
+    if (this.head === this.waiters.length) {
+      this.waiters.length = 0;
+      this.head = 0;
+    }
+    if (this.live > 0 && this.timer === undefined) this.arm();
+  }
+}

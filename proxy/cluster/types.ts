@@ -1,0 +1,107 @@
+// The cluster contract the forwarder programs against (docs: .tmp/dataplane.md "proxy/cluster/").
+// Both the real cluster (upstream SMSC sessions) and the embedded mock implement `Cluster`.
+
+import type { Duplex } from 'node:stream';
+import type { EndpointConfig } from '../config/schema.js';
+import type { SessionLogger, Timers } from '../session/index.js';
+import type { CancelSm, DataSm, DeliverSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm } from '../smpp/index.js';
+import type { CircuitState } from './circuit-breaker.js';
+import type { EndpointMetrics } from '../telemetry/metrics.js';
+
+/** The requests a cluster forwards upstream. */
+export type UpstreamRequest = SubmitSm | DataSm | SubmitMulti | QuerySm | CancelSm | ReplaceSm;
+
+export interface SendOptions {
+  /** The budget for this attempt (ms): queueing, throughput wait and the upstream's answer together. */
+  timeoutMs: number;
+  /** Sends with one key go to the same upstream session while it lives (parts of one concatenated message). */
+  affinity?: string | undefined;
+  /** Only this endpoint (query/cancel/replace go where the message is). */
+  endpoint?: string | undefined;
+  /** Endpoints to avoid (a retry after a failure there). */
+  exclude?: ReadonlySet<string> | undefined;
+}
+
+export interface SendResult {
+  /** The upstream's response, whatever its command_status. A generic_nack or malformed response is
+   *  given as the request's response type carrying that status (ESME_RSYSERR if it had none). */
+  response: Pdu;
+  /** The endpoint's name (its address; `system_id@address` when the address repeats in the cluster). */
+  endpoint: string;
+  /** From writing the request to its response. */
+  latencyMs: number;
+}
+
+export interface UpstreamDelivery {
+  cluster: string;
+  endpoint: string;
+  /** Octet strings are views of the received frame: copy what is kept beyond the call. */
+  pdu: DeliverSm | DataSm;
+}
+
+export type EndpointState = 'connecting' | 'bound' | 'backoff' | 'closed';
+
+export interface EndpointHealth {
+  name: string;
+  address: string;
+  systemId: string;
+  /** bound: at least one session bound; connecting: binding, none bound yet; backoff: waiting to
+   *  re-bind; closed: not started or closed. */
+  state: EndpointState;
+  circuit: CircuitState;
+  /** Bound sessions, out of `binds`. */
+  sessions: number;
+  binds: number;
+  /** Requests written and not answered, over all its sessions. */
+  inFlight: number;
+  /** Requests waiting for a window slot. */
+  queued: number;
+}
+
+export interface ClusterHealth {
+  name: string;
+  mock: boolean;
+  available: boolean;
+  endpoints: EndpointHealth[];
+}
+
+export interface Cluster {
+  readonly name: string;
+  /** Binds every endpoint's sessions and keeps them bound. */
+  start(): void;
+  /**
+   * Sends one request upstream. Resolves with any response that came over the wire (including
+   * non-zero command_status); rejects with a ClusterError. The PDU's sequence_number and
+   * command_status are overwritten when it is written, so do not send one object twice at once.
+   */
+  send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult>;
+  /** Some endpoint is bound with its circuit letting requests through. */
+  available(): boolean;
+  health(): ClusterHealth;
+  /** Unbinds every session (bounded by the health-check timeout), stops re-binding, clears timers. */
+  close(): Promise<void>;
+}
+
+/** The part of a pino logger the cluster uses; child() (when there) names each endpoint's lines. */
+export interface ClusterLogger extends SessionLogger {
+  child?(bindings: Record<string, unknown>): ClusterLogger;
+}
+
+export interface ClusterDeps {
+  /** Upstream-originated deliver_sm/data_sm; resolves with the command_status to answer the upstream. */
+  onDelivery(d: UpstreamDelivery): Promise<number>;
+  logger?: ClusterLogger;
+  metrics?: { endpointMetrics(cluster: string, endpoint: string): EndpointMetrics };
+  feedback?: { recordOutcome(cluster: string, endpoint: string, status: string, latencyMs?: number): void };
+  timers?: Timers;
+  /** Uniform in [0, 1): balancers, backoff jitter, the mock's error injection. */
+  rng?: () => number;
+  /** Opens the stream to an endpoint (tests); default net.connect, or tls.connect for `tls` endpoints. */
+  connect?(endpoint: EndpointConfig): Duplex | Promise<Duplex>;
+  /** How long an upstream session waits for a response before failing it (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Requests that may wait for a window slot, per upstream session (default 1000). */
+  maxQueue?: number;
+  /** Re-bind delays after a failed bind or a lost session (default 1 s growing to 30 s, jittered). */
+  reconnect?: { initialMs: number; maxMs: number };
+}

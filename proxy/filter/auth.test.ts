@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigSchema, type ClientConfig, type ClientConfigInput } from '../config/schema.js';
+import { Status } from '../smpp/index.js';
+import { BindOutcome, compileClients, type BindRequest } from './auth.js';
+import { createAuthFailures, failureKey } from './auth-failures.js';
+import { parseIp } from './cidr.js';
+
+function clients(list: ClientConfigInput[]): ClientConfig[] {
+  return ConfigSchema.parse({ clients: list }).clients;
+}
+
+const table = compileClients(
+  clients([
+    { system_id: 'acme', password: 'secret', allowed_ips: ['10.0.0.0/8'], bind_types: ['transmitter', 'transceiver'], max_binds: 2 },
+    { system_id: 'open', password: 'pw' },
+  ]),
+);
+
+function req(fields: Partial<BindRequest> & { ip?: string } = {}): BindRequest {
+  const { ip = '10.1.1.1', ...rest } = fields;
+  return { systemId: 'acme', password: 'secret', bindType: 'transceiver', remote: parseIp(ip), ...rest };
+}
+
+describe('decide bind (SPEC §4 outcomes)', () => {
+  const none = () => 0;
+
+  it('accepts a known client with its password from an allowed address', () => {
+    const d = table.decide(req(), none);
+    expect(d).toMatchObject({ status: Status.ESME_ROK, outcome: BindOutcome.OK });
+    expect(d.client?.system_id).toBe('acme');
+    expect(table.decide(req({ systemId: 'open', password: 'pw', ip: '::1', bindType: 'receiver' }), none).status).toBe(
+      Status.ESME_ROK,
+    );
+  });
+
+  it.each([
+    ['unknown system_id', { systemId: 'nobody' }, Status.ESME_RINVSYSID, BindOutcome.UNKNOWN_SYSTEM_ID],
+    ['system_id differing in case', { systemId: 'ACME' }, Status.ESME_RINVSYSID, BindOutcome.UNKNOWN_SYSTEM_ID],
+    ['wrong password', { password: 'secreT' }, Status.ESME_RINVPASWD, BindOutcome.BAD_PASSWORD],
+    ['password prefix', { password: 'secre' }, Status.ESME_RINVPASWD, BindOutcome.BAD_PASSWORD],
+    ['empty password', { password: '' }, Status.ESME_RINVPASWD, BindOutcome.BAD_PASSWORD],
+    ['address not allowed', { ip: '192.0.2.1' }, Status.ESME_RBINDFAIL, BindOutcome.IP_NOT_ALLOWED],
+    ['no address', { remote: undefined }, Status.ESME_RBINDFAIL, BindOutcome.IP_NOT_ALLOWED],
+    ['bind type not allowed', { bindType: 'receiver' as const }, Status.ESME_RBINDFAIL, BindOutcome.BIND_TYPE_NOT_ALLOWED],
+  ])('%s', (_name, fields, status, outcome) => {
+    expect(table.decide(req(fields), none)).toMatchObject({ status, outcome });
+  });
+
+  it('an address that may not bind learns nothing about the password', () => {
+    expect(table.decide(req({ ip: '192.0.2.1', password: 'wrong' }), none).status).toBe(Status.ESME_RBINDFAIL);
+  });
+
+  it('max_binds counts the bound sessions; 0 means unlimited', () => {
+    expect(table.decide(req(), () => 1).status).toBe(Status.ESME_ROK);
+    expect(table.decide(req(), () => 2)).toMatchObject({ status: Status.ESME_RBINDFAIL, outcome: BindOutcome.MAX_BINDS });
+    expect(table.decide(req({ systemId: 'open', password: 'pw' }), () => 10_000).status).toBe(Status.ESME_ROK);
+  });
+
+  it('without clients every bind is refused', () => {
+    expect(compileClients([]).decide(req(), none).status).toBe(Status.ESME_RINVSYSID);
+  });
+});
+
+describe('auth failure slowdown', () => {
+  it('holds back each further failure from one address longer, up to the maximum', () => {
+    const t = 0;
+    const f = createAuthFailures({ now: () => t, baseDelayMs: 100, maxDelayMs: 1000 });
+    const delays = [1, 2, 3, 4, 5, 6].map(() => f.record('10.0.0.1'));
+    expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(f.record('10.0.0.2')).toBe(100);
+    expect(f.record('::ffff:10.0.0.2')).toBe(200); // the same client, however the socket reports it
+  });
+
+  it('forgives with time: the score halves every half-life', () => {
+    let t = 0;
+    const f = createAuthFailures({ now: () => t, baseDelayMs: 100, halfLifeMs: 1000 });
+    f.record('10.0.0.1');
+    f.record('10.0.0.1');
+    expect(f.score('10.0.0.1')).toBeCloseTo(2);
+    t = 1000;
+    expect(f.score('10.0.0.1')).toBeCloseTo(1);
+    t = 60_000;
+    expect(f.record('10.0.0.1')).toBeCloseTo(100, 0);
+  });
+
+  it('remembers a bounded number of addresses, forgetting the longest-quiet first', () => {
+    let t = 0;
+    const f = createAuthFailures({ now: () => t, maxEntries: 3 });
+    for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) {
+      t++;
+      f.record(ip);
+    }
+    t++;
+    f.record('10.0.0.1'); // refreshed: now the newest
+    f.record('10.0.0.4');
+    expect(f.size).toBe(3);
+    expect(f.score('10.0.0.2')).toBe(0);
+    expect(f.score('10.0.0.1')).toBeGreaterThan(1);
+  });
+
+  it('drops entries whose score has decayed away', () => {
+    let t = 0;
+    const f = createAuthFailures({ now: () => t, halfLifeMs: 10 });
+    f.record('10.0.0.1');
+    t = 1000;
+    f.record('10.0.0.2');
+    expect(f.size).toBe(1);
+  });
+
+  it('counts an IPv6 /64 as one address', () => {
+    expect(failureKey('2001:db8:1:2::1')).toBe(failureKey('2001:db8:1:2:ffff::9'));
+    expect(failureKey('2001:db8:1:3::1')).not.toBe(failureKey('2001:db8:1:2::1'));
+    const f = createAuthFailures({ now: () => 0, baseDelayMs: 10 });
+    f.record('2001:db8:1:2::1');
+    expect(f.record('2001:db8:1:2::2')).toBe(20);
+  });
+});

@@ -1,0 +1,117 @@
+// Bind authentication against `clients` (SPEC §3) with the outcomes of SPEC §4:
+//   unknown system_id                       -> ESME_RINVSYSID
+//   wrong password                          -> ESME_RINVPASWD
+//   address not in allowed_ips, bind type not in bind_types, max_binds reached -> ESME_RBINDFAIL
+// Pure: the client table is compiled once; decideBind() reads it and the caller's bind count.
+//
+// Order of checks: system_id, then the address, then the password. An address that may not bind at
+// all learns nothing about passwords (every guess gets ESME_RBINDFAIL), so a leaked password list
+// is only useful from the client's own network.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { BindType, ClientConfig } from '../config/schema.js';
+import { Status } from '../smpp/index.js';
+import { compileCidrs, type CidrSet, type IpAddress } from './cidr.js';
+
+/** Stable result names: the `result` label of smppd_bind_attempts_total and the log field. */
+export const BindOutcome = {
+  OK: 'ok',
+  UNKNOWN_SYSTEM_ID: 'unknown_system_id',
+  BAD_PASSWORD: 'bad_password',
+  IP_NOT_ALLOWED: 'ip_not_allowed',
+  BIND_TYPE_NOT_ALLOWED: 'bind_type_not_allowed',
+  MAX_BINDS: 'max_binds',
+} as const;
+
+export type BindOutcome = (typeof BindOutcome)[keyof typeof BindOutcome];
+
+/** Outcomes that are credential guesses: these feed the per-address slowdown (auth-failures.ts). */
+export function isCredentialFailure(outcome: BindOutcome): boolean {
+  return outcome === BindOutcome.UNKNOWN_SYSTEM_ID || outcome === BindOutcome.BAD_PASSWORD;
+}
+
+const OUTCOME_STATUS: Readonly<Record<BindOutcome, number>> = {
+  ok: Status.ESME_ROK,
+  unknown_system_id: Status.ESME_RINVSYSID,
+  bad_password: Status.ESME_RINVPASWD,
+  ip_not_allowed: Status.ESME_RBINDFAIL,
+  bind_type_not_allowed: Status.ESME_RBINDFAIL,
+  max_binds: Status.ESME_RBINDFAIL,
+};
+
+interface CompiledClient {
+  readonly config: ClientConfig;
+  readonly passwordDigest: Buffer;
+  readonly allowedIps: CidrSet;
+  readonly bindTypes: ReadonlySet<BindType>;
+}
+
+export interface BindRequest {
+  systemId: string;
+  password: string;
+  bindType: BindType;
+  /** The client's address; undefined or unparsable matches no `allowed_ips`. */
+  remote: IpAddress | undefined;
+}
+
+export interface BindDecision {
+  status: number;
+  outcome: BindOutcome;
+  /** The client's config when the system_id is known. */
+  client: ClientConfig | undefined;
+}
+
+/** The `clients` section compiled for binds: digests and CIDR sets built once. */
+export interface ClientTable {
+  get(systemId: string): ClientConfig | undefined;
+  readonly size: number;
+  /**
+   * Decides a bind. `bindCount(systemId)` is the number of sessions the client has bound now (on
+   * this replica); it is called only when the client has a max_binds.
+   */
+  decide(req: BindRequest, bindCount: (systemId: string) => number): BindDecision;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Compared against when the system_id is unknown, so both paths cost one digest and one compare. */
+const NO_CLIENT_DIGEST = digest('\u0000no such client\u0000');
+
+export function compileClients(clients: readonly ClientConfig[]): ClientTable {
+  const entries = new Map<string, CompiledClient>();
+  for (const config of clients) {
+    entries.set(config.system_id, {
+      config,
+      passwordDigest: digest(config.password),
+      allowedIps: compileCidrs(config.allowed_ips),
+      bindTypes: new Set(config.bind_types),
+    });
+  }
+
+  function decide(req: BindRequest, bindCount: (systemId: string) => number): BindDecision {
+    const entry = entries.get(req.systemId);
+    // Constant-time: timingSafeEqual over equal-length digests, so neither the password's length nor
+    // the position of the first wrong character shows in the response time.
+    const passwordOk = timingSafeEqual(digest(req.password), entry?.passwordDigest ?? NO_CLIENT_DIGEST);
+    const result = (outcome: BindOutcome): BindDecision => ({
+      status: OUTCOME_STATUS[outcome],
+      outcome,
+      client: entry?.config,
+    });
+    if (entry === undefined) return result(BindOutcome.UNKNOWN_SYSTEM_ID);
+    if (req.remote === undefined || !entry.allowedIps.has(req.remote)) return result(BindOutcome.IP_NOT_ALLOWED);
+    if (!passwordOk) return result(BindOutcome.BAD_PASSWORD);
+    if (!entry.bindTypes.has(req.bindType)) return result(BindOutcome.BIND_TYPE_NOT_ALLOWED);
+    const max = entry.config.max_binds;
+    if (max > 0 && bindCount(req.systemId) >= max) return result(BindOutcome.MAX_BINDS);
+    return result(BindOutcome.OK);
+  }
+
+  return {
+    size: entries.size,
+    get: (systemId) => entries.get(systemId)?.config,
+    decide,
+  };
+}

@@ -1,0 +1,227 @@
+// Receipts and MO on their way to clients (SPEC §4: "kept until one binds (up to store.ttl), then
+// delivered"; FIELD-NOTES §3.2, §5 "store and forward ... until acknowledged or expired").
+//
+// deliver(): to a receiver-capable session of the client now; when there is none, or it fails, the
+// deliver_sm is kept in the store and the upstream is answered ESME_ROK only once it is kept (a store
+// failure answers ESME_RX_T_APPN so the SMSC tries again later: nothing is dropped silently).
+//
+// Kept deliveries are drained (at-least-once) when a receiver binds (onReceiverBound) and by a
+// periodic sweep over clients with a bound receiver on this replica, which also picks up deliveries
+// other replicas kept in a shared store. One drain per client at a time on this replica; in order,
+// up to `drainConcurrency` deliver_sm in flight; each is acknowledged in the store on the client's
+// ESME_ROK and released on failure (tried again by a later drain).
+//
+// Client answers: ESME_RX_P_APPN / ESME_RX_R_APPN (SMPP 3.4 §5.1.3, permanent error / rejected) drop
+// the delivery; other non-zero statuses are tried again, up to `maxDeliveryAttempts` claims, so one
+// delivery a client keeps refusing does not hold up the ones behind it for the whole store ttl.
+
+import { Status, statusName } from '../smpp/index.js';
+import type { ClaimedDelivery, DeliveryItem } from '../store/store.js';
+import type { ForwarderContext } from './context.js';
+import type { ClientSessionPort } from './ports.js';
+import type { UpstreamPdu } from './receipts.js';
+
+export type DeliveryKind = DeliveryItem['kind'];
+
+/** The client refuses this delivery for good. */
+function isPermanentRefusal(status: number): boolean {
+  return status === Status.ESME_RX_P_APPN || status === Status.ESME_RX_R_APPN;
+}
+
+/** The client's deliver_sm_resp status, or 'failed' when the session could not deliver (closed, timeout). */
+type DeliverResult = number | 'failed';
+
+export class Deliveries {
+  private readonly ctx: ForwarderContext;
+  /** Clients being drained on this replica, and those asked to drain again meanwhile. */
+  private readonly draining = new Set<string>();
+  private readonly drainAgain = new Set<string>();
+  /** Clients this replica kept deliveries for (the sweep also looks at every configured client). */
+  private readonly pendingClients = new Set<string>();
+  private readonly knownClients: readonly string[];
+  private sweepTimer: unknown;
+  private closed = false;
+  private lastOrphansExpired: number | undefined;
+
+  constructor(ctx: ForwarderContext, knownClients: readonly string[]) {
+    this.ctx = ctx;
+    this.knownClients = knownClients;
+  }
+
+  /**
+   * Deliver `pdu` (an object the caller hands over: it may be kept in the store as is) to `client`.
+   * Resolves with the status to answer the upstream: ESME_ROK when delivered or kept, the client's
+   * permanent refusal, or ESME_RX_T_APPN when it could be neither delivered nor kept.
+   */
+  async deliver(client: string, pdu: UpstreamPdu, kind: DeliveryKind): Promise<number> {
+    const session = this.ctx.registry.receiverFor(client);
+    if (session !== undefined) {
+      const result = await this.send(session, pdu);
+      if (result === Status.ESME_ROK) return Status.ESME_ROK;
+      if (result !== 'failed' && isPermanentRefusal(result)) {
+        this.ctx.logger.warn({ client, kind, status: statusName(result) }, 'client refused a delivery for good; dropped');
+        return result;
+      }
+    }
+    try {
+      await this.ctx.store.enqueueDelivery(client, { kind, pdu, createdAt: this.ctx.timers.now() });
+    } catch (err) {
+      this.ctx.logger.error({ err, client, kind }, 'store failed to keep a delivery; answered ESME_RX_T_APPN');
+      return Status.ESME_RX_T_APPN;
+    }
+    this.pendingClients.add(client);
+    // A receiver may have bound since we looked, or another session of the client may do better.
+    if (this.ctx.registry.receiverFor(client) !== undefined) this.drain(client);
+    return Status.ESME_ROK;
+  }
+
+  private async send(session: ClientSessionPort, pdu: UpstreamPdu): Promise<DeliverResult> {
+    try {
+      return await session.deliver(pdu, this.ctx.options.deliveryTimeoutMs);
+    } catch {
+      return 'failed';
+    }
+  }
+
+  /** Drain the client's kept deliveries now (a receiver bound). Safe to call at any time. */
+  drain(client: string): void {
+    if (this.closed) return;
+    if (this.draining.has(client)) {
+      this.drainAgain.add(client);
+      return;
+    }
+    this.draining.add(client);
+    void this.drainLoop(client).finally(() => this.draining.delete(client));
+  }
+
+  private async drainLoop(client: string): Promise<void> {
+    let again = true;
+    while (again && !this.closed) {
+      this.drainAgain.delete(client);
+      const ok = await this.drainOnce(client);
+      // A failure waits for the next bind or sweep: no hot loop against a failing client.
+      again = ok && this.drainAgain.has(client);
+    }
+    this.drainAgain.delete(client);
+  }
+
+  /** Deliver batches until the queue is empty (true) or a delivery failed / no receiver is left (false). */
+  private async drainOnce(client: string): Promise<boolean> {
+    const { store, registry, options, logger } = this.ctx;
+    for (;;) {
+      if (this.closed || registry.receiverFor(client) === undefined) return false;
+      let batch: ClaimedDelivery[];
+      try {
+        batch = await store.takeDeliveries(client, options.drainBatch, options.drainLeaseMs);
+      } catch (err) {
+        logger.warn({ err, client }, 'store failed to hand out kept deliveries');
+        return false;
+      }
+      if (batch.length === 0) {
+        this.pendingClients.delete(client);
+        return true;
+      }
+      if (!(await this.deliverBatch(client, batch))) return false;
+    }
+  }
+
+  private async deliverBatch(client: string, batch: readonly ClaimedDelivery[]): Promise<boolean> {
+    let next = 0;
+    let ok = true;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length) {
+        const claim = batch[next++] as ClaimedDelivery;
+        if (!ok) {
+          await this.settle(client, claim, false);
+          continue;
+        }
+        const session = this.ctx.registry.receiverFor(client);
+        if (session === undefined) {
+          ok = false;
+          await this.settle(client, claim, false);
+          continue;
+        }
+        // A copy per attempt: the session assigns sequence_number in place, and the store's object
+        // must not change (a lease that ran out may hand the same item to another drain).
+        const result = await this.send(session, { ...(claim.item.pdu as UpstreamPdu) });
+        if (result === Status.ESME_ROK) {
+          await this.settle(client, claim, true);
+          continue;
+        }
+        if (result !== 'failed' && (isPermanentRefusal(result) || claim.attempts >= this.ctx.options.maxDeliveryAttempts)) {
+          this.ctx.logger.warn(
+            { client, kind: claim.item.kind, status: statusName(result), attempts: claim.attempts },
+            'client refused a kept delivery; dropped',
+          );
+          await this.settle(client, claim, true);
+          continue;
+        }
+        ok = false;
+        await this.settle(client, claim, false);
+      }
+    };
+    const workers: Promise<void>[] = [];
+    const n = Math.min(this.ctx.options.drainConcurrency, batch.length);
+    for (let i = 0; i < n; i++) workers.push(worker());
+    await Promise.all(workers);
+    return ok;
+  }
+
+  /** Ack (done with it) or release (try again later). A store failure leaves it to the lease. */
+  private async settle(client: string, claim: ClaimedDelivery, done: boolean): Promise<void> {
+    try {
+      if (done) await this.ctx.store.ackDelivery(client, claim.deliveryId);
+      else await this.ctx.store.releaseDelivery(client, claim.deliveryId);
+    } catch (err) {
+      this.ctx.logger.warn({ err, client }, 'store failed to settle a delivery; its lease will return it');
+    }
+  }
+
+  /** Start the periodic sweep. */
+  start(): void {
+    if (this.closed || this.sweepTimer !== undefined) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.sweepTimer = this.ctx.timers.setTimeout(() => {
+      void this.sweep().finally(() => {
+        if (!this.closed) this.schedule();
+      });
+    }, this.ctx.options.sweepIntervalMs);
+  }
+
+  /** One sweep: drain clients with kept deliveries and a bound receiver; report store counters. */
+  async sweep(): Promise<void> {
+    const { store, registry, logger, metrics } = this.ctx;
+    const seen = new Set<string>();
+    const consider = async (client: string): Promise<void> => {
+      if (seen.has(client)) return;
+      seen.add(client);
+      if (this.draining.has(client) || registry.receiverFor(client) === undefined) return;
+      if ((await store.pendingCount(client)) > 0) this.drain(client);
+      else this.pendingClients.delete(client);
+    };
+    try {
+      for (const client of this.knownClients) await consider(client);
+      for (const client of [...this.pendingClients]) await consider(client);
+      const stats = await store.stats();
+      metrics?.pendingDeliveries.set(stats.pendingDeliveries);
+      const expired = stats.orphansExpired;
+      if (this.lastOrphansExpired !== undefined && expired > this.lastOrphansExpired) {
+        // Receipts held for a message whose submit_sm_resp never came (or whose id never matched):
+        // usually a wrong clusters[].message_id, or receipts for messages sent around smppd.
+        logger.warn({ count: expired - this.lastOrphansExpired }, 'unknown receipts expired unmatched');
+      }
+      this.lastOrphansExpired = expired;
+    } catch (err) {
+      logger.warn({ err }, 'delivery sweep failed');
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.sweepTimer !== undefined) this.ctx.timers.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+}

@@ -1,0 +1,99 @@
+// deliver_sm / data_sm from an upstream (SPEC §4 Receipts, MO): match a receipt to the stored message,
+// rewrite it to smppd's id and hand it to the client that submitted the message; route MO by
+// `mo_addresses`. The resolved number is the status to answer the upstream with.
+//
+// A receipt that arrives before its submit_sm_resp (FIELD-NOTES §3.1) matches nothing yet: it is held
+// in the store (holdOrphan, atomic with setUpstreamId) and answered ESME_ROK; the submit path gets it
+// back from setUpstreamId and delivers it right after the client's submit_sm_resp went out.
+//
+// MO for an address no client claims is answered ESME_RINVDSTADR and counted: an SMSC told ESME_ROK
+// would consider it delivered, and one told a temporary error would retry it forever.
+
+import { messageIdKeys } from '../smpp/dlr.js';
+import { Status } from '../smpp/index.js';
+import type { MessageRecord, OrphanReceipt } from '../store/store.js';
+import type { ForwarderContext } from './context.js';
+import type { Deliveries } from './deliveries.js';
+import type { UpstreamDelivery } from './ports.js';
+import { detachPdu, moAddressKey, receiptInfo, rewriteReceipt, type UpstreamPdu } from './receipts.js';
+
+export class Inbound {
+  private readonly ctx: ForwarderContext;
+  private readonly deliveries: Deliveries;
+  /** mo_addresses ('+' stripped) -> client system_id. */
+  private readonly moClients: ReadonlyMap<string, string>;
+
+  constructor(ctx: ForwarderContext, deliveries: Deliveries, moClients: ReadonlyMap<string, string>) {
+    this.ctx = ctx;
+    this.deliveries = deliveries;
+    this.moClients = moClients;
+  }
+
+  async handle(d: UpstreamDelivery): Promise<number> {
+    try {
+      const info = receiptInfo(d.pdu);
+      return info === undefined ? await this.mo(d) : await this.receipt(d, info.id, info.stat);
+    } catch (err) {
+      // The store failed: the SMSC keeps the PDU and tries again later.
+      this.ctx.logger.warn({ err, cluster: d.cluster }, 'could not handle an upstream delivery; answered ESME_RX_T_APPN');
+      return Status.ESME_RX_T_APPN;
+    }
+  }
+
+  private async receipt(d: UpstreamDelivery, upstreamId: string | undefined, stat: string): Promise<number> {
+    const { ctx } = this;
+    const cluster = d.cluster;
+    const clusterMetrics = ctx.metrics?.clusterMetrics(cluster);
+    clusterMetrics?.receipt(stat);
+    ctx.feedback?.recordReceipt(cluster, stat);
+    const keys = upstreamId === undefined ? [] : messageIdKeys(upstreamId, ctx.policy(cluster).messageId);
+    if (keys.length === 0) {
+      // Nothing to match on: no receipted_message_id and no readable `id:` in the text.
+      clusterMetrics?.dlrUnmatched.inc();
+      ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt without a message id; dropped');
+      return Status.ESME_ROK;
+    }
+    let record: MessageRecord | undefined = await ctx.store.findByUpstream(cluster, keys);
+    if (record === undefined) {
+      const held: OrphanReceipt = { pdu: detachPdu(d.pdu), receivedAt: ctx.timers.now() };
+      record = await ctx.store.holdOrphan(cluster, keys, held, ctx.options.orphanTtlMs);
+      if (record === undefined) {
+        ctx.metrics?.dlrOrphanHeld.inc();
+        ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt matched no message yet; held');
+        return Status.ESME_ROK;
+      }
+    }
+    return this.deliveries.deliver(record.client, rewriteReceipt(d.pdu, record.id), 'receipt');
+  }
+
+  private async mo(d: UpstreamDelivery): Promise<number> {
+    this.ctx.metrics?.moReceived.inc();
+    const client = this.moClients.get(moAddressKey(d.pdu.destination_addr));
+    if (client === undefined) {
+      this.ctx.logger.debug({ cluster: d.cluster, endpoint: d.endpoint }, 'MO for an address no client claims; refused');
+      return Status.ESME_RINVDSTADR;
+    }
+    return this.deliveries.deliver(client, detachPdu(d.pdu), 'mo');
+  }
+
+  /**
+   * Receipts that arrived before the submit_sm_resp of message `id`: deliver them after the client
+   * has its response. The listener writes the response when handleRequest resolves, in a microtask;
+   * setImmediate runs after all of those.
+   */
+  deliverOrphansLater(client: string, id: string, orphans: readonly OrphanReceipt[]): void {
+    setImmediate(() => {
+      void this.deliverOrphans(client, id, orphans);
+    });
+  }
+
+  private async deliverOrphans(client: string, id: string, orphans: readonly OrphanReceipt[]): Promise<void> {
+    for (const orphan of orphans) {
+      const status = await this.deliveries.deliver(client, rewriteReceipt(orphan.pdu as UpstreamPdu, id), 'receipt');
+      if (status === Status.ESME_RX_T_APPN) {
+        // Already answered ESME_ROK upstream when it was held: nobody will send it again.
+        this.ctx.logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
+      }
+    }
+  }
+}

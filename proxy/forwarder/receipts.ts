@@ -1,0 +1,123 @@
+// Pure helpers for upstream-originated deliver_sm/data_sm (SPEC §4 Receipts, MO): is it a receipt,
+// which upstream id and stat does it carry, and the copy rewritten to carry smppd's id.
+
+import { messageStateToStat, parseReceiptText, replaceReceiptId } from '../smpp/dlr.js';
+import type { DataSm, DeliverSm, Tlvs, UnknownTlv } from '../smpp/index.js';
+
+export type UpstreamPdu = DeliverSm | DataSm;
+
+/** SMPP 3.4 §5.2.12 esm_class bits 5-2 (message type) of a deliver_sm/data_sm from the SMSC. */
+const ESM_TYPE_MASK = 0x3c;
+const ESM_TYPE_SMSC_RECEIPT = 0x04; // SMSC delivery receipt
+const ESM_TYPE_SME_ACK = 0x08; // SME delivery acknowledgement
+const ESM_TYPE_USER_ACK = 0x10; // SME manual/user acknowledgement
+const ESM_TYPE_INTERMEDIATE = 0x20; // intermediate delivery notification
+
+/** SMPP 3.4 §5.2.19: short_message is at most 254 octets; longer text goes to message_payload. */
+const MAX_SHORT_MESSAGE = 254;
+
+export interface ReceiptInfo {
+  /** The SMSC's message id (receipted_message_id TLV, else the text's id); undefined when there is none. */
+  id: string | undefined;
+  /** Appendix B stat (DELIVRD, UNDELIV, ...) from message_state or the text; UNKNOWN when neither says. */
+  stat: string;
+}
+
+function flaggedAsReceipt(esmClass: number): boolean {
+  const type = esmClass & ESM_TYPE_MASK;
+  return (
+    type === ESM_TYPE_SMSC_RECEIPT ||
+    type === ESM_TYPE_SME_ACK ||
+    type === ESM_TYPE_USER_ACK ||
+    type === ESM_TYPE_INTERMEDIATE
+  );
+}
+
+/** The buffer that holds the message text: short_message, or message_payload when that is empty. */
+function textOf(pdu: UpstreamPdu): Buffer | undefined {
+  if (pdu.command === 'deliver_sm' && pdu.short_message.length > 0) return pdu.short_message;
+  return pdu.tlvs?.message_payload;
+}
+
+/**
+ * Receipt facts when the PDU is a receipt (SPEC §4: esm_class, the receipted_message_id 0x001E /
+ * message_state 0x0427 / network_error_code 0x0423 TLVs, or the Appendix B text), else undefined: MO.
+ * The text is parsed only when the TLVs do not already give both id and state.
+ */
+export function receiptInfo(pdu: UpstreamPdu): ReceiptInfo | undefined {
+  const tlvs = pdu.tlvs;
+  const tlvId = tlvs?.receipted_message_id;
+  const tlvState = tlvs?.message_state;
+  const flagged =
+    flaggedAsReceipt(pdu.esm_class) ||
+    tlvId !== undefined ||
+    tlvState !== undefined ||
+    tlvs?.network_error_code !== undefined;
+  if (flagged && tlvId !== undefined && tlvState !== undefined) {
+    return { id: tlvId === '' ? undefined : tlvId, stat: messageStateToStat(tlvState) ?? 'UNKNOWN' };
+  }
+  const text = textOf(pdu);
+  const parsed = text === undefined || text.length === 0 ? undefined : parseReceiptText(text);
+  const receipt = parsed?.ok === true ? parsed.receipt : undefined;
+  if (!flagged && receipt === undefined) return undefined;
+  const id = tlvId !== undefined && tlvId !== '' ? tlvId : receipt?.id;
+  const stat =
+    tlvState !== undefined ? (messageStateToStat(tlvState) ?? receipt?.stat ?? 'UNKNOWN') : (receipt?.stat ?? 'UNKNOWN');
+  return { id, stat };
+}
+
+function copyTlvs(tlvs: Tlvs): Tlvs {
+  const out: Record<string, unknown> = {};
+  for (const name in tlvs) {
+    const value = tlvs[name as keyof Tlvs];
+    if (value === undefined) continue;
+    if (Buffer.isBuffer(value)) out[name] = Buffer.from(value);
+    else if (name === 'unknown') {
+      out[name] = (value as UnknownTlv[]).map((t) => ({ tag: t.tag, value: Buffer.from(t.value) }));
+    } else out[name] = value;
+  }
+  return out as Tlvs;
+}
+
+/**
+ * A copy that owns its bytes: decoded Buffers are views of the received frame (smpp/pdu.ts), and a
+ * kept view would pin the whole socket chunk for as long as the store keeps the PDU (up to store.ttl).
+ * Header fields are reset: the client session assigns its own sequence number.
+ */
+export function detachPdu<P extends UpstreamPdu>(pdu: P): P {
+  const copy = { ...pdu, command_status: 0, sequence_number: 0 };
+  if (copy.command === 'deliver_sm') copy.short_message = Buffer.from(copy.short_message);
+  if (pdu.tlvs !== undefined) copy.tlvs = copyTlvs(pdu.tlvs);
+  return copy;
+}
+
+/**
+ * The receipt rewritten for the client (SPEC §4, FIELD-NOTES §5 "rewrite it in every DLR"): smppd's
+ * id in the text (short_message or message_payload) and in receipted_message_id when present; every
+ * other field as the SMSC sent it. A detached copy: the input is not changed.
+ */
+export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string): P {
+  const out = detachPdu(pdu);
+  if (out.command === 'deliver_sm' && out.short_message.length > 0) {
+    const text = replaceReceiptId(out.short_message, smppdId);
+    if (text !== undefined) {
+      if (text.length <= MAX_SHORT_MESSAGE) out.short_message = text;
+      else {
+        // A long id made the text overflow short_message: carry it in message_payload instead
+        // (SMPP 3.4 §5.3.2.32: sm_length 0 with message_payload).
+        out.short_message = Buffer.alloc(0);
+        out.tlvs = { ...out.tlvs, message_payload: text };
+      }
+    }
+  } else if (out.tlvs?.message_payload !== undefined) {
+    const text = replaceReceiptId(out.tlvs.message_payload, smppdId);
+    if (text !== undefined) out.tlvs.message_payload = text;
+  }
+  if (out.tlvs?.receipted_message_id !== undefined) out.tlvs.receipted_message_id = smppdId;
+  return out;
+}
+
+/** An MO address as compared against `mo_addresses`: a leading '+' is ignored on both sides. */
+export function moAddressKey(address: string): string {
+  return address.charCodeAt(0) === 0x2b ? address.slice(1) : address;
+}

@@ -1,0 +1,17 @@
+// Public API of the client side (proxy/listener): listeners, bound client sessions, the registry.
+export { DEADLINE_GRACE_MS, createListener } from './listener.js';
+export { createClientRegistry } from './client-registry.js';
+export type { ClientRegistryOptions } from './client-registry.js';
+export type {
+  ClientDeliveryPdu,
+  ClientRegistry,
+  ClientRequestPdu,
+  ClientSession,
+  HandleRequest,
+  Listener,
+  ListenerDeps,
+  ListenerMetrics,
+  ListenerStats,
+  MutableClientRegistry,
+  RequestContext,
+} from './types.js';

@@ -1,0 +1,361 @@
+// A listener (SPEC §3 `listeners`): the TCP or TLS accept loop, one SMSC-role session per
+// connection, and the client-side limits.
+//
+//   accept        firewall filters, then max_connections: refused connections are closed at once
+//                 and counted, before a byte is read or a TLS handshake is spent on them
+//   bind          filter/auth.ts against `clients` (SPEC §4 outcomes); credential failures are
+//                 answered late, more so the more an address fails (filter/auth-failures.ts)
+//   requests      over `window` unanswered -> ESME_RMSGQFUL (the session's incomingWindow);
+//                 rate_limit filters and the client's throughput -> ESME_RTHROTTLED; then the
+//                 forwarder (deps.handleRequest) with a deadline of now + request_timeout
+//   idle_timeout  the session unbinds, then closes
+//
+// Every request gets exactly one response: the forwarder's, or ESME_RSYSERR when it throws or has
+// not answered shortly after the deadline (deadlines.ts).
+
+import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { ClientConfig, ListenerConfig } from '../config/schema.js';
+import { parseHostPort } from '../config/net.js';
+import {
+  ConnectionRefusal,
+  compileClients,
+  compileFilters,
+  createAuthFailures,
+  createClientThroughput,
+  isCredentialFailure,
+  normaliseIp,
+  parseIp,
+} from '../filter/index.js';
+import {
+  createSession,
+  systemTimers,
+  type AnyIncomingRequest,
+  type BindPdu,
+  type BindType,
+  type CloseInfo,
+  type Session,
+  type SessionLogger,
+} from '../session/index.js';
+import { Status, statusName, type Pdu } from '../smpp/index.js';
+import { sessionLogger, type Logger } from '../telemetry/logger.js';
+import { BoundClient } from './client-session.js';
+import { DeadlineQueue } from './deadlines.js';
+import { loadTlsOptions } from './tls.js';
+import type { Listener, ListenerDeps, ListenerStats } from './types.js';
+
+/**
+ * How long after the deadline the backstop answers ESME_RSYSERR. The forwarder answers at its
+ * deadline with the status that explains the failure; the grace keeps the backstop from racing it.
+ */
+export const DEADLINE_GRACE_MS = 50;
+
+/** TLS handshake limit when idle_timeout is 0 (Node's default). */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
+
+const BIND_TYPE_OF: Readonly<Record<BindPdu['command'], BindType>> = {
+  bind_transmitter: 'transmitter',
+  bind_receiver: 'receiver',
+  bind_transceiver: 'transceiver',
+};
+
+/** The session engine keeps the logger it was created with; this lets us add system_id after bind. */
+class SessionLog implements SessionLogger {
+  constructor(public target: Logger) {}
+  debug(obj: object, msg: string): void {
+    this.target.debug(obj, msg);
+  }
+  info(obj: object, msg: string): void {
+    this.target.info(obj, msg);
+  }
+  warn(obj: object, msg: string): void {
+    this.target.warn(obj, msg);
+  }
+  error(obj: object, msg: string): void {
+    this.target.error(obj, msg);
+  }
+}
+
+interface PendingRequest {
+  readonly req: AnyIncomingRequest;
+  readonly log: SessionLog;
+}
+
+export function createListener(config: ListenerConfig, deps: ListenerDeps): Listener {
+  const name = config.name;
+  const limits = config.limits;
+  const timers = deps.timers ?? systemTimers;
+  const registry = deps.registry;
+  const metrics = deps.metrics;
+  const log = deps.logger.child({ listener: name });
+  const delay =
+    deps.delay ?? ((ms: number) => new Promise<void>((resolve) => void timers.setTimeout(resolve, ms)));
+  const throughput = deps.throughput ?? createClientThroughput(deps.clients);
+  const filters = compileFilters(config.filters, { throughput });
+  const authFailures = deps.authFailures ?? createAuthFailures();
+  let clients = compileClients(deps.clients);
+
+  const connectionGauge = metrics?.connectionActive.labels({ listener: name });
+  const refused = { firewall: 0, max_connections: 0 };
+  const sessionTag = randomBytes(3).toString('hex');
+  let sessionCounter = 0;
+  let active = 0;
+  let boundSessions = 0;
+  let capacityWarned = false;
+  const connections = new Set<Socket>();
+  const sessions = new Map<Session, Socket>();
+  let server: Server | undefined;
+  let closing = false;
+
+  const deadlines = new DeadlineQueue<PendingRequest>(timers, (p) => {
+    if (p.req.respond(Status.ESME_RSYSERR)) {
+      p.log.warn({ command: p.req.command, seq: p.req.pdu.sequence_number }, 'request not answered by its deadline');
+    }
+  });
+
+  // ---- accept -------------------------------------------------------------------------------
+
+  function refuse(socket: Socket, reason: ConnectionRefusal): void {
+    refused[reason]++;
+    metrics?.connectionsRefused?.inc({ listener: name, reason });
+    if (reason === ConnectionRefusal.MAX_CONNECTIONS && !capacityWarned) {
+      capacityWarned = true;
+      log.warn({ maxConnections: limits.max_connections }, 'max_connections reached, refusing connections');
+    } else {
+      log.debug({ remote: socket.remoteAddress, reason }, 'connection refused');
+    }
+    socket.destroy();
+  }
+
+  function onConnection(socket: Socket): void {
+    const refusal =
+      filters.checkConnection(socket.remoteAddress) ??
+      (active >= limits.max_connections ? ConnectionRefusal.MAX_CONNECTIONS : undefined);
+    if (refusal !== undefined) {
+      refuse(socket, refusal);
+      return;
+    }
+    active++;
+    connectionGauge?.inc();
+    connections.add(socket);
+    socket.once('close', () => {
+      active--;
+      connectionGauge?.dec();
+      connections.delete(socket);
+      if (active < limits.max_connections) capacityWarned = false;
+    });
+    // SMPP is request/response with small PDUs: Nagle would add up to 40 ms per response.
+    socket.setNoDelay(true);
+    if (config.tls === undefined) startSession(socket);
+    // TLS: the session starts on 'secureConnection', over the TLSSocket wrapping this one.
+  }
+
+  // ---- sessions -----------------------------------------------------------------------------
+
+  function startSession(socket: Socket | TLSSocket): void {
+    const id = `${name}-${sessionTag}-${++sessionCounter}`;
+    const remoteAddress = socket.remoteAddress ?? '';
+    const remote = `${normaliseIp(remoteAddress)}:${socket.remotePort ?? 0}`;
+    const slog = new SessionLog(sessionLogger(deps.logger, { sessionId: id, listener: name, remote }));
+    let client: BoundClient | undefined;
+
+    const session = createSession({
+      socket,
+      role: 'smsc',
+      systemId: deps.systemId ?? 'smppd',
+      timers,
+      logger: slog,
+      authenticate: (bind) => authenticate(bind, remoteAddress, slog),
+      // Outgoing (deliver_sm to the client): a burst of receipts waits for a window slot.
+      window: limits.window,
+      windowMode: 'wait',
+      requestTimeoutMs: limits.request_timeout,
+      // SPEC §4: a client over its window gets ESME_RMSGQFUL; the session answers it itself.
+      incomingWindow: limits.window,
+      // Our own enquire_links would be answered and reset the idle timer: idle_timeout would never
+      // fire. Clients keep their link alive; we answer (the session always does).
+      enquireLinkIntervalMs: 0,
+      idleTimeoutMs: limits.idle_timeout,
+    });
+    sessions.set(session, socket);
+    slog.debug({}, 'client connected');
+
+    session.on('bound', (info) => {
+      slog.target = sessionLogger(deps.logger, { sessionId: id, listener: name, systemId: info.systemId, remote });
+      client = new BoundClient(id, info.systemId, info.bindType, name, remoteAddress, session, timers);
+      boundSessions++;
+      metrics?.clientSessions.inc({ listener: name, bind_type: info.bindType });
+      slog.info({ bindType: info.bindType }, 'client bound');
+      registry.add(client);
+    });
+
+    session.on('request', (req) => {
+      if (client === undefined) req.respond(Status.ESME_RINVBNDSTS); // the session only delivers when bound
+      else onRequest(client, slog, req);
+    });
+
+    session.on('close', (info: CloseInfo) => {
+      sessions.delete(session);
+      if (client !== undefined) {
+        registry.remove(client);
+        boundSessions--;
+        metrics?.clientSessions.dec({ listener: name, bind_type: client.bindType });
+        slog.info(info.error === undefined ? { reason: info.reason } : { reason: info.reason, err: info.error }, 'client session closed');
+      } else {
+        slog.debug({ reason: info.reason }, 'connection closed before bind');
+      }
+    });
+  }
+
+  function authenticate(bind: BindPdu, remoteAddress: string, slog: SessionLog): number | Promise<number> {
+    const bindType = BIND_TYPE_OF[bind.command];
+    // Synchronous on success: the 'bound' event (which adds the session to the registry) follows
+    // in the same tick, so two binds cannot both pass the max_binds check.
+    const d = clients.decide(
+      { systemId: bind.system_id, password: bind.password, bindType, remote: parseIp(remoteAddress) },
+      (systemId) => registry.bindCount(systemId),
+    );
+    metrics?.bindAttempts.inc({ listener: name, result: d.outcome });
+    if (d.status === Status.ESME_ROK) return d.status;
+    slog.info({ systemId: bind.system_id, bindType, outcome: d.outcome, status: statusName(d.status) }, 'bind refused');
+    if (!isCredentialFailure(d.outcome)) return d.status;
+    const wait = authFailures.record(remoteAddress);
+    return wait > 0 ? delay(wait).then(() => d.status) : d.status;
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  function onRequest(client: BoundClient, slog: SessionLog, req: AnyIncomingRequest): void {
+    const pdu = req.pdu;
+    // SMPP 3.4 §2.3: an ESME never sends deliver_sm; the session's bind rules refuse it already.
+    if (pdu.command === 'deliver_sm') {
+      req.respond(Status.ESME_RINVCMDID);
+      return;
+    }
+    const refusal = filters.checkRequest(client.systemId, pdu);
+    if (refusal !== Status.ESME_ROK) {
+      req.respond(refusal);
+      return;
+    }
+    const deadline = timers.now() + limits.request_timeout;
+    const pending: PendingRequest = { req, log: slog };
+    deadlines.add(pending, deadline + DEADLINE_GRACE_MS);
+    let answer: Promise<Pdu>;
+    try {
+      answer = deps.handleRequest(client, pdu, { deadline });
+    } catch (err) {
+      answer = Promise.reject(err as Error);
+    }
+    answer.then(
+      (resp) => answered(pending, resp),
+      (err: unknown) => failed(pending, err),
+    );
+  }
+
+  function answered(p: PendingRequest, resp: Pdu): void {
+    if (!deadlines.delete(p)) {
+      p.log.debug({ command: p.req.command }, 'late answer dropped (deadline passed)');
+      return;
+    }
+    const req = p.req;
+    if (resp.command !== `${req.command}_resp` && resp.command !== 'generic_nack') {
+      p.log.error({ command: req.command, response: resp.command }, 'forwarder answered with the wrong response');
+      req.respond(Status.ESME_RSYSERR);
+      return;
+    }
+    // The client's sequence_number is the request's, never the upstream's.
+    const { command: _command, command_status: status, sequence_number: _seq, ...body } = resp;
+    try {
+      req.respond(status, body as never);
+    } catch (err) {
+      // Not encodable: the session already answered ESME_RSYSERR in its place.
+      p.log.error({ err, command: req.command }, 'response could not be encoded');
+    }
+  }
+
+  function failed(p: PendingRequest, err: unknown): void {
+    if (!deadlines.delete(p)) return;
+    p.log.error({ err, command: p.req.command }, 'request handler failed');
+    p.req.respond(Status.ESME_RSYSERR);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  async function start(): Promise<AddressInfo> {
+    if (server !== undefined) throw new Error(`listener ${name} already started`);
+    const hostPort = parseHostPort(config.address);
+    if (hostPort === undefined) throw new RangeError(`listener ${name}: bad address ${config.address}`);
+    let srv: Server;
+    if (config.tls === undefined) {
+      srv = createNetServer();
+    } else {
+      const handshakeMs = limits.idle_timeout > 0 ? limits.idle_timeout : DEFAULT_HANDSHAKE_TIMEOUT_MS;
+      const tlsServer = createTlsServer(await loadTlsOptions(config.tls, handshakeMs));
+      tlsServer.on('secureConnection', (socket) => {
+        if (closing) socket.destroy();
+        else startSession(socket);
+      });
+      tlsServer.on('tlsClientError', (err, socket) => {
+        log.debug({ err, remote: socket.remoteAddress }, 'TLS handshake failed');
+      });
+      srv = tlsServer;
+    }
+    server = srv;
+    // Before the TLS server's own listener: refused connections never start a handshake.
+    srv.prependListener('connection', onConnection);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      srv.once('error', onError);
+      srv.listen({ host: hostPort.host, port: hostPort.port }, () => {
+        srv.off('error', onError);
+        resolve();
+      });
+    });
+    // Accept errors (EMFILE...) must not take the process down.
+    srv.on('error', (err) => log.error({ err }, 'listener error'));
+    const address = srv.address() as AddressInfo;
+    log.info({ address: address.address, port: address.port, tls: config.tls !== undefined }, 'listening');
+    return address;
+  }
+
+  async function close(): Promise<void> {
+    if (closing) return;
+    closing = true;
+    // Stops accepting now; the callback would wait for every connection, which the owner decides.
+    server?.close();
+  }
+
+  async function closeSessions(timeoutMs: number): Promise<void> {
+    const all = [...sessions.keys()];
+    const closedAll = Promise.all(all.map((s) => s.closed));
+    for (const s of all) void s.unbind();
+    let timer: unknown;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = timers.setTimeout(() => resolve(true), timeoutMs);
+    });
+    const late = await Promise.race([closedAll.then(() => false), timedOut]);
+    timers.clearTimeout(timer);
+    if (late) {
+      log.warn({ open: sessions.size }, 'sessions still open after the unbind timeout, closing them');
+      for (const [s, socket] of sessions) {
+        void s.close();
+        socket.destroy();
+      }
+      await closedAll;
+    }
+    // Connections still in their TLS handshake have no session yet.
+    for (const socket of connections) socket.destroy();
+  }
+
+  function updateClients(list: readonly ClientConfig[]): void {
+    clients = compileClients(list);
+    throughput.update(list);
+  }
+
+  function stats(): ListenerStats {
+    return { connections: active, boundSessions, refused: { ...refused } };
+  }
+
+  return { name, config, start, close, closeSessions, updateClients, stats };
+}

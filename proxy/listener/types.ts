@@ -1,0 +1,115 @@
+// The client side as the rest of smppd sees it (see .tmp/dataplane.md): bound client sessions, the
+// registry of who is bound, and what a listener needs from its owner.
+
+import type { AddressInfo } from 'node:net';
+import type { Counter } from 'prom-client';
+import type { ClientConfig, ListenerConfig } from '../config/schema.js';
+import type { AuthFailures, ClientRequestPdu, ClientThroughput } from '../filter/index.js';
+import type { BindType, Timers } from '../session/index.js';
+import type { Pdu, PduOf } from '../smpp/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+export type { ClientRequestPdu } from '../filter/index.js';
+export type ClientDeliveryPdu = PduOf<'deliver_sm' | 'data_sm'>;
+
+/** One bound client session, as the forwarder sees it. */
+export interface ClientSession {
+  /** Unique in this process; in logs as `sessionId`. */
+  readonly id: string;
+  readonly systemId: string;
+  readonly bindType: BindType;
+  /** The listener's name. */
+  readonly listener: string;
+  /** The client's address as the socket reports it. */
+  readonly remoteAddress: string;
+  /** Receiver or transceiver, and still bound. */
+  canReceive(): boolean;
+  /**
+   * Sends a deliver_sm or data_sm to the client and resolves with the command_status of its
+   * response (a generic_nack counts as an answer: its status). Rejects with the session's
+   * SessionError when the session closes, unbinds, its queue is full (WINDOW_FULL), or no answer
+   * comes within `timeoutMs` (TIMEOUT). Assigns `pdu.sequence_number` in place.
+   */
+  deliver(pdu: ClientDeliveryPdu, timeoutMs: number): Promise<number>;
+}
+
+/** Who is bound where (this replica). */
+export interface ClientRegistry {
+  /** A receiver-capable session of the client, round robin; undefined when none is bound. */
+  receiverFor(systemId: string): ClientSession | undefined;
+  /** Sessions the client has bound now. */
+  bindCount(systemId: string): number;
+  /** `fn(systemId)` runs whenever a receiver-capable session binds (kept receipts can go out). */
+  onReceiverBound(fn: (systemId: string) => void): void;
+}
+
+/** The registry as listeners maintain it. */
+export interface MutableClientRegistry extends ClientRegistry {
+  /** A session bound: it counts for bindCount and, if receiver-capable, for receiverFor. */
+  add(session: ClientSession): void;
+  /** A session closed or unbound. Idempotent. */
+  remove(session: ClientSession): void;
+  /** Every bound session (admin, shutdown). */
+  sessions(): ClientSession[];
+  readonly size: number;
+}
+
+export interface RequestContext {
+  /** Epoch ms (the listener's clock, Date.now by default) by which the client must have its answer. */
+  deadline: number;
+}
+
+/** The forwarder: resolves with the response to send (its command_status and body are used; its
+ *  sequence_number is not). A rejection is answered ESME_RSYSERR. */
+export type HandleRequest = (client: ClientSession, pdu: ClientRequestPdu, ctx: RequestContext) => Promise<Pdu>;
+
+/** The metrics a listener updates; `createMetrics()` satisfies it. `connectionsRefused` is optional
+ *  until telemetry defines it (refusals are always in `stats()`). */
+export type ListenerMetrics = Pick<Metrics, 'connectionActive' | 'clientSessions' | 'bindAttempts'> & {
+  connectionsRefused?: Counter<'listener' | 'reason'>;
+};
+
+export interface ListenerDeps {
+  clients: readonly ClientConfig[];
+  registry: MutableClientRegistry;
+  logger: Logger;
+  metrics?: ListenerMetrics;
+  handleRequest: HandleRequest;
+  /** Clients' throughput buckets: pass one instance to every listener so the limit is per client. */
+  throughput?: ClientThroughput;
+  /** Bind failure slowdown per address: pass one instance to every listener. */
+  authFailures?: AuthFailures;
+  /** Clock and timers (tests); default the system's. */
+  timers?: Timers;
+  /** Waits `ms` before a failed bind is answered (tests record instead of waiting). */
+  delay?: (ms: number) => Promise<void>;
+  /** system_id in our bind responses (default 'smppd'). */
+  systemId?: string;
+}
+
+export interface ListenerStats {
+  /** Open connections (TCP accepted, not yet closed; TLS handshakes included). */
+  connections: number;
+  /** Bound sessions on this listener. */
+  boundSessions: number;
+  /** Connections refused at accept, by reason. */
+  refused: { firewall: number; max_connections: number };
+}
+
+export interface Listener {
+  readonly name: string;
+  readonly config: ListenerConfig;
+  /** Reads the TLS files, listens; resolves with the bound address (port 0 -> the real port). */
+  start(): Promise<AddressInfo>;
+  /** Stops accepting connections; sessions stay (see closeSessions). */
+  close(): Promise<void>;
+  /**
+   * Unbinds every session (closing those not bound) and resolves when all are closed; sessions
+   * still open after `timeoutMs` are closed at once.
+   */
+  closeSessions(timeoutMs: number): Promise<void>;
+  /** A new `clients` list (config reload); bound sessions stay bound. */
+  updateClients(clients: readonly ClientConfig[]): void;
+  stats(): ListenerStats;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// smppd's entry point: the only place that reads the environment and argv, listens, handles
+// signals and exits (STYLE "Stay away from": process.exit outside main.ts). Everything else is
+// built from its dependencies in app.ts.
+//
+// Exit codes (SPEC §2): 0 clean exit, 1 bad config or usage, 2 runtime failure.
+
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load.js';
+import { buildProxy } from './app.js';
+import { createLogger } from './telemetry/logger.js';
+import { LOG_LEVELS, type LogLevel } from './config/schema.js';
+
+const HELP = `Usage: smppd --config FILE [--log-level LEVEL]
+       smppd --validate --config FILE
+
+Runs the SMPP proxy on FILE (.yaml/.yml, .json or .toml).
+
+Options:
+  -c, --config FILE     the config file (required)
+      --validate        check the config: exit 0, or exit 1 printing every problem as "path: message"
+      --log-level LEVEL override log.level (${LOG_LEVELS.join(', ')})
+  -h, --help            this text
+
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config.
+`;
+
+function usage(message: string): never {
+  process.stderr.write(`smppd: ${message}\n\n${HELP}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        validate: { type: 'boolean', default: false },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (args.config === undefined) usage('--config FILE is required');
+  const levelFlag = args['log-level'];
+  if (levelFlag !== undefined && !(LOG_LEVELS as readonly string[]).includes(levelFlag)) {
+    usage(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const configPath = args.config;
+  const env = process.env as Record<string, string | undefined>;
+  const loaded = await loadConfig(configPath, { env });
+  if (!loaded.ok) {
+    for (const problem of loaded.problems) process.stderr.write(`${problem}\n`);
+    process.exit(1);
+  }
+  if (args.validate) {
+    for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
+    process.stdout.write(`${configPath}: ok\n`);
+    return;
+  }
+
+  const level = (levelFlag as LogLevel | undefined) ?? loaded.config.log.level;
+  const logger = createLogger({ level });
+  for (const warning of loaded.warnings) logger.warn({ warning }, 'config warning');
+
+  const proxy = buildProxy(loaded.config, {
+    logger,
+    reloadConfig: () => loadConfig(configPath, { env }),
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    proxy.stop().then(
+      () => {
+        logger.info({}, 'stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(2);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    proxy.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
+  });
+
+  try {
+    await proxy.start();
+  } catch (err) {
+    logger.error({ err }, 'start failed');
+    await proxy.stop().catch(() => undefined);
+    process.exit(2);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`smppd: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(2);
+});
