@@ -276,23 +276,19 @@ class MockCluster implements Cluster {
         const status = this.submitStatus();
         if (status !== Status.ESME_ROK) return responseFor(pdu, status);
         const message = this.accept(pdu, now);
-        if (message !== undefined) {
-          this.scheduleReceipt(pdu.registered_delivery, message, pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr);
-        }
-        return responseFor(pdu, Status.ESME_ROK, { message_id: message?.id ?? this.newId() });
+        this.scheduleReceipt(pdu.registered_delivery, message, pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr);
+        return responseFor(pdu, Status.ESME_ROK, { message_id: message.id });
       }
       case 'submit_multi': {
         const status = this.submitStatus();
         if (status !== Status.ESME_ROK) return responseFor(pdu, status);
         const message = this.accept(pdu, now);
-        if (message !== undefined) {
-          for (const d of pdu.dest_addresses) {
-            if (d.dest_flag === 1) {
-              this.scheduleReceipt(pdu.registered_delivery, message, d.dest_addr_ton, d.dest_addr_npi, d.destination_addr);
-            }
+        for (const d of pdu.dest_addresses) {
+          if (d.dest_flag === 1) {
+            this.scheduleReceipt(pdu.registered_delivery, message, d.dest_addr_ton, d.dest_addr_npi, d.destination_addr);
           }
         }
-        return responseFor(pdu, Status.ESME_ROK, { message_id: message?.id ?? this.newId(), unsuccess_smes: [] });
+        return responseFor(pdu, Status.ESME_ROK, { message_id: message.id, unsuccess_smes: [] });
       }
       case 'query_sm': {
         const message = this.messages.get(pdu.message_id);
@@ -340,7 +336,7 @@ class MockCluster implements Cluster {
     return this.decimalIds ? String(n) : n.toString(16).toUpperCase();
   }
 
-  /** Records an accepted message; undefined when nothing will ever be asked about it (no receipt state). */
+  /** Records an accepted message under a new id (for query_sm, cancel_sm, replace_sm and its receipts). */
   private accept(pdu: UpstreamRequest & { command: 'submit_sm' | 'data_sm' | 'submit_multi' }, now: number): MockMessage {
     const dlr = this.mock.dlr;
     const message = new MockMessage(

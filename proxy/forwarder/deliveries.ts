@@ -33,9 +33,9 @@ type DeliverResult = number | 'failed';
 
 export class Deliveries {
   private readonly ctx: ForwarderContext;
-  /** Clients being drained on this replica, and those asked to drain again meanwhile. */
-  private readonly draining = new Set<string>();
-  private readonly drainAgain = new Set<string>();
+  /** The drain running per client on this replica, and whether one more pass was asked for (forced). */
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Map<string, boolean>();
   /** Clients this replica kept deliveries for (the sweep also looks at every configured client). */
   private readonly pendingClients = new Set<string>();
   private readonly knownClients: readonly string[];
@@ -71,7 +71,7 @@ export class Deliveries {
     }
     this.pendingClients.add(client);
     // A receiver may have bound since we looked, or another session of the client may do better.
-    if (this.ctx.registry.receiverFor(client) !== undefined) this.drain(client);
+    if (this.ctx.registry.receiverFor(client) !== undefined) void this.drain(client, false);
     return Status.ESME_ROK;
   }
 
@@ -83,26 +83,37 @@ export class Deliveries {
     }
   }
 
-  /** Drain the client's kept deliveries now (a receiver bound). Safe to call at any time. */
-  drain(client: string): void {
-    if (this.closed) return;
-    if (this.draining.has(client)) {
-      this.drainAgain.add(client);
-      return;
+  /**
+   * Drain the client's kept deliveries; resolves when this drain is over. While one runs for the
+   * client, the call joins it and asks for one more pass after it: `force` (a receiver bound, the
+   * sweep) even when the running pass failed, else (a new delivery was kept) only if it went well,
+   * so a failing client is not hammered once per incoming receipt.
+   */
+  drain(client: string, force: boolean): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const running = this.running.get(client);
+    if (running !== undefined) {
+      this.again.set(client, force || this.again.get(client) === true);
+      return running;
     }
-    this.draining.add(client);
-    void this.drainLoop(client).finally(() => this.draining.delete(client));
+    const pass = this.drainLoop(client);
+    this.running.set(client, pass);
+    return pass;
   }
 
   private async drainLoop(client: string): Promise<void> {
-    let again = true;
-    while (again && !this.closed) {
-      this.drainAgain.delete(client);
-      const ok = await this.drainOnce(client);
-      // A failure waits for the next bind or sweep: no hot loop against a failing client.
-      again = ok && this.drainAgain.has(client);
+    try {
+      for (;;) {
+        const ok = await this.drainOnce(client);
+        const again = this.again.get(client);
+        this.again.delete(client);
+        // Decided and unregistered in one synchronous step (the finally below): a drain() call
+        // either joins before this check or starts a new pass after it.
+        if (this.closed || again === undefined || (!ok && !again)) return;
+      }
+    } finally {
+      this.running.delete(client);
     }
-    this.drainAgain.delete(client);
   }
 
   /** Deliver batches until the queue is empty (true) or a delivery failed / no receiver is left (false). */
@@ -185,26 +196,34 @@ export class Deliveries {
 
   private schedule(): void {
     this.sweepTimer = this.ctx.timers.setTimeout(() => {
-      void this.sweep().finally(() => {
+      // The drains it starts run on; the next sweep is timed from the end of this scan.
+      void this.scan().finally(() => {
         if (!this.closed) this.schedule();
       });
     }, this.ctx.options.sweepIntervalMs);
   }
 
-  /** One sweep: drain clients with kept deliveries and a bound receiver; report store counters. */
+  /** One sweep, resolved when the drains it started are over. */
   async sweep(): Promise<void> {
+    await Promise.all(await this.scan());
+  }
+
+  /**
+   * Start a drain for every client with kept deliveries and a bound receiver here; report store
+   * counters. Returns the drains.
+   */
+  private async scan(): Promise<Promise<void>[]> {
     const { store, registry, logger, metrics } = this.ctx;
+    const drains: Promise<void>[] = [];
     const seen = new Set<string>();
-    const consider = async (client: string): Promise<void> => {
-      if (seen.has(client)) return;
-      seen.add(client);
-      if (this.draining.has(client) || registry.receiverFor(client) === undefined) return;
-      if ((await store.pendingCount(client)) > 0) this.drain(client);
-      else this.pendingClients.delete(client);
-    };
     try {
-      for (const client of this.knownClients) await consider(client);
-      for (const client of [...this.pendingClients]) await consider(client);
+      for (const client of [...this.knownClients, ...this.pendingClients]) {
+        if (seen.has(client)) continue;
+        seen.add(client);
+        if (registry.receiverFor(client) === undefined) continue;
+        if ((await store.pendingCount(client)) > 0) drains.push(this.drain(client, true));
+        else this.pendingClients.delete(client);
+      }
       const stats = await store.stats();
       metrics?.pendingDeliveries.set(stats.pendingDeliveries);
       const expired = stats.orphansExpired;
@@ -217,6 +236,7 @@ export class Deliveries {
     } catch (err) {
       logger.warn({ err }, 'delivery sweep failed');
     }
+    return drains;
   }
 
   close(): void {

@@ -160,7 +160,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       }
     },
     handleUpstreamDelivery: (d) => inbound.handle(d),
-    onReceiverBound: (systemId) => deliveries.drain(systemId),
+    onReceiverBound: (systemId) => void deliveries.drain(systemId, true),
     sweep: () => deliveries.sweep(),
     close: () => deliveries.close(),
   };

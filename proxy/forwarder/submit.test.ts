@@ -54,8 +54,8 @@ function setup(cfg: ConfigInput, clusters: FakeCluster[], store?: MessageStore):
 
 describe('submit_sm routing', () => {
   it('sends to the route cluster and answers with smppd id, the record holding the upstream id', async () => {
-    const voda = new FakeCluster('voda');
-    const mcel = new FakeCluster('mcel');
+    const voda: FakeCluster = new FakeCluster('voda');
+    const mcel: FakeCluster = new FakeCluster('mcel');
     const { forwarder, store, feedback } = setup(config(), [voda, mcel]);
 
     const resp = (await forwarder.handleRequest(acme, submitSm({ destination_addr: '25882555' }), { deadline: far() })) as SubmitSmResp;
@@ -70,7 +70,7 @@ describe('submit_sm routing', () => {
   });
 
   it('answers ESME_RINVDSTADR when no route matches, sending nothing', async () => {
-    const voda = new FakeCluster('voda');
+    const voda: FakeCluster = new FakeCluster('voda');
     const { forwarder, metrics } = setup(config(), [voda, new FakeCluster('mcel')]);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '1555' }), { deadline: far() });
     expect(resp).toMatchObject({ command: 'submit_sm_resp', command_status: Status.ESME_RINVDSTADR, message_id: '' });
@@ -81,7 +81,7 @@ describe('submit_sm routing', () => {
   });
 
   it('answers data_sm with data_sm_resp carrying smppd id and the upstream TLVs', async () => {
-    const voda = new FakeCluster('voda', (pdu) => ({
+    const voda: FakeCluster = new FakeCluster('voda', (pdu) => ({
       response: { ...respond(pdu, 0, 'FF01'), tlvs: { dpf_result: 0 } },
       endpoint: 'ep1',
       latencyMs: 1,
@@ -112,7 +112,7 @@ describe('submit_sm routing', () => {
 describe('submit_sm retries', () => {
   it('retries ESME_RTHROTTLED after a jittered backoff, then answers the success', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const voda = new FakeCluster('voda', (pdu, _o, call) =>
+    const voda: FakeCluster = new FakeCluster('voda', (pdu, _o, call) =>
       call === 1 ? voda.refuse(pdu, Status.ESME_RTHROTTLED) : voda.accept(pdu),
     );
     const { forwarder, metrics } = setup(config({ initial_backoff: '200ms', max_backoff: '1s' }), [voda, new FakeCluster('mcel')]);
@@ -132,7 +132,7 @@ describe('submit_sm retries', () => {
   });
 
   it('after max_attempts answers the upstream status (no fallback configured)', async () => {
-    const mcel = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RMSGQFUL));
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RMSGQFUL));
     const { forwarder } = setup(config({ max_attempts: 3, initial_backoff: '0ms' }), [new FakeCluster('voda'), mcel]);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820000' }), { deadline: far() });
     expect(resp).toMatchObject({ command_status: Status.ESME_RMSGQFUL, message_id: '' });
@@ -140,7 +140,7 @@ describe('submit_sm retries', () => {
   });
 
   it('does not retry a status outside retry.on', async () => {
-    const mcel = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RINVDSTADR));
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RINVDSTADR));
     const { forwarder } = setup(config({ initial_backoff: '0ms' }), [new FakeCluster('voda'), mcel]);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820000' }), { deadline: far() });
     expect(resp).toMatchObject({ command_status: Status.ESME_RINVDSTADR });
@@ -148,9 +148,9 @@ describe('submit_sm retries', () => {
   });
 
   it('uses the fallback cluster when the route cluster is unavailable', async () => {
-    const voda = new FakeCluster('voda');
+    const voda: FakeCluster = new FakeCluster('voda');
     voda.up = false;
-    const mcel = new FakeCluster('mcel');
+    const mcel: FakeCluster = new FakeCluster('mcel');
     const { forwarder, store, feedback } = setup(config(), [voda, mcel]);
     const resp = (await forwarder.handleRequest(acme, submitSm(), { deadline: far() })) as SubmitSmResp;
     expect(resp.command_status).toBe(0);
@@ -161,10 +161,10 @@ describe('submit_sm retries', () => {
   });
 
   it('uses the fallback cluster when send rejects UNAVAILABLE and when retries are exhausted', async () => {
-    const voda = new FakeCluster('voda', () => {
+    const voda: FakeCluster = new FakeCluster('voda', () => {
       throw new FakeClusterError('UNAVAILABLE', false);
     });
-    const mcel = new FakeCluster('mcel');
+    const mcel: FakeCluster = new FakeCluster('mcel');
     const { forwarder } = setup(config({ initial_backoff: '0ms' }), [voda, mcel]);
     expect(await forwarder.handleRequest(acme, submitSm(), { deadline: far() })).toMatchObject({ command_status: 0 });
     expect(voda.calls).toHaveLength(1);
@@ -177,8 +177,8 @@ describe('submit_sm retries', () => {
   });
 
   it('answers ESME_RSYSERR when every cluster is unavailable', async () => {
-    const voda = new FakeCluster('voda');
-    const mcel = new FakeCluster('mcel');
+    const voda: FakeCluster = new FakeCluster('voda');
+    const mcel: FakeCluster = new FakeCluster('mcel');
     voda.up = false;
     mcel.up = false;
     const { forwarder } = setup(config(), [voda, mcel]);
@@ -191,7 +191,7 @@ describe('submit_sm retries', () => {
     const timeout = (): never => {
       throw new FakeClusterError('TIMEOUT', true, 'ep1');
     };
-    const optedOut = new FakeCluster('mcel', timeout);
+    const optedOut: FakeCluster = new FakeCluster('mcel', timeout);
     const h1 = setup(config({ initial_backoff: '0ms', on: [0x58] }), [new FakeCluster('voda'), optedOut]);
     expect(await h1.forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() })).toMatchObject({
       command_status: Status.ESME_RSYSERR,
@@ -199,14 +199,14 @@ describe('submit_sm retries', () => {
     expect(optedOut.calls).toHaveLength(1);
     h1.forwarder.close();
 
-    const optedIn = new FakeCluster('mcel', timeout);
+    const optedIn: FakeCluster = new FakeCluster('mcel', timeout);
     const h2 = setup(config({ initial_backoff: '0ms', on: [0x58, 'timeout'] }), [new FakeCluster('voda'), optedIn]);
     await h2.forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
     expect(optedIn.calls).toHaveLength(3);
   });
 
   it('always retries a request that never left smppd (queue full), even with an empty retry.on', async () => {
-    const mcel = new FakeCluster('mcel', (pdu, _o, call) => {
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu, _o, call) => {
       if (call === 1) throw new FakeClusterError('QUEUE_FULL', false, 'ep1');
       return mcel.accept(pdu);
     });
@@ -232,7 +232,7 @@ describe('submit_sm retries', () => {
       ],
       routes: [{ name: 'all', cluster: 'big' }],
     };
-    const big = new FakeCluster('big', (pdu, _o, call) =>
+    const big: FakeCluster = new FakeCluster('big', (pdu, _o, call) =>
       call === 1 ? big.refuse(pdu, Status.ESME_RTHROTTLED, '10.0.0.1:2775') : big.accept(pdu, '10.0.0.2:2775'),
     );
     const { forwarder } = setup(cfg, [big]);
@@ -244,7 +244,7 @@ describe('submit_sm retries', () => {
   it('gives every request exactly one response when the deadline passes', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     // The cluster honours the attempt budget: it rejects with TIMEOUT when timeoutMs has passed.
-    const mcel = new FakeCluster(
+    const mcel: FakeCluster = new FakeCluster(
       'mcel',
       (_pdu, opts) =>
         new Promise<SendResult>((_resolve, reject) => {
@@ -274,7 +274,7 @@ describe('submit_sm retries', () => {
 
   it('answers the last upstream status when a backoff would pass the deadline', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const mcel = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RTHROTTLED));
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RTHROTTLED));
     const { forwarder } = setup(config({ max_attempts: 5, initial_backoff: '2s', max_backoff: '2s' }), [new FakeCluster('voda'), mcel]);
     // Backoff 1000 ms (rng 0.5 of 2 s) ends at the deadline: no second attempt.
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: Date.now() + 1000 });
@@ -287,7 +287,7 @@ describe('submit_sm acknowledgement', () => {
   it('acknowledges only after the upstream accepted, with the upstream id recorded', async () => {
     const answer = deferred<SendResult>();
     const sent = deferred<void>();
-    const mcel = new FakeCluster('mcel', () => {
+    const mcel: FakeCluster = new FakeCluster('mcel', () => {
       sent.resolve();
       return answer.promise;
     });
@@ -307,7 +307,7 @@ describe('submit_sm acknowledgement', () => {
   });
 
   it('sends the upstream a copy: the client PDU keeps its sequence number', async () => {
-    const mcel = new FakeCluster('mcel', (pdu) => {
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => {
       pdu.sequence_number = 12345; // what the upstream session does
       return mcel.accept(pdu);
     });
@@ -321,7 +321,7 @@ describe('submit_sm acknowledgement', () => {
   it('answers ESME_RSYSERR, not ESME_ROK, when the store fails to save; nothing is sent', async () => {
     const store = createMemoryStore({ ttlMs: 60_000 });
     store.save = () => Promise.reject(new Error('down'));
-    const mcel = new FakeCluster('mcel');
+    const mcel: FakeCluster = new FakeCluster('mcel');
     const { forwarder } = setup(config(), [new FakeCluster('voda'), mcel], store);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
     expect(resp).toMatchObject({ command_status: Status.ESME_RSYSERR, message_id: '' });
@@ -339,7 +339,7 @@ describe('submit_sm acknowledgement', () => {
 
 describe('multipart', () => {
   it('gives every part of one concatenated message the same affinity key (UDH and SAR)', async () => {
-    const mcel = new FakeCluster('mcel');
+    const mcel: FakeCluster = new FakeCluster('mcel');
     const { forwarder } = setup(config(), [new FakeCluster('voda'), mcel]);
     const part = (ref: number, seq: number) =>
       submitSm({
@@ -366,12 +366,12 @@ describe('multipart', () => {
 
 describe('submit_multi', () => {
   it('splits destinations by route and lists the unsuccessful ones in one response', async () => {
-    const voda = new FakeCluster('voda', (pdu) => {
+    const voda: FakeCluster = new FakeCluster('voda', (pdu) => {
       const resp = respond(pdu, 0, 'B00') as SubmitMultiResp;
       resp.unsuccess_smes = [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '258841000002', error_status_code: 0x0b }];
       return { response: resp, endpoint: 'ep1', latencyMs: 1 };
     });
-    const mcel = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RINVSRCADR));
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RINVSRCADR));
     const { forwarder, store } = setup(config(), [voda, mcel]);
     const dest = (addr: string) => ({ dest_flag: 1 as const, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: addr });
     const multi: SubmitMulti = {
@@ -402,7 +402,7 @@ describe('submit_multi', () => {
   });
 
   it('answers an error without a message id when no destination was accepted', async () => {
-    const voda = new FakeCluster('voda', (pdu) => voda.refuse(pdu, Status.ESME_RINVSRCADR));
+    const voda: FakeCluster = new FakeCluster('voda', (pdu) => voda.refuse(pdu, Status.ESME_RINVSRCADR));
     const { forwarder } = setup(config(), [voda, new FakeCluster('mcel')]);
     const multi: SubmitMulti = {
       ...submitSm(),

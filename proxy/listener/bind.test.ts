@@ -1,8 +1,10 @@
 // SPEC §4 bind outcomes over real TCP, with the independent node-smpp package as the client.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../config/schema.js';
 import { createAuthFailures } from '../filter/index.js';
 import { Status } from '../smpp/index.js';
+import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { startListener, type Harness } from './testing.js';
 
@@ -85,6 +87,15 @@ describe('binds (SPEC §4)', () => {
     expect(h.seen).toHaveLength(0);
   });
 
+  it('updateClients applies a new clients list to later binds; bound sessions stay bound', async () => {
+    h = await startListener({ deps: { delay: async () => {} } });
+    const c = await h.bound('transmitter');
+    h.listener.updateClients(ConfigSchema.parse({ clients: [{ system_id: 'acme', password: 'rotated' }] }).clients);
+    expect(await (await h.client()).bind('transmitter', 'acme', 'secret')).toBe(Status.ESME_RINVPASWD);
+    expect(await (await h.client()).bind('transmitter', 'acme', 'rotated')).toBe(Status.ESME_ROK);
+    expect((await c.submit()).command_status).toBe(Status.ESME_ROK);
+  });
+
   it('counts bind attempts by result and bound sessions by bind type', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     h = await startListener({ deps: { metrics, delay: async () => {} } });
@@ -97,6 +108,28 @@ describe('binds (SPEC §4)', () => {
     expect(text).toContain('smppd_connection_active{listener="test"} 2');
     await c.close();
     await expect.poll(async () => (await metrics.registry.metrics()).includes('bind_type="receiver"} 0')).toBe(true);
+  });
+});
+
+describe('session logs', () => {
+  it('carry sessionId, listener, remote and, once bound, system_id; no password; nothing per PDU at info', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    h = await startListener({ deps: { logger, delay: async () => {} } });
+    const bad = await h.client();
+    await bad.bind('transmitter', 'acme', 'not-it');
+    const c = await h.bound('transceiver');
+    const bound = lines.find((l) => l.msg === 'client bound');
+    expect(bound).toMatchObject({ listener: 'test', systemId: 'acme', bindType: 'transceiver', level: 'info' });
+    expect(bound!.sessionId).toMatch(/^test-/);
+    expect(bound!.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    const refused = lines.find((l) => l.msg === 'bind refused');
+    expect(refused).toMatchObject({ systemId: 'acme', outcome: 'bad_password', status: 'ESME_RINVPASWD' });
+    expect(JSON.stringify(lines)).not.toContain('not-it');
+    const before = lines.length;
+    for (let i = 0; i < 5; i++) await c.submit();
+    await c.request('enquire_link');
+    expect(lines.length).toBe(before);
   });
 });
 

@@ -25,18 +25,17 @@ export class BoundClient implements ClientSession {
     const sent = this.session.request(pdu);
     return new Promise<number>((resolve, reject) => {
       // The session's own response timeout is request_timeout; a shorter per-call budget needs its own timer.
-      let timer: unknown;
       let done = false;
-      const settle = (fn: () => void): void => {
-        if (done) return;
-        done = true;
-        if (timer !== undefined) this.timers.clearTimeout(timer);
-        fn();
-      };
-      timer = this.timers.setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         // It may be on the wire already: the client may still act on it (sent: true).
         settle(() => reject(new SessionError('TIMEOUT', `no ${pdu.command}_resp within ${timeoutMs} ms`, { sent: true })));
       }, timeoutMs);
+      const settle = (fn: () => void): void => {
+        if (done) return;
+        done = true;
+        this.timers.clearTimeout(timer);
+        fn();
+      };
       sent.then(
         (resp) => settle(() => resolve(resp.command_status)),
         (err: unknown) => {

@@ -156,7 +156,8 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
   function startSession(socket: Socket | TLSSocket): void {
     const id = `${name}-${sessionTag}-${++sessionCounter}`;
     const remoteAddress = socket.remoteAddress ?? '';
-    const remote = `${normaliseIp(remoteAddress)}:${socket.remotePort ?? 0}`;
+    const ip = normaliseIp(remoteAddress);
+    const remote = `${ip.includes(':') ? `[${ip}]` : ip}:${socket.remotePort ?? 0}`;
     const slog = new SessionLog(sessionLogger(deps.logger, { sessionId: id, listener: name, remote }));
     let client: BoundClient | undefined;
 
@@ -183,7 +184,7 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
 
     session.on('bound', (info) => {
       slog.target = sessionLogger(deps.logger, { sessionId: id, listener: name, systemId: info.systemId, remote });
-      client = new BoundClient(id, info.systemId, info.bindType, name, remoteAddress, session, timers);
+      client = new BoundClient(id, info.systemId, info.bindType, name, ip, session, timers);
       boundSessions++;
       metrics?.clientSessions.inc({ listener: name, bind_type: info.bindType });
       slog.info({ bindType: info.bindType }, 'client bound');

@@ -1,0 +1,394 @@
+// `npm run bench`: the simulator, smppd and the load generator on this machine, in one run.
+// The simulator and smppd run as child processes (their own cores); the load generator runs here.
+// Prints one table (or JSON with --json). Scenarios are entries of SCENARIOS: to add one (e.g. the
+// Redis store runs), add an entry; a stack variant (store backend, config tweaks) is a ProxyVariant.
+//
+// Options: --json, --only id,id  (see --help), --quick (smaller counts, for a smoke run).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { openIdleSessions, runBench, type BenchOptions, type BenchResult } from '../e2e/bench/index.js';
+import { freePort, startNode, waitForBind, type NodeChild } from '../e2e/bench/processes.js';
+
+const HOST = '127.0.0.1';
+const CLIENT = { systemId: 'acme', password: 'secret' };
+const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SIM_MAIN = path.join(distRoot, 'e2e/sim/main.js');
+const PROXY_MAIN = path.join(distRoot, 'proxy/main.js');
+
+// ---- what runs --------------------------------------------------------------------------------------
+
+interface Sizes {
+  throughputCount: number;
+  receiptCount: number;
+  warmupCount: number;
+  p99Rate: number;
+  p99DurationMs: number;
+  idleSessions: number;
+}
+
+const FULL: Sizes = {
+  throughputCount: 300_000,
+  receiptCount: 100_000,
+  warmupCount: 30_000,
+  p99Rate: 10_000,
+  p99DurationMs: 5_000,
+  idleSessions: 10_000,
+};
+const QUICK: Sizes = { throughputCount: 30_000, receiptCount: 10_000, warmupCount: 5_000, p99Rate: 10_000, p99DurationMs: 1_000, idleSessions: 1_000 };
+
+/** How smppd is configured for a scenario; one running process per distinct key. */
+interface ProxyVariant {
+  key: string;
+  /** SPEC §3 `store` section. */
+  store: Record<string, unknown>;
+}
+
+const MEMORY: ProxyVariant = { key: 'memory', store: { backend: 'memory', ttl: '1h', max_entries: 5_000_000 } };
+
+interface Row {
+  id: string;
+  title: string;
+  /** Headline throughput (msg/s). */
+  msgPerSec?: number;
+  p50?: number;
+  p99?: number;
+  receipts?: string;
+  /** A figure that is not a rate (e.g. RSS). */
+  value?: string;
+  target?: string;
+  /** true/false against the target; undefined when there is none or it could not run. */
+  met?: boolean;
+  note?: string;
+  bench?: BenchResult;
+}
+
+interface Context {
+  sizes: Sizes;
+  rows: Map<string, Row>;
+  simPort(): Promise<number>;
+  /** A running smppd; `fresh` restarts it (e.g. to measure memory without earlier traffic). */
+  proxy(variant: ProxyVariant, fresh?: boolean): Promise<{ port: number; child: NodeChild }>;
+  log(line: string): void;
+}
+
+interface Scenario {
+  id: string;
+  title: string;
+  needsProxy: boolean;
+  run(ctx: Context): Promise<Row>;
+}
+
+const BENCH_BASE: Partial<BenchOptions> = { host: HOST, ...CLIENT, binds: 4, window: 100, receiptTimeoutMs: 20_000 };
+
+async function measured(ctx: Context, port: number, opts: Partial<BenchOptions>): Promise<BenchResult> {
+  // Warm-up: lets the JIT of all three processes settle and the proxy's upstream sessions bind.
+  await runBench({ ...BENCH_BASE, port, count: ctx.sizes.warmupCount, receipts: opts.receipts ?? false });
+  return runBench({ ...BENCH_BASE, port, ...opts });
+}
+
+function throughputRow(id: string, title: string, r: BenchResult): Row {
+  const bad = r.responses - r.ok + Object.values(r.failures).reduce((a, b) => a + b, 0);
+  return {
+    id,
+    title,
+    msgPerSec: r.receipts === undefined ? r.msgPerSec : r.receipts.perSec,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    receipts:
+      r.receipts === undefined
+        ? undefined
+        : `${r.receipts.matched}/${r.receipts.expected} matched, ${r.receipts.unmatched} unmatched, ${r.receipts.duplicates} dup`,
+    note: bad > 0 ? `${bad} not ESME_ROK: ${JSON.stringify({ ...r.byStatus, ...r.failures })}` : undefined,
+    bench: r,
+  };
+}
+
+const pct = (a: number, b: number): string => `${Math.round((100 * a) / b)}%`;
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'direct',
+    title: '(a) direct to the simulator',
+    needsProxy: false,
+    async run(ctx) {
+      const r = await measured(ctx, await ctx.simPort(), { count: ctx.sizes.throughputCount });
+      return throughputRow(this.id, this.title, r);
+    },
+  },
+  {
+    id: 'direct-receipts',
+    title: '    direct, with receipts',
+    needsProxy: false,
+    async run(ctx) {
+      const r = await measured(ctx, await ctx.simPort(), { count: ctx.sizes.receiptCount, receipts: true });
+      return throughputRow(this.id, this.title, r);
+    },
+  },
+  {
+    id: 'proxy',
+    title: '(b) through smppd',
+    needsProxy: true,
+    async run(ctx) {
+      const { port } = await ctx.proxy(MEMORY);
+      const r = await measured(ctx, port, { count: ctx.sizes.throughputCount });
+      const row = throughputRow(this.id, this.title, r);
+      const direct = ctx.rows.get('direct')?.msgPerSec;
+      row.target = '>= 50% of (a), >= 50,000/s';
+      row.met = r.ok === r.sent && r.msgPerSec >= 50_000 && (direct === undefined || r.msgPerSec >= direct / 2);
+      if (direct !== undefined) row.note = [row.note, `${pct(r.msgPerSec, direct)} of direct`].filter(Boolean).join('; ');
+      return row;
+    },
+  },
+  {
+    id: 'proxy-receipts',
+    title: '(c) through smppd, with receipts',
+    needsProxy: true,
+    async run(ctx) {
+      const { port } = await ctx.proxy(MEMORY);
+      const r = await measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true });
+      const row = throughputRow(this.id, this.title, r);
+      const rc = r.receipts!;
+      row.target = '>= 25,000/s, every receipt matched';
+      row.met = rc.perSec >= 25_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
+      return row;
+    },
+  },
+  {
+    id: 'proxy-p99',
+    title: '(d) through smppd, 10,000 msg/s offered',
+    needsProxy: true,
+    async run(ctx) {
+      const { port } = await ctx.proxy(MEMORY);
+      const r = await measured(ctx, port, { rate: ctx.sizes.p99Rate, durationMs: ctx.sizes.p99DurationMs });
+      const row = throughputRow(this.id, this.title, r);
+      row.target = 'p99 <= 5 ms';
+      row.met = r.latency.p99 <= 5 && r.ok === r.sent;
+      return row;
+    },
+  },
+  {
+    id: 'idle',
+    title: '(e) idle bound client sessions -> smppd RSS',
+    needsProxy: true,
+    async run(ctx) {
+      const want = ctx.sizes.idleSessions;
+      const limit = openFileLimit();
+      // Each session is one descriptor here and one in smppd; keep a margin for everything else.
+      const count = limit === undefined ? want : Math.min(want, limit - 256);
+      const { port, child } = await ctx.proxy(MEMORY, true);
+      const before = child.rssKb();
+      const idle = await openIdleSessions({ host: HOST, port, ...CLIENT, count, concurrency: 100 });
+      const after = child.rssKb();
+      const bound = idle.bound;
+      await idle.close();
+      const mb = (kb: number | undefined): string => (kb === undefined ? '?' : `${Math.round(kb / 1024)} MB`);
+      const notes = [`RSS before ${mb(before)}`];
+      if (count < want) notes.push(`ulimit -n is ${limit}: ${count} sessions instead of ${want}`);
+      const failures = Object.entries(idle.failures).map(([k, v]) => `${k} ${v}`);
+      if (failures.length > 0) notes.push(`bind failures: ${failures.join(', ')}`);
+      return {
+        id: this.id,
+        title: this.title,
+        value: `${bound} sessions: RSS ${mb(after)}`,
+        target: '10,000 sessions <= 300 MB',
+        met: after !== undefined && bound === want && after / 1024 <= 300,
+        note: notes.join('; '),
+      };
+    },
+  },
+];
+
+// ---- processes ----------------------------------------------------------------------------------------
+
+function openFileLimit(): number | undefined {
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? undefined : Number(out);
+  } catch {
+    return undefined;
+  }
+}
+
+function proxyConfig(listenPort: number, adminPort: number, simPort: number, variant: ProxyVariant): string {
+  return stringify({
+    listeners: [
+      {
+        name: 'bench',
+        address: `${HOST}:${listenPort}`,
+        limits: { max_connections: 20_000, idle_timeout: '0s', request_timeout: '30s', window: 1000 },
+      },
+    ],
+    clients: [{ system_id: CLIENT.systemId, password: CLIENT.password, max_binds: 0, throughput: 0 }],
+    clusters: [
+      {
+        name: 'sim',
+        endpoints: [{ address: `${HOST}:${simPort}`, system_id: 'smppd', password: 'secret', binds: 4, window: 100 }],
+        bind_type: 'transceiver',
+        message_id: 'auto',
+      },
+    ],
+    routes: [{ name: 'all', cluster: 'sim' }],
+    store: variant.store,
+    admin: { address: `${HOST}:${adminPort}` },
+    log: { level: 'warn' },
+  });
+}
+
+class Stack {
+  private sim: { child: NodeChild; port: number } | undefined;
+  private readonly proxies = new Map<string, { child: NodeChild; port: number }>();
+  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-bench-'));
+
+  async simPort(): Promise<number> {
+    if (this.sim !== undefined) return this.sim.port;
+    const child = startNode(SIM_MAIN, ['--port', '0', '--dlr-delay', '50ms', '--ids', 'hex', '--receipts', 'text', '--window', '100']);
+    try {
+      const m = await child.waitForLine(/listening on \S+:(\d+)/, 10_000);
+      this.sim = { child, port: Number(m[1]) };
+      return this.sim.port;
+    } catch (err) {
+      await child.stop();
+      throw new Error(`the simulator did not start: ${(err as Error).message}\n${child.output()}`, { cause: err });
+    }
+  }
+
+  async proxy(variant: ProxyVariant, fresh = false): Promise<{ port: number; child: NodeChild }> {
+    const running = this.proxies.get(variant.key);
+    if (running !== undefined && !fresh) return running;
+    if (running !== undefined) {
+      await running.child.stop();
+      this.proxies.delete(variant.key);
+    }
+    const simPort = await this.simPort();
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const configPath = path.join(this.dir, `smppd-${variant.key}.yaml`);
+    writeFileSync(configPath, proxyConfig(port, adminPort, simPort, variant));
+    const child = startNode(PROXY_MAIN, ['--config', configPath]);
+    try {
+      await waitForBind({ host: HOST, port, ...CLIENT }, 20_000);
+    } catch (err) {
+      await child.stop();
+      throw new Error(`smppd did not accept a bind: ${(err as Error).message}\n${child.output()}`, { cause: err });
+    }
+    const entry = { child, port };
+    this.proxies.set(variant.key, entry);
+    return entry;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.proxies.values()].map((p) => p.child.stop()));
+    if (this.sim !== undefined) await this.sim.child.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// ---- output -------------------------------------------------------------------------------------------
+
+function table(rows: Row[]): string {
+  const int = (n: number | undefined): string => (n === undefined ? '' : Math.round(n).toLocaleString('en-US'));
+  const ms = (n: number | undefined): string => (n === undefined ? '' : n.toFixed(2));
+  const head = ['scenario', 'msg/s', 'p50 ms', 'p99 ms', 'receipts / figure', 'target', 'met'];
+  const body = rows.map((r) => [
+    r.title,
+    int(r.msgPerSec),
+    ms(r.p50),
+    ms(r.p99),
+    r.receipts ?? r.value ?? '',
+    r.target ?? '',
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 1 || i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+  const notes = rows.filter((r) => r.note !== undefined).map((r) => `  ${r.id}: ${r.note}`);
+  if (notes.length > 0) out.push('', 'notes:', ...notes);
+  return out.join('\n') + '\n';
+}
+
+const USAGE = `npm run bench -- [options]
+
+  --only IDS   comma-separated scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}
+  --quick      smaller counts (a smoke run, figures not comparable)
+  --json       print the results as JSON instead of a table
+  --help       print this help
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const only = values.only?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}\n${USAGE}`);
+    return 1;
+  }
+  const sizes = values.quick === true ? QUICK : FULL;
+  const json = values.json === true;
+  const log = (line: string): void => {
+    if (!json) process.stderr.write(`${line}\n`);
+  };
+  const proxyBuilt = existsSync(PROXY_MAIN);
+  const stack = new Stack();
+  const rows = new Map<string, Row>();
+  const ctx: Context = {
+    sizes,
+    rows,
+    simPort: () => stack.simPort(),
+    proxy: (variant, fresh) => stack.proxy(variant, fresh),
+    log,
+  };
+  log(`node ${process.version}, ${os.cpus().length} CPUs, ulimit -n ${openFileLimit() ?? 'unlimited'}`);
+  try {
+    for (const s of SCENARIOS) {
+      if (only !== undefined && !only.includes(s.id)) continue;
+      if (s.needsProxy && !proxyBuilt) {
+        rows.set(s.id, { id: s.id, title: s.title, note: `skipped: ${path.relative(distRoot, PROXY_MAIN)} is not built` });
+        continue;
+      }
+      log(`running ${s.id} ...`);
+      try {
+        rows.set(s.id, await s.run(ctx));
+      } catch (err) {
+        rows.set(s.id, { id: s.id, title: s.title, met: false, note: `failed: ${(err as Error).message.split('\n')[0]}` });
+        log((err as Error).message);
+      }
+    }
+  } finally {
+    await stack.close();
+  }
+  const list = [...rows.values()];
+  if (json) {
+    const out = {
+      node: process.version,
+      cpus: os.cpus().length,
+      rows: list,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    process.stdout.write(table(list));
+  }
+  return list.some((r) => r.note?.startsWith('failed:')) ? 2 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

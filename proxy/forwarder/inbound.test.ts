@@ -1,0 +1,267 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../config/schema.js';
+import { Status } from '../smpp/index.js';
+import type { DeliverSm, SubmitSmResp } from '../smpp/index.js';
+import type { MessageStore } from '../store/store.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import type { SendResult } from './ports.js';
+import {
+  FakeCluster,
+  FakeSession,
+  deferred,
+  deliverSm,
+  harness,
+  respond,
+  receiptText,
+  submitSm,
+  type Harness,
+} from './testing.js';
+
+function config(messageId: 'auto' | 'hex' | 'decimal' | 'string' = 'auto'): ConfigInput {
+  return {
+    clients: [
+      { system_id: 'acme', password: 'x', mo_addresses: ['+258840001'] },
+      { system_id: 'beta', password: 'y' },
+    ],
+    clusters: [{ name: 'voda', mock: {}, message_id: messageId }],
+    routes: [{ name: 'all', cluster: 'voda' }],
+  };
+}
+
+const acme = { systemId: 'acme' };
+const far = () => Date.now() + 30_000;
+
+/** The upstream answers with these ids in turn (hex, as some SMSCs write them). */
+function upstreamIds(...ids: string[]): FakeCluster {
+  let i = 0;
+  const c: FakeCluster = new FakeCluster('voda', (pdu): SendResult => ({ response: respond(pdu, 0, ids[i++] ?? 'FFFF'), endpoint: 'ep1', latencyMs: 1 }));
+  return c;
+}
+
+/** Resolves after the store method was called `n` times in total. */
+function watch(store: MessageStore, method: 'ackDelivery' | 'releaseDelivery'): (n: number) => Promise<void> {
+  const original = store[method].bind(store);
+  let calls = 0;
+  let waiters: { n: number; resolve: () => void }[] = [];
+  store[method] = async (client: string, id: string) => {
+    const result = await original(client, id);
+    calls++;
+    for (const w of waiters) if (calls >= w.n) w.resolve();
+    waiters = waiters.filter((w) => calls < w.n);
+    return result;
+  };
+  return (n) => (calls >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })));
+}
+
+let h: Harness | undefined;
+afterEach(() => {
+  h?.forwarder.close();
+  h = undefined;
+});
+
+function setup(cluster: FakeCluster, messageId?: 'auto' | 'hex' | 'decimal' | 'string', store?: MessageStore): Harness {
+  h = harness({ config: config(messageId), clusters: [cluster], store });
+  return h;
+}
+
+async function submit(hh: Harness): Promise<string> {
+  const resp = (await hh.forwarder.handleRequest(acme, submitSm(), { deadline: far() })) as SubmitSmResp;
+  expect(resp.command_status).toBe(0);
+  return resp.message_id;
+}
+
+describe('receipts', () => {
+  it("rewrites text and TLV to smppd's id: hex id in submit_sm_resp, decimal in the receipt (auto)", async () => {
+    const hh = setup(upstreamIds('1A2B3C'));
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    const id = await submit(hh);
+
+    const receipt = deliverSm({
+      esm_class: 0x04,
+      short_message: receiptText('1715004'), // 0x1A2B3C in decimal
+      tlvs: { receipted_message_id: '001a2b3c', message_state: 2 },
+    });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(Status.ESME_ROK);
+
+    expect(session.delivered).toHaveLength(1);
+    const got = session.delivered[0] as DeliverSm;
+    expect(got.short_message.toString('latin1')).toBe(receiptText(id).toString('latin1'));
+    expect(got.tlvs).toEqual({ receipted_message_id: id, message_state: 2 });
+    expect((await hh.metrics.dlrReceived.get()).values).toEqual([
+      expect.objectContaining({ labels: { cluster: 'voda', status: 'DELIVRD' }, value: 1 }),
+    ]);
+    expect(hh.feedback.snapshot().clusters.voda?.receipts).toEqual({ DELIVRD: 1 });
+  });
+
+  it('matches a TLV-only receipt with a decimal id', async () => {
+    const hh = setup(upstreamIds('00012345'), 'decimal');
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    const id = await submit(hh);
+    const receipt = deliverSm({ tlvs: { receipted_message_id: '12345', message_state: 5 } });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    expect(session.delivered[0]?.tlvs).toEqual({ receipted_message_id: id, message_state: 5 });
+  });
+
+  it('holds a receipt that arrives before the submit response and delivers it after the response', async () => {
+    const answer = deferred<SendResult>();
+    const sent = deferred<void>();
+    const cluster: FakeCluster = new FakeCluster('voda', () => {
+      sent.resolve();
+      return answer.promise;
+    });
+    const hh = setup(cluster);
+    const session = new FakeSession('acme');
+    const events: string[] = [];
+    session.handler = () => {
+      events.push('receipt');
+      return 0;
+    };
+    hh.registry.bind(session);
+
+    const pending = hh.forwarder.handleRequest(acme, submitSm(), { deadline: far() }).then((r) => {
+      events.push('response');
+      return r as SubmitSmResp;
+    });
+    await sent.promise;
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('C0FFEE') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    expect(session.delivered).toHaveLength(0);
+    expect((await hh.store.stats()).orphans).toBe(1);
+
+    answer.resolve({ response: respond(cluster.calls[0]!.pdu, 0, 'c0ffee'), endpoint: 'ep1', latencyMs: 1 });
+    const resp = await pending;
+    await session.waitFor(1);
+    expect(events).toEqual(['response', 'receipt']);
+    expect((session.delivered[0] as DeliverSm).short_message.toString('latin1')).toContain(`id:${resp.message_id} `);
+    expect((await hh.store.stats()).orphans).toBe(0);
+  });
+
+  it('keeps a receipt for a client with no receiver and delivers it when one binds', async () => {
+    const hh = setup(upstreamIds('AA01'));
+    const acked = watch(hh.store, 'ackDelivery');
+    const id = await submit(hh);
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('AA01') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    expect(await hh.store.pendingCount('acme')).toBe(1);
+
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    hh.forwarder.onReceiverBound('acme');
+    await acked(1);
+    expect((session.delivered[0] as DeliverSm).short_message.toString('latin1')).toContain(`id:${id} `);
+    expect(await hh.store.pendingCount('acme')).toBe(0);
+  });
+
+  it('releases a delivery the client refused and delivers it again later', async () => {
+    const hh = setup(upstreamIds('AB01'));
+    const released = watch(hh.store, 'releaseDelivery');
+    const acked = watch(hh.store, 'ackDelivery');
+    const session = new FakeSession('acme');
+    session.handler = (_pdu, call) => (call <= 2 ? Status.ESME_RX_T_APPN : 0);
+    hh.registry.bind(session);
+    await submit(hh);
+
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('AB01') });
+    // Refused live: kept, and the upstream hears ESME_ROK.
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    // The immediate drain is refused too: released.
+    await released(1);
+    expect(await hh.store.pendingCount('acme')).toBe(1);
+
+    await hh.forwarder.sweep();
+    await acked(1);
+    expect(session.delivered).toHaveLength(3);
+    expect(await hh.store.pendingCount('acme')).toBe(0);
+  });
+
+  it('drops a delivery the client refuses for good and tells the upstream', async () => {
+    const hh = setup(upstreamIds('AC01'));
+    const session = new FakeSession('acme');
+    session.handler = () => Status.ESME_RX_P_APPN;
+    hh.registry.bind(session);
+    await submit(hh);
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('AC01') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(
+      Status.ESME_RX_P_APPN,
+    );
+    expect(await hh.store.pendingCount('acme')).toBe(0);
+  });
+
+  it('answers ESME_RX_T_APPN when the receipt can be neither delivered nor kept', async () => {
+    const store = createMemoryStore({ ttlMs: 60_000 });
+    store.enqueueDelivery = () => Promise.reject(new Error('down'));
+    const hh = setup(upstreamIds('AD01'), 'auto', store);
+    await submit(hh);
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('AD01') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(
+      Status.ESME_RX_T_APPN,
+    );
+  });
+
+  it('counts a receipt without a message id as unmatched and acknowledges it', async () => {
+    const hh = setup(upstreamIds());
+    const receipt = deliverSm({ esm_class: 0x04, short_message: Buffer.from('delivered') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    expect((await hh.metrics.dlrUnmatched.get()).values).toEqual([
+      expect.objectContaining({ labels: { cluster: 'voda' }, value: 1 }),
+    ]);
+  });
+
+  it('drains kept deliveries in order with at most drainConcurrency in flight, one drain at a time', async () => {
+    const hh = setup(upstreamIds(...Array.from({ length: 25 }, (_, i) => (0x100 + i).toString(16))));
+    const acked = watch(hh.store, 'ackDelivery');
+    for (let i = 0; i < 25; i++) {
+      await submit(hh);
+      const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText((0x100 + i).toString(16)) });
+      await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt });
+    }
+    const session = new FakeSession('acme');
+    let inFlight = 0;
+    let maxInFlight = 0;
+    session.handler = async () => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      inFlight--;
+      return 0;
+    };
+    hh.registry.bind(session);
+    hh.forwarder.onReceiverBound('acme');
+    hh.forwarder.onReceiverBound('acme');
+    await acked(25);
+    expect(session.delivered).toHaveLength(25);
+    expect(maxInFlight).toBe(10);
+    const ids = session.delivered.map((p) => /id:(\S+)/.exec((p as DeliverSm).short_message.toString('latin1'))![1]);
+    expect(ids).toEqual([...ids].sort((a, b) => parseInt(a.slice(14), 36) - parseInt(b.slice(14), 36)));
+    expect(await hh.store.pendingCount('acme')).toBe(0);
+  });
+});
+
+describe('MO', () => {
+  it('delivers MO to the client whose mo_addresses match, ignoring a leading +', async () => {
+    const hh = setup(upstreamIds());
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    const mo = deliverSm({ destination_addr: '258840001', short_message: Buffer.from('hi there') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: mo })).toBe(0);
+    expect((session.delivered[0] as DeliverSm).short_message.toString()).toBe('hi there');
+    expect((await hh.metrics.moReceived.get()).values[0]?.value).toBe(1);
+  });
+
+  it('keeps MO for an offline client', async () => {
+    const hh = setup(upstreamIds());
+    const mo = deliverSm({ destination_addr: '+258840001', short_message: Buffer.from('later') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: mo })).toBe(0);
+    const [claim] = await hh.store.takeDeliveries('acme', 10);
+    expect(claim?.item.kind).toBe('mo');
+  });
+
+  it('refuses MO for an address no client claims', async () => {
+    const hh = setup(upstreamIds());
+    const mo = deliverSm({ destination_addr: '999', short_message: Buffer.from('who?') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: mo })).toBe(
+      Status.ESME_RINVDSTADR,
+    );
+  });
+});
