@@ -14,6 +14,7 @@ Usage: smppd-sim [options]
   --port N                listen port, 0 = any free port (default 2776)
   --latency D             delay before each response, e.g. 5ms (default 0: at once)
   --dlr-delay D           delay from response to receipt (default 1s)
+  --receipt-first         send each receipt before its submit response (the race SMSCs produce)
   --dlr-outcome O         ${DLR_OUTCOMES.join('|')},
                           or a weighted mix such as delivered:9,undeliverable:1 (default delivered)
   --receipts F            text (Appendix B text) | tlv (TLVs only, empty short_message) | both (default text)
@@ -58,6 +59,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
         latency: { type: 'string' },
         'dlr-delay': { type: 'string' },
         'dlr-outcome': { type: 'string' },
+        'receipt-first': { type: 'boolean' },
         receipts: { type: 'string' },
         'receipts-when': { type: 'string' },
         ids: { type: 'string' },
@@ -81,12 +83,14 @@ export function parseSimArgs(argv: string[]): SimCliResult {
     throw new UsageError((err as Error).message);
   }
   if (values.help === true) return { kind: 'help' };
+  const receiptFirst = values['receipt-first'] === true;
   const v = values as Record<string, string | undefined>;
   const o: SimulatorOptions = { ...DEFAULT_OPTIONS, port: 2776, dlrDelayMs: 1000 };
   if (v.host !== undefined) o.host = v.host;
   if (v.port !== undefined) o.port = numberArg('port', v.port, 0, 65535, true);
   if (v.latency !== undefined) o.latencyMs = durationArg('latency', v.latency);
   if (v['dlr-delay'] !== undefined) o.dlrDelayMs = durationArg('dlr-delay', v['dlr-delay']);
+  o.receiptFirst = receiptFirst;
   if (v['dlr-outcome'] !== undefined) {
     const text = v['dlr-outcome'];
     o.dlrOutcome = text.includes(':') || text.includes(',') ? weightsArg('dlr-outcome', text, DLR_OUTCOMES) : choiceArg('dlr-outcome', text, DLR_OUTCOMES);

@@ -1,6 +1,6 @@
 // Public API of the SMSC simulator (smppd-sim): used by e2e tests, the benchmark and the CLI.
 export { startSimulator } from './simulator.js';
-export type { ReceiptEvent, SimSessionInfo, Simulator, SimulatorEvents, SimulatorStats, SubmitEvent } from './simulator.js';
+export type { MoMessage, ReceiptEvent, SimSessionInfo, Simulator, SimulatorEvents, SimulatorStats, SubmitEvent } from './simulator.js';
 export {
   DEFAULT_OPTIONS,
   DLR_SESSIONS,

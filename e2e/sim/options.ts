@@ -18,6 +18,9 @@ export interface SimulatorBehaviour {
   latencyMs: number;
   /** Delay from the submit response to the receipt. */
   dlrDelayMs: number;
+  /** Send the receipt before the submit response (an SMSC racing its own response, SPEC §4
+   *  "A receipt that arrives before the submit response"); dlrDelayMs is then ignored. */
+  receiptFirst: boolean;
   /** The receipt's outcome, or weights for a mix (`{ delivered: 9, undeliverable: 1 }`). */
   dlrOutcome: DlrOutcome | Partial<Record<DlrOutcome, number>>;
   ids: IdFormat;
@@ -45,6 +48,8 @@ export interface SimulatorBehaviour {
 
 export interface SimulatorOptions extends SimulatorBehaviour {
   host: string;
+  /** Serve SMPP over TLS with this certificate and key (PEM); plain TCP when absent. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
   /** 0 = any free port; see `simulator.port`. */
   port: number;
   /** system_id in our bind responses. */
@@ -75,6 +80,7 @@ export const DEFAULT_OPTIONS: SimulatorOptions = {
   seed: undefined,
   latencyMs: 0,
   dlrDelayMs: 0,
+  receiptFirst: false,
   dlrOutcome: 'delivered',
   ids: 'hex',
   receiptIds: 'same',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseReceiptText } from '../../proxy/smpp/dlr.js';
+import { formatReceiptText, parseReceiptText } from '../../proxy/smpp/dlr.js';
 import { Status, type PduOf } from '../../proxy/smpp/index.js';
 import type { BindType, OutgoingRequest, Session } from '../../proxy/session/index.js';
 import { BindError, connectBound } from '../bench/connect.js';
@@ -205,6 +205,11 @@ describe('smppd-sim receipts', () => {
     if (!parsed.ok) return;
     expect(parsed.receipt).toMatchObject({ id: resp.message_id, stat: 'UNDELIV', sub: '001', dlvrd: '000', err: '001', text: 'Hello from the simul' });
     expect(parsed.receipt.submitDate).toMatch(/^\d{10}$/);
+    // The simulator formats by hand for speed; it must write exactly what the codec's formatter writes.
+    const { submitDate, doneDate } = parsed.receipt;
+    expect(dlr.short_message.toString('latin1')).toBe(
+      formatReceiptText({ id: resp.message_id, stat: 'UNDELIV', submitDate, doneDate, err: 1, text: 'Hello from the simulator test' }),
+    );
   });
 
   it('sends TLV-only receipts (empty short_message) with decimal ids', async () => {

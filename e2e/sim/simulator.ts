@@ -5,6 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   createSession,
   isSessionError,
@@ -62,6 +63,13 @@ export type SimulatorEvents = {
   error: [err: Error];
 };
 
+export interface MoMessage {
+  source: string;
+  destination: string;
+  text: string;
+  systemId?: string;
+}
+
 export interface SimulatorStats {
   connections: number;
   /** Sessions bound right now. */
@@ -107,6 +115,11 @@ export interface Simulator extends EventEmitter<SimulatorEvents> {
   sessions(): SimSessionInfo[];
   /** Destroys every connection without unbind (an SMSC crash); the listener stays open. */
   dropConnections(): void;
+  /**
+   * Sends a mobile-originated message (deliver_sm, esm_class 0) to a bound receiver-capable session
+   * (of `systemId` when given); resolves with its deliver_sm_resp status. Rejects when none is bound.
+   */
+  sendMo(mo: MoMessage): Promise<number>;
   /** Stops listening, closes every session, forgets pending receipts. */
   close(): Promise<void>;
 }
@@ -232,7 +245,11 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
     this.retryQueue = new DelayQueue((batch) => {
       for (const job of batch) this.sendReceipt(job);
     });
-    this.server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    const onSocket = (socket: net.Socket): void => this.onConnection(socket);
+    this.server =
+      options.tls === undefined
+        ? net.createServer({ noDelay: true }, onSocket)
+        : tls.createServer({ noDelay: true, cert: options.tls.cert, key: options.tls.key }, onSocket);
   }
 
   private idStart(): number {
@@ -283,6 +300,32 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
 
   dropConnections(): void {
     for (const c of this.conns) c.socket.destroy();
+  }
+
+  async sendMo(mo: MoMessage): Promise<number> {
+    const conn = this.receivers.find((c) => mo.systemId === undefined || c.info?.systemId === mo.systemId);
+    if (conn === undefined) throw new Error(`no receiver-capable session bound${mo.systemId === undefined ? '' : ` for ${mo.systemId}`}`);
+    const resp = await conn.session.request({
+      command: 'deliver_sm',
+      service_type: '',
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: mo.source,
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: mo.destination,
+      esm_class: 0,
+      protocol_id: 0,
+      priority_flag: 0,
+      schedule_delivery_time: '',
+      validity_period: '',
+      registered_delivery: 0,
+      replace_if_present_flag: 0,
+      data_coding: 0,
+      sm_default_msg_id: 0,
+      short_message: Buffer.from(mo.text, 'latin1'),
+    });
+    return resp.command_status;
   }
 
   async close(): Promise<void> {
@@ -575,6 +618,11 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
   }
 
   private answer(a: PendingAnswer): void {
+    if (this.options.receiptFirst && a.rec !== undefined && a.dests !== undefined) {
+      // The receipt is written before the response, in the same tick: the peer reads it first.
+      for (const dest of a.dests) this.sendReceipt({ rec: a.rec, dest, attempts: 0 });
+      a.dests = undefined;
+    }
     (a.req.respond as (status: number, body?: object) => boolean)(a.status, a.body);
     const c = a.req.command;
     if ((c === 'submit_sm' || c === 'data_sm' || c === 'submit_multi') && this.listenerCount('submit') > 0) {

@@ -188,14 +188,13 @@ class UpstreamCluster implements Cluster {
     }
     const ep = conn.endpoint;
     ep.circuit.allowRequest(); // takes the half-open probe slot, if that is the state
-    ep.pending++;
-    ep.metrics?.windowUsed.set(ep.pending);
+    ep.addPending(1);
     if (conn.ready) {
       void this.transmit(p, conn);
     } else if (conn.queued < this.maxQueue) {
       conn.push(p);
     } else {
-      ep.pending--;
+      ep.addPending(-1);
       this.fail(p, 'QUEUE_FULL', 'upstream window and queue are full', false, ep.id);
     }
   }
@@ -290,8 +289,7 @@ class UpstreamCluster implements Cluster {
     } catch (err) {
       failure = err;
     }
-    ep.pending--;
-    ep.metrics?.windowUsed.set(ep.pending);
+    ep.addPending(-1);
     if (conn.session === session && conn.queued > 0) this.pumpConn(conn);
     // Settled already: the deadline passed (a late answer proves nothing about the endpoint's health).
     if ((p.state as SendState) === SendState.DONE) return;
@@ -351,7 +349,7 @@ class UpstreamCluster implements Cluster {
     if (conn.queued === 0) return;
     const moved = conn.takeAll();
     const ep = conn.endpoint;
-    ep.pending -= moved.length;
+    ep.addPending(-moved.length);
     for (const p of moved) {
       p.state = SendState.WAITING;
       p.conn = undefined;
@@ -369,7 +367,7 @@ class UpstreamCluster implements Cluster {
       case SendState.QUEUED: {
         const conn = p.conn!;
         conn.forget();
-        conn.endpoint.pending--;
+        conn.endpoint.addPending(-1);
         this.fail(p, 'QUEUE_FULL', 'no upstream window slot before the deadline', false, conn.endpoint.id);
         return;
       }

@@ -132,8 +132,6 @@ export interface EndpointOptions {
   reconnect: { initialMs: number; maxMs: number };
   /** `conn` lost its session: its queued requests need another home. */
   onLost(conn: Conn): void;
-  /** `conn` bound (its queue, empty until now, can take requests). */
-  onBound?(conn: Conn): void;
 }
 
 /** Identity of an endpoint across config reloads: a session stays valid while these do not change. */
@@ -150,6 +148,7 @@ export class Endpoint implements Candidate {
   available = false;
   /** Requests given to this endpoint's slots (queued or in flight) and not yet settled by a session. */
   pending = 0;
+  private gaugeAt = -Infinity;
   /** Slots bound / binding now. */
   bound = 0;
   connecting = 0;
@@ -215,6 +214,23 @@ export class Endpoint implements Candidate {
     return this.pending < this.bound * this.perConnCapacity;
   }
 
+  /**
+   * Counts requests given to / settled by this endpoint's slots. The smppd_window_used gauge follows
+   * at most once a second while busy (a prom-client child still hashes its labels on every set, and
+   * this runs twice per message), and at once when the endpoint drains to 0, so it never stays stale.
+   */
+  addPending(delta: number): void {
+    const pending = (this.pending += delta);
+    const m = this.metrics;
+    if (m === undefined) return;
+    if (pending !== 0) {
+      const now = this.timers.now();
+      if (now - this.gaugeAt < 1000) return;
+      this.gaugeAt = now;
+    }
+    m.windowUsed.set(pending);
+  }
+
   get state(): EndpointState {
     if (this.closed || !this.started) return 'closed';
     if (this.bound > 0) return 'bound';
@@ -249,11 +265,6 @@ export class Endpoint implements Candidate {
     }
     if (best !== undefined) this.rr = (bestIdx + 1) % n;
     return best;
-  }
-
-  /** Capacity of one slot: window plus wait queue. */
-  get slotCapacity(): number {
-    return this.perConnCapacity;
   }
 
   health(): EndpointHealth {
@@ -366,7 +377,6 @@ export class Endpoint implements Candidate {
     }
     this.log.info({ session: conn.index, peer: session.peerSystemId }, 'upstream session bound');
     this.report();
-    this.opts.onBound?.(conn);
     this.pump();
   }
 

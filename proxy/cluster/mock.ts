@@ -129,6 +129,9 @@ class MockCluster implements Cluster {
   private readonly receipts: DueQueue<MockReceipt>;
   private readonly throttle: Throttle<MockJob> | undefined;
   private readonly messages = new Map<string, MockMessage>();
+  /** Ids in the order given out, MOCK_MAX_MESSAGES at most; orderPos is the oldest once full. */
+  private readonly order: string[] = [];
+  private orderPos = 0;
   private readonly decimalIds: boolean;
   private nextId: number;
   private closed = false;
@@ -347,12 +350,13 @@ class MockCluster implements Cluster {
       { ton: pdu.source_addr_ton, npi: pdu.source_addr_npi, addr: pdu.source_addr },
       receiptText(pdu),
     );
-    const messages = this.messages;
-    if (messages.size >= MOCK_MAX_MESSAGES) {
-      const oldest = messages.keys().next();
-      if (oldest.done !== true) messages.delete(oldest.value);
-    }
-    messages.set(message.id, message);
+    // A ring of ids forgets the oldest in O(1) (iterating a Map from its start after many deletes
+    // walks their tombstones: that made the mock 3x slower at the cap).
+    const forgotten = this.order[this.orderPos];
+    if (forgotten !== undefined) this.messages.delete(forgotten);
+    this.order[this.orderPos] = message.id;
+    this.orderPos = (this.orderPos + 1) % MOCK_MAX_MESSAGES;
+    this.messages.set(message.id, message);
     return message;
   }
 

@@ -12,9 +12,12 @@ import type { ClusterPolicy } from './policy.js';
 import type { ClientRegistryPort, ClusterPort } from './ports.js';
 
 export interface ForwarderOptions {
-  /** How long a client has to answer a deliver_sm (receipt or MO) before it is kept for later. Default 10 s. */
+  /**
+   * How long a client has to answer a deliver_sm (receipt or MO) before it is kept for later. Default 5 s:
+   * the SMSC waits for our deliver_sm_resp meanwhile, and resends what it does not get in time.
+   */
   deliveryTimeoutMs?: number;
-  /** How long a receipt that arrived before its submit_sm_resp is held for matching. Default 60 s (at most store ttl). */
+  /** How long a receipt that arrived before its submit_sm_resp is held for matching. Default 60 s. */
   orphanTtlMs?: number;
   /** Kept deliveries claimed per store call when draining. Default 100. */
   drainBatch?: number;

@@ -36,6 +36,8 @@ export class Deliveries {
   /** The drain running per client on this replica, and whether one more pass was asked for (forced). */
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Map<string, boolean>();
+  /** Clients whose last drain failed, until when unforced drains (a new delivery kept) wait for the sweep. */
+  private readonly coolUntil = new Map<string, number>();
   /** Clients this replica kept deliveries for (the sweep also looks at every configured client). */
   private readonly pendingClients = new Set<string>();
   private readonly knownClients: readonly string[];
@@ -86,11 +88,17 @@ export class Deliveries {
   /**
    * Drain the client's kept deliveries; resolves when this drain is over. While one runs for the
    * client, the call joins it and asks for one more pass after it: `force` (a receiver bound, the
-   * sweep) even when the running pass failed, else (a new delivery was kept) only if it went well,
-   * so a failing client is not hammered once per incoming receipt.
+   * sweep) even when the running pass failed, else (a new delivery was kept) only if it went well.
+   * After a failed pass, unforced drains wait for the next sweep or bind: a failing client is not
+   * hammered once per incoming receipt.
    */
   drain(client: string, force: boolean): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (force) this.coolUntil.delete(client);
+    else if (this.coolUntil.has(client)) {
+      if (this.ctx.timers.now() < (this.coolUntil.get(client) as number)) return Promise.resolve();
+      this.coolUntil.delete(client);
+    }
     const running = this.running.get(client);
     if (running !== undefined) {
       this.again.set(client, force || this.again.get(client) === true);
@@ -105,6 +113,7 @@ export class Deliveries {
     try {
       for (;;) {
         const ok = await this.drainOnce(client);
+        if (!ok) this.coolUntil.set(client, this.ctx.timers.now() + this.ctx.options.sweepIntervalMs);
         const again = this.again.get(client);
         this.again.delete(client);
         // Decided and unregistered in one synchronous step (the finally below): a drain() call

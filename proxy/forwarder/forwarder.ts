@@ -7,8 +7,10 @@
 //   onReceiverBound         registry → forwarder: a receiver-capable session bound, drain what was kept.
 
 import type { Rng } from '../cluster/backoff.js';
+import type { ClusterDeps } from '../cluster/index.js';
 import type { ClientConfig, ClusterConfig } from '../config/schema.js';
 import type { Feedback } from '../feedback/feedback.js';
+import type { HandleRequest } from '../listener/index.js';
 import type { RouteTable } from '../router/route-table.js';
 import { systemTimers, type SessionLogger, type Timers } from '../session/index.js';
 import { Status } from '../smpp/index.js';
@@ -65,7 +67,7 @@ export interface Forwarder {
 }
 
 const DEFAULTS = {
-  deliveryTimeoutMs: 10_000,
+  deliveryTimeoutMs: 5_000,
   orphanTtlMs: 60_000,
   drainBatch: 100,
   drainConcurrency: 10,
@@ -183,3 +185,9 @@ function errorResponse(pdu: ClientRequest, seq: number): Pdu {
       return { ...base, command: 'replace_sm_resp' };
   }
 }
+
+// The callbacks must fit the listener's and the cluster's slots as they are declared there.
+const _fitsListener = (f: Forwarder): HandleRequest => f.handleRequest;
+const _fitsCluster = (f: Forwarder): ClusterDeps['onDelivery'] => f.handleUpstreamDelivery;
+void _fitsListener;
+void _fitsCluster;

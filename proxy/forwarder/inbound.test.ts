@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
 import { Status } from '../smpp/index.js';
 import type { DeliverSm, SubmitSmResp } from '../smpp/index.js';
@@ -57,6 +57,7 @@ let h: Harness | undefined;
 afterEach(() => {
   h?.forwarder.close();
   h = undefined;
+  vi.useRealTimers();
 });
 
 function setup(cluster: FakeCluster, messageId?: 'auto' | 'hex' | 'decimal' | 'string', store?: MessageStore): Harness {
@@ -152,6 +153,25 @@ describe('receipts', () => {
     await acked(1);
     expect((session.delivered[0] as DeliverSm).short_message.toString('latin1')).toContain(`id:${id} `);
     expect(await hh.store.pendingCount('acme')).toBe(0);
+  });
+
+  it('the periodic sweep delivers kept receipts to a receiver nobody announced', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    h = harness({ config: config(), clusters: [upstreamIds('AE01')], options: { sweepIntervalMs: 5_000 } });
+    const hh = h;
+    await submit(hh);
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('AE01') });
+    await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt });
+    const session = new FakeSession('acme');
+    hh.registry.bind(session); // e.g. bound on this replica while another replica kept the receipt
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(session.delivered).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await session.waitFor(1);
+    expect((await hh.metrics.pendingDeliveries.get()).values[0]?.value).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(await hh.store.pendingCount('acme')).toBe(0);
+    expect((await hh.metrics.pendingDeliveries.get()).values[0]?.value).toBe(0);
   });
 
   it('releases a delivery the client refused and delivers it again later', async () => {

@@ -1,67 +1,20 @@
 // What the forwarder needs from its neighbours: upstream clusters (proxy/cluster) and bound client
-// sessions (proxy/listener). The shapes are the ones of the data-plane design; they are declared here
-// so the forwarder compiles and is tested on its own, with in-process fakes.
+// sessions (proxy/listener), narrowed to the members it uses so tests can pass in-process fakes.
 //
 // Cluster failures are recognised by shape (`code` + `sent`), not by class, so any ClusterError that
 // carries the documented codes works, whichever module defines the class.
 
-import type {
-  CancelSm,
-  DataSm,
-  DeliverSm,
-  Pdu,
-  QuerySm,
-  ReplaceSm,
-  SubmitMulti,
-  SubmitSm,
-} from '../smpp/index.js';
+import type { Cluster } from '../cluster/index.js';
+import type { ClientRegistry, ClientSession } from '../listener/index.js';
+import { ClusterErrorCode } from '../cluster/errors.js';
 
-/** Requests the forwarder sends upstream. */
-export type UpstreamRequest = SubmitSm | DataSm | SubmitMulti | QuerySm | CancelSm | ReplaceSm;
-/** Requests a client sends that the forwarder answers (same set). */
-export type ClientRequest = UpstreamRequest;
-
-export interface SendOptions {
-  /** Remaining request budget for this attempt, ms. */
-  timeoutMs: number;
-  /** Multipart key: all sends with one key go to the same upstream session while it lives. */
-  affinity?: string;
-  /** Only this endpoint (query/cancel/replace go where the message is). */
-  endpoint?: string;
-  /** Endpoints to avoid (retry elsewhere). */
-  exclude?: ReadonlySet<string>;
-}
-
-export interface SendResult {
-  response: Pdu;
-  endpoint: string;
-  latencyMs: number;
-}
-
-export interface UpstreamDelivery {
-  cluster: string;
-  endpoint: string;
-  pdu: DeliverSm | DataSm;
-}
+export type { SendOptions, SendResult, UpstreamDelivery, UpstreamRequest } from '../cluster/index.js';
+export { ClusterErrorCode };
+/** Requests a client sends that the forwarder answers (the ones it sends upstream). */
+export type { ClientRequestPdu as ClientRequest } from '../listener/index.js';
 
 /** The part of a cluster the forwarder uses. */
-export interface ClusterPort {
-  readonly name: string;
-  /** Resolves with the upstream's response whatever its status; rejects with a ClusterError otherwise. */
-  send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult>;
-  /** Some endpoint bound with its circuit not open. */
-  available(): boolean;
-}
-
-/** ClusterError codes (proxy/cluster). */
-export const ClusterErrorCode = {
-  UNAVAILABLE: 'UNAVAILABLE',
-  TIMEOUT: 'TIMEOUT',
-  DISCONNECT: 'DISCONNECT',
-  QUEUE_FULL: 'QUEUE_FULL',
-  THROTTLED: 'THROTTLED',
-} as const;
-export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
+export type ClusterPort = Pick<Cluster, 'name' | 'send' | 'available'>;
 
 /** What a ClusterError tells the retry policy. */
 export interface ClusterFailure {
@@ -82,18 +35,15 @@ export function asClusterFailure(err: unknown): ClusterFailure | undefined {
     : undefined;
 }
 
-/** One bound client session, as the forwarder sees it. */
-export interface ClientSessionPort {
-  readonly id: string;
-  readonly systemId: string;
-  /** Receiver or transceiver, and bound. */
-  canReceive(): boolean;
-  /** Send deliver_sm/data_sm to the client; resolves with its response status, rejects when it cannot. */
-  deliver(pdu: DeliverSm | DataSm, timeoutMs: number): Promise<number>;
-}
+/** One bound client session, as the forwarder uses it. */
+export type ClientSessionPort = Pick<ClientSession, 'id' | 'systemId' | 'canReceive' | 'deliver'>;
 
-/** Who is bound where, on this replica. */
+/** Who is bound where, on this replica (the real ClientRegistry fits). */
 export interface ClientRegistryPort {
   /** A receiver-capable session of the client (round robin), or undefined. */
   receiverFor(systemId: string): ClientSessionPort | undefined;
 }
+
+// The registry the listener builds must fit the port.
+const _registryFits = (r: ClientRegistry): ClientRegistryPort => r;
+void _registryFits;

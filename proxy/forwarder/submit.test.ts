@@ -187,7 +187,7 @@ describe('submit_sm retries', () => {
     });
   });
 
-  it('retries a timeout that may have reached the SMSC only when timeout is in retry.on', async () => {
+  it('retries a timeout or disconnect that may have reached the SMSC only when listed in retry.on', async () => {
     const timeout = (): never => {
       throw new FakeClusterError('TIMEOUT', true, 'ep1');
     };
@@ -198,6 +198,14 @@ describe('submit_sm retries', () => {
     });
     expect(optedOut.calls).toHaveLength(1);
     h1.forwarder.close();
+
+    const lost: FakeCluster = new FakeCluster('mcel', () => {
+      throw new FakeClusterError('DISCONNECT', true, 'ep1');
+    });
+    const h3 = setup(config({ initial_backoff: '0ms', on: [0x58, 'timeout'] }), [new FakeCluster('voda'), lost]);
+    await h3.forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
+    expect(lost.calls).toHaveLength(1);
+    h3.forwarder.close();
 
     const optedIn: FakeCluster = new FakeCluster('mcel', timeout);
     const h2 = setup(config({ initial_backoff: '0ms', on: [0x58, 'timeout'] }), [new FakeCluster('voda'), optedIn]);

@@ -12,6 +12,7 @@ import type { MessageStore } from '../store/store.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import type { ForwarderOptions } from './context.js';
 import { createForwarder, type Forwarder } from './forwarder.js';
+import type { ClientSession } from '../listener/index.js';
 import type {
   ClientRegistryPort,
   ClientSessionPort,
@@ -100,9 +101,12 @@ export function respond(pdu: UpstreamRequest, status: number, messageId: string)
 export type DeliverHandler = (pdu: DeliverSm | DataSm, call: number) => Promise<number> | number;
 
 /** A bound client session; records what it was given. */
-export class FakeSession implements ClientSessionPort {
+export class FakeSession implements ClientSession {
   readonly id: string;
   readonly systemId: string;
+  readonly bindType = 'transceiver';
+  readonly listener = 'test';
+  readonly remoteAddress = '127.0.0.1:40000';
   receiver = true;
   readonly delivered: (DeliverSm | DataSm)[] = [];
   handler: DeliverHandler = () => 0;

@@ -1,0 +1,147 @@
+// Upstream failures through the whole proxy (SPEC §3 clusters, §4 Submit and Keepalive):
+// - an SMSC killed and restarted on its port while a client submits continuously: every submit gets
+//   exactly one response, smppd re-binds after a backoff, the endpoint's circuit opens and closes
+//   again, and traffic flows to the restarted SMSC;
+// - an SMSC answering ESME_RTHROTTLED to part of the traffic: smppd retries and every message succeeds.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CircuitState } from '../proxy/cluster/index.js';
+import { SmppClient } from '../proxy/listener/testing.js';
+import { Status } from '../proxy/smpp/index.js';
+import { startSimulator, type Simulator } from './sim/index.js';
+import { SimTally, responseProblems, submitWindowed } from './helpers/dataplane-load.js';
+import { eventually, startProxy, type RunningProxy } from './helpers/receipts-proxy.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function sim(options: Parameters<typeof startSimulator>[0]): Promise<Simulator> {
+  const s = await startSimulator(options);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function proxyFor(config: object): Promise<RunningProxy> {
+  const p = await startProxy({
+    listeners: [{ name: 'main', address: '127.0.0.1:0', limits: { request_timeout: '10s' } }],
+    clients: [{ system_id: 'acme', password: 'secret' }],
+    routes: [{ name: 'all', cluster: 'up' }],
+    shutdown: { drain_timeout: '1s' },
+    ...config,
+  });
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+async function boundClient(port: number): Promise<SmppClient> {
+  const c = await SmppClient.connect(port);
+  cleanups.push(() => c.close());
+  expect(await c.bind('transmitter')).toBe(Status.ESME_ROK);
+  return c;
+}
+
+describe('an upstream killed and restarted under load', () => {
+  it('answers every submit exactly once, re-binds with backoff, opens and closes the circuit', async () => {
+    const a = await sim({ latencyMs: 2 });
+    const b = await sim({ latencyMs: 2 });
+    const portA = a.port;
+    const endpointA = `127.0.0.1:${portA}`;
+    const proxy = await proxyFor({
+      clusters: [
+        {
+          name: 'up',
+          endpoints: [a, b].map((s) => ({ address: `127.0.0.1:${s.port}`, system_id: 'smppd', password: 'pw', window: 10 })),
+          circuit_breaker: { threshold: 1, timeout: '300ms' },
+          retry: { max_attempts: 5, initial_backoff: '10ms', max_backoff: '100ms' },
+        },
+      ],
+    });
+    const up = proxy.proxy.clusters.get('up')!;
+    await eventually('both endpoints are bound', () => up.health().endpoints.every((e) => e.state === 'bound'));
+    const circuitOfA = (): CircuitState => up.health().endpoints.find((e) => e.name === endpointA)!.circuit;
+
+    // The circuit of A, sampled by a watcher that runs for the whole test.
+    const seenCircuits: CircuitState[] = [];
+    const watch = setInterval(() => {
+      const c = circuitOfA();
+      if (seenCircuits.at(-1) !== c) seenCircuits.push(c);
+    }, 2);
+    cleanups.push(async () => clearInterval(watch));
+
+    let restarted: Simulator | undefined;
+    let restartedTally: SimTally | undefined;
+    let killedAt = 0;
+    let reboundAt = 0;
+    let answered = 0;
+    let phase: 'warm' | 'killed' | 'flowing' = 'warm';
+
+    const client = await boundClient(proxy.port);
+    const load = submitWindowed(client, {
+      count: 2000,
+      window: 20,
+      max: 60_000,
+      // Keep going until the restarted SMSC has taken traffic again (the circuit closed on it).
+      until: () => phase === 'flowing' && restartedTally !== undefined && restartedTally.count >= 50,
+      onResponse: () => void answered++,
+    });
+
+    await eventually('some traffic went through', () => answered >= 300);
+    expect(a.stats().accepted).toBeGreaterThan(0);
+    a.dropConnections(); // crash: no unbind, requests in flight are lost
+    await a.close();
+    killedAt = performance.now();
+    phase = 'killed';
+
+    await eventually("A's circuit opens", () => seenCircuits.includes('open'), { timeoutMs: 5000 });
+    restarted = await sim({ port: portA, latencyMs: 2 });
+    restartedTally = new SimTally(restarted);
+    restarted.once('bind', () => void (reboundAt = performance.now()));
+    await eventually('smppd binds to the restarted SMSC', () => restarted!.stats().binds > 0, { timeoutMs: 10_000 });
+    await eventually("A's circuit closes again", () => circuitOfA() === 'closed', { timeoutMs: 10_000 });
+    phase = 'flowing';
+
+    const run = await load;
+    console.log("DIAG", run.sent, seenCircuits, reboundAt - killedAt, restartedTally.count, b.stats().accepted);
+    expect(run.sent).toBeGreaterThanOrEqual(2000);
+    // Every submit got exactly one response, and all were accepted (retried on B where A failed).
+    expect(responseProblems(run)).toEqual({ duplicated: [], unanswered: 0 });
+    expect(run.responsesBySeq.size).toBe(run.sent);
+    expect(Object.fromEntries(run.statuses)).toEqual({ [Status.ESME_ROK]: run.sent });
+    // Re-bound after a backoff (at least the 1 s initial re-bind delay), not in a tight loop.
+    expect(reboundAt - killedAt).toBeGreaterThanOrEqual(900);
+    // The circuit went closed -> open -> ... -> closed, and the restarted SMSC took traffic again.
+    expect(seenCircuits[0]).toBe('closed');
+    expect(seenCircuits).toContain('open');
+    expect(seenCircuits.at(-1)).toBe('closed');
+    expect(restartedTally.count).toBeGreaterThanOrEqual(50);
+    expect(up.health().endpoints.every((e) => e.state === 'bound' && e.circuit === 'closed')).toBe(true);
+  });
+});
+
+describe('an upstream throttling part of the traffic', () => {
+  it('retries the ESME_RTHROTTLED answers and every message succeeds', async () => {
+    const s = await sim({ throttleRate: 0.2, seed: 20240601 });
+    const proxy = await proxyFor({
+      clusters: [
+        {
+          name: 'up',
+          endpoints: [{ address: `127.0.0.1:${s.port}`, system_id: 'smppd', password: 'pw', window: 20 }],
+          // 0.2^12: no message runs out of attempts.
+          retry: { max_attempts: 12, initial_backoff: '5ms', max_backoff: '20ms', on: ['ESME_RTHROTTLED'] },
+        },
+      ],
+    });
+    await eventually('the endpoint is bound', () => proxy.proxy.clusters.get('up')!.available());
+    const client = await boundClient(proxy.port);
+    const run = await submitWindowed(client, { count: 1000, window: 20 });
+
+    expect(Object.fromEntries(run.statuses)).toEqual({ [Status.ESME_ROK]: 1000 });
+    expect(new Set(run.messageIds).size).toBe(1000);
+    const stats = s.stats();
+    expect(stats.throttled).toBeGreaterThan(100); // ~20% of the attempts
+    expect(stats.accepted).toBe(1000); // each message accepted once upstream
+    expect(stats.submits).toBe(1000 + stats.throttled); // the simulator saw more submits than the client sent
+  });
+});
