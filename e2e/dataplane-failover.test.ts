@@ -70,10 +70,8 @@ describe('an upstream killed and restarted under load', () => {
     }, 2);
     cleanups.push(async () => clearInterval(watch));
 
-    let restarted: Simulator | undefined;
-    let restartedTally: SimTally | undefined;
-    let killedAt = 0;
-    let reboundAt = 0;
+    // What the closures below see of the SMSC restarted on A's port.
+    const after: { tally?: SimTally; reboundAt?: number } = {};
     let answered = 0;
     let phase: 'warm' | 'killed' | 'flowing' = 'warm';
 
@@ -83,7 +81,7 @@ describe('an upstream killed and restarted under load', () => {
       window: 20,
       max: 60_000,
       // Keep going until the restarted SMSC has taken traffic again (the circuit closed on it).
-      until: () => phase === 'flowing' && restartedTally !== undefined && restartedTally.count >= 50,
+      until: () => phase === 'flowing' && after.tally !== undefined && after.tally.count >= 50,
       onResponse: () => void answered++,
     });
 
@@ -91,26 +89,25 @@ describe('an upstream killed and restarted under load', () => {
     expect(a.stats().accepted).toBeGreaterThan(0);
     a.dropConnections(); // crash: no unbind, requests in flight are lost
     await a.close();
-    killedAt = performance.now();
+    const killedAt = performance.now();
     phase = 'killed';
 
     await eventually("A's circuit opens", () => seenCircuits.includes('open'), { timeoutMs: 5000 });
-    restarted = await sim({ port: portA, latencyMs: 2 });
-    restartedTally = new SimTally(restarted);
-    restarted.once('bind', () => void (reboundAt = performance.now()));
-    await eventually('smppd binds to the restarted SMSC', () => restarted!.stats().binds > 0, { timeoutMs: 10_000 });
+    const restarted = await sim({ port: portA, latencyMs: 2 });
+    const restartedTally = (after.tally = new SimTally(restarted));
+    restarted.once('bind', () => void (after.reboundAt = performance.now()));
+    await eventually('smppd binds to the restarted SMSC', () => after.reboundAt !== undefined, { timeoutMs: 10_000 });
     await eventually("A's circuit closes again", () => circuitOfA() === 'closed', { timeoutMs: 10_000 });
     phase = 'flowing';
 
     const run = await load;
-    console.log("DIAG", run.sent, seenCircuits, reboundAt - killedAt, restartedTally.count, b.stats().accepted);
     expect(run.sent).toBeGreaterThanOrEqual(2000);
     // Every submit got exactly one response, and all were accepted (retried on B where A failed).
     expect(responseProblems(run)).toEqual({ duplicated: [], unanswered: 0 });
     expect(run.responsesBySeq.size).toBe(run.sent);
     expect(Object.fromEntries(run.statuses)).toEqual({ [Status.ESME_ROK]: run.sent });
     // Re-bound after a backoff (at least the 1 s initial re-bind delay), not in a tight loop.
-    expect(reboundAt - killedAt).toBeGreaterThanOrEqual(900);
+    expect(after.reboundAt! - killedAt).toBeGreaterThanOrEqual(900);
     // The circuit went closed -> open -> ... -> closed, and the restarted SMSC took traffic again.
     expect(seenCircuits[0]).toBe('closed');
     expect(seenCircuits).toContain('open');

@@ -30,6 +30,8 @@ async function raceRun(sim: Partial<SimulatorOptions>): Promise<void> {
   });
   expect([...tally(ids).values()].filter((n) => n > 1)).toEqual([]);
   expect(new Set(ids)).toEqual(new Set(given));
+  // smppd holds the early receipt until the client has its submit_sm_resp.
+  expect(client.receiptsBeforeResponse()).toEqual([]);
 
   // The race really happened: receipts were held as orphans, and none is left unmatched.
   const held = (await proxy.metrics.dlrOrphanHeld.get()).values.reduce((sum, v) => sum + v.value, 0);

@@ -54,6 +54,8 @@ async function run(s: Scenario): Promise<void> {
   const duplicates = [...counts.values()].filter((n) => n > 1).length;
   expect(duplicates).toBe(0);
   expect(new Set(receiptId)).toEqual(new Set(given));
+  // Each receipt came after its submit_sm_resp, so the client could match it.
+  expect(client.receiptsBeforeResponse()).toEqual([]);
   // Not the upstream's ids: the simulator's never reach the client.
   expect(receiptId.filter((id) => upstreamIds.has(id))).toEqual([]);
   expect(upstreamIds.size).toBe(COUNT);

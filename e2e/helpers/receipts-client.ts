@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import { createSession, type BindType, type OutgoingRequest, type Session } from '../../proxy/session/index.js';
 import { parseReceiptText } from '../../proxy/smpp/dlr.js';
-import { Status, type PduOf } from '../../proxy/smpp/index.js';
+import { decodePdu, Status, type PduOf } from '../../proxy/smpp/index.js';
 
 export type Delivery = PduOf<'deliver_sm' | 'data_sm'>;
 export type SubmitResp = PduOf<'submit_sm_resp'>;
@@ -30,15 +30,49 @@ export interface EsmeClient {
   waitDeliveries(count: number, timeoutMs?: number): Promise<void>;
   /** submit_sm for each destination, `window` in flight; the responses in the same order. */
   submitMany(destinations: readonly string[], fields?: Partial<OutgoingRequest>): Promise<SubmitResp[]>;
+  /**
+   * Ids whose receipt came over the wire before their submit_sm_resp (read from the socket bytes, not
+   * from when the session's promises settle): a client cannot match such a receipt to its message.
+   */
+  receiptsBeforeResponse(): string[];
   /** Unbinds and closes. */
   close(): Promise<void>;
+}
+
+/** Notes, per message id, whether its submit_sm_resp or a receipt was read first from the socket. */
+function watchWireOrder(socket: net.Socket): Map<string, 'response' | 'receipt'> {
+  const first = new Map<string, 'response' | 'receipt'>();
+  let pending = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 4) {
+      const length = pending.readUInt32BE(0);
+      if (pending.length < length || length < 16) break;
+      const decoded = decodePdu(pending.subarray(0, length));
+      pending = pending.subarray(length);
+      if (!decoded.ok) continue;
+      const pdu = decoded.pdu;
+      let id: string | undefined;
+      let kind: 'response' | 'receipt' | undefined;
+      if (pdu.command === 'submit_sm_resp') {
+        id = pdu.message_id;
+        kind = 'response';
+      } else if (pdu.command === 'deliver_sm' || pdu.command === 'data_sm') {
+        const ids = receiptIds(pdu);
+        id = ids.tlv ?? ids.text;
+        kind = 'receipt';
+      }
+      if (id !== undefined && kind !== undefined && !first.has(id)) first.set(id, kind);
+    }
+  });
+  return first;
 }
 
 function connectSocket(port: number, tlsOptions: ConnectionOptions | undefined): Promise<net.Socket> {
   const socket =
     tlsOptions === undefined
       ? net.connect({ host: '127.0.0.1', port, noDelay: true })
-      : tls.connect({ host: '127.0.0.1', port, noDelay: true, ...tlsOptions });
+      : tls.connect({ host: '127.0.0.1', port, ...tlsOptions }).setNoDelay(true);
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.once(tlsOptions === undefined ? 'connect' : 'secureConnect', () => {
@@ -52,6 +86,7 @@ function connectSocket(port: number, tlsOptions: ConnectionOptions | undefined):
 export async function connectClient(o: ClientOptions): Promise<EsmeClient> {
   const window = o.window ?? 100;
   const socket = await connectSocket(o.port, o.tls);
+  const wireOrder = watchWireOrder(socket);
   const session = createSession({
     socket,
     role: 'esme',
@@ -93,6 +128,9 @@ export async function connectClient(o: ClientOptions): Promise<EsmeClient> {
     submitMany(destinations, fields = {}) {
       // The session's window (wait mode) keeps `window` in flight and queues the rest.
       return Promise.all(destinations.map((destination) => session.request(submitSm(destination, fields))));
+    },
+    receiptsBeforeResponse() {
+      return [...wireOrder].filter(([, kind]) => kind === 'receipt').map(([id]) => id);
     },
     async close() {
       if (session.state !== 'closed') await session.unbind();
@@ -143,8 +181,8 @@ export function receiptIds(pdu: Delivery): { text: string | undefined; tlv: stri
 }
 
 /** How often each value occurs. */
-export function tally(values: Iterable<string>): Map<string, number> {
-  const counts = new Map<string, number>();
+export function tally<T>(values: Iterable<T>): Map<T, number> {
+  const counts = new Map<T, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return counts;
 }

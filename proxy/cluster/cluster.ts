@@ -2,9 +2,9 @@
 // those that can take the request, then the least loaded of its sessions; keeps multipart affinity;
 // applies the cluster's throughput; settles every send exactly once (response, or a ClusterError).
 //
-// Per message the path allocates the PendingSend and its promise, and nothing else: the balancer
-// reads the reused endpoint array whose `available` flags are set in place, deadlines share one
-// timer (DueQueue), and the response wait is an async call rather than closures.
+// Per message the cluster allocates the PendingSend, its promise and the result, no arrays or
+// closures: the balancer reads the reused endpoint array whose `available` flags are set in place,
+// deadlines share one timer (DueQueue), and the response wait is an async call.
 //
 // Endpoints live in a Map keyed by address + system_id (endpointKey) so a config reload (issue 4)
 // can keep the sessions of endpoints whose address and credentials did not change.
@@ -17,7 +17,7 @@ import { DueQueue } from './due-queue.js';
 import { Endpoint, endpointKey, type Conn } from './endpoint.js';
 import { ClusterError, fromSessionError, type ClusterErrorCode } from './errors.js';
 import { PendingSend, SendState } from './pending.js';
-import { Throttle } from './throttle.js';
+import { Throttle, isSubmission } from './throttle.js';
 import type {
   Cluster,
   ClusterDeps,
@@ -46,11 +46,6 @@ interface AffinityEntry {
   /** The session the key is bound to: a re-bound slot is a new session, so the key moves on. */
   session: unknown;
   lastUsed: number;
-}
-
-/** Requests the cluster's `throughput` (submit_sm/s) counts. */
-function isSubmission(pdu: UpstreamRequest): boolean {
-  return pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
 }
 
 /** Endpoint names: the address, or system_id@address where one address is used by several binds. */
@@ -139,7 +134,8 @@ class UpstreamCluster implements Cluster {
         const admission = this.throttle.admit(p);
         if (admission === 'wait') return;
         if (admission === 'reject') {
-          return this.fail(p, 'THROTTLED', `cluster throughput of ${this.config.throughput}/s reached`, false, undefined);
+          const message = `cluster throughput of ${this.config.throughput}/s reached`;
+          return this.fail(p, 'THROTTLED', message, false, undefined);
         }
       }
       this.route(p);
@@ -173,7 +169,9 @@ class UpstreamCluster implements Cluster {
     }
     // Queued requests are re-routed when their session goes; with the cluster closed that fails them.
     await Promise.all(this.list.map((ep) => ep.close()));
-    for (const p of this.deadlines.drain()) this.fail(p, 'DISCONNECT', 'cluster closed', p.state === SendState.IN_FLIGHT, p.conn?.endpoint.id);
+    for (const p of this.deadlines.drain()) {
+      this.fail(p, 'DISCONNECT', 'cluster closed', p.state === SendState.IN_FLIGHT, p.conn?.endpoint.id);
+    }
     this.affinity.clear();
   }
 
@@ -199,14 +197,19 @@ class UpstreamCluster implements Cluster {
     }
   }
 
-  private eligible(ep: Endpoint, p: PendingSend): boolean {
-    const exclude = p.opts.exclude;
+  /** Can take `p`: bound, room in some window or queue, circuit letting it through, and (when
+   *  `exclude` is given) not one the caller asked to avoid. */
+  private eligible(ep: Endpoint, exclude: ReadonlySet<string> | undefined): boolean {
     return (
-      ep.bound > 0 &&
-      ep.hasCapacity &&
-      (exclude === undefined || !exclude.has(ep.id)) &&
-      ep.circuit.canRequest()
+      ep.bound > 0 && ep.hasCapacity && ep.circuit.canRequest() && (exclude === undefined || !exclude.has(ep.id))
     );
+  }
+
+  /** Balancer pick among the endpoints eligible for `exclude`. */
+  private balance(exclude: ReadonlySet<string> | undefined): Endpoint | undefined {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) list[i]!.available = this.eligible(list[i]!, exclude);
+    return this.balancer.pick(list);
   }
 
   private pick(p: PendingSend): Conn | undefined {
@@ -217,12 +220,13 @@ class UpstreamCluster implements Cluster {
       if (entry !== undefined) {
         const conn = entry.conn;
         const ep = conn.endpoint;
+        // The parts of one message stay on their session even on a retry (exclude does not apply).
         if (
           conn.state === 'bound' &&
           conn.session === entry.session &&
           (p.opts.endpoint === undefined || p.opts.endpoint === ep.id) &&
           conn.queued < this.maxQueue &&
-          this.eligibleIgnoringCapacity(ep, p)
+          ep.circuit.canRequest()
         ) {
           this.touchAffinity(key, entry);
           return conn;
@@ -233,11 +237,13 @@ class UpstreamCluster implements Cluster {
     let ep: Endpoint | undefined;
     if (p.opts.endpoint !== undefined) {
       const named = this.byName.get(p.opts.endpoint);
-      ep = named !== undefined && this.eligible(named, p) ? named : undefined;
+      ep = named !== undefined && this.eligible(named, undefined) ? named : undefined;
     } else {
-      const list = this.list;
-      for (let i = 0; i < list.length; i++) list[i]!.available = this.eligible(list[i]!, p);
-      ep = this.balancer.pick(list);
+      // SPEC §4: retries go "to another endpoint where one is available": exclude is a preference,
+      // so a one-endpoint cluster still retries on its endpoint rather than failing UNAVAILABLE.
+      const exclude = p.opts.exclude;
+      ep = this.balance(exclude !== undefined && exclude.size > 0 ? exclude : undefined);
+      if (ep === undefined && exclude !== undefined && exclude.size > 0) ep = this.balance(undefined);
     }
     const conn = ep?.pickConn();
     if (key !== undefined && conn !== undefined) {
@@ -250,11 +256,6 @@ class UpstreamCluster implements Cluster {
       this.touchAffinity(key, entry);
     }
     return conn;
-  }
-
-  private eligibleIgnoringCapacity(ep: Endpoint, p: PendingSend): boolean {
-    const exclude = p.opts.exclude;
-    return (exclude === undefined || !exclude.has(ep.id)) && ep.circuit.canRequest();
   }
 
   /** Marks the key used now. Re-inserting keeps the Map in least-recently-used order, so expiry

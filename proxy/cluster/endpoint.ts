@@ -183,7 +183,7 @@ export class Endpoint implements Candidate {
     this.weight = opts.config.weight;
     this.timers = opts.timers;
     this.metrics = opts.metrics;
-    this.log = opts.logger.child?.({ cluster: opts.cluster.name, endpoint: opts.name }) ?? opts.logger;
+    this.log = opts.logger.child?.({ endpoint: opts.name }) ?? opts.logger;
     const hp = parseHostPort(opts.config.address);
     if (hp === undefined) throw new RangeError(`endpoint address must be host:port, got ${opts.config.address}`);
     this.hostPort = hp;

@@ -110,22 +110,24 @@ describe('mock cluster', () => {
     const [a, b] = [idOf(await first), idOf(await second)];
     expect(a).not.toBe(b);
 
-    const answer = async (p: Promise<SendResult>) => {
+    /** Sends and lets the (zero) latency pass. */
+    const ask = async (pdu: QuerySm | CancelSm) => {
+      const p = cluster.send(pdu, { timeoutMs: 1000 });
       await vi.advanceTimersByTimeAsync(1);
       return (await p).response;
     };
-    expect(await answer(cluster.send(querySm(a), { timeoutMs: 1000 }))).toMatchObject({ command_status: 0, message_id: a, message_state: 1, final_date: '' });
-    expect(await answer(cluster.send(querySm('nope'), { timeoutMs: 1000 }))).toMatchObject({ command_status: Status.ESME_RQUERYFAIL });
-    expect(await answer(cluster.send(cancelSm(b), { timeoutMs: 1000 }))).toMatchObject({ command: 'cancel_sm_resp', command_status: 0 });
-    expect(await answer(cluster.send(cancelSm('nope'), { timeoutMs: 1000 }))).toMatchObject({ command_status: Status.ESME_RCANCELFAIL });
+    expect(await ask(querySm(a))).toMatchObject({ command_status: 0, message_id: a, message_state: 1, final_date: '' });
+    expect(await ask(querySm('nope'))).toMatchObject({ command_status: Status.ESME_RQUERYFAIL });
+    expect(await ask(cancelSm(b))).toMatchObject({ command: 'cancel_sm_resp', command_status: 0 });
+    expect(await ask(cancelSm('nope'))).toMatchObject({ command_status: Status.ESME_RCANCELFAIL });
 
     await vi.advanceTimersByTimeAsync(1100);
     expect(deliveries.map((d) => (d.pdu.tlvs ?? {}).receipted_message_id)).toEqual([a]);
-    const state = await answer(cluster.send(querySm(a), { timeoutMs: 1000 }));
+    const state = await ask(querySm(a));
     expect(state).toMatchObject({ message_state: 2 });
     expect((state as PduOf<'query_sm_resp'>).final_date).toMatch(/^\d{12}\d00\+$/);
-    expect(await answer(cluster.send(querySm(b), { timeoutMs: 1000 }))).toMatchObject({ message_state: 4 });
-    expect(await answer(cluster.send(cancelSm(a), { timeoutMs: 1000 }))).toMatchObject({ command_status: Status.ESME_RCANCELFAIL });
+    expect(await ask(querySm(b))).toMatchObject({ message_state: 4 });
+    expect(await ask(cancelSm(a))).toMatchObject({ command_status: Status.ESME_RCANCELFAIL });
     await cluster.close();
   });
 
@@ -133,7 +135,9 @@ describe('mock cluster', () => {
     const delivered = mockCluster({ latency: '0ms' });
     const failed = mockCluster({ latency: '0ms', dlr: 'undeliverable' });
     for (const { cluster } of [delivered, failed]) {
-      for (const rd of [0, 1, 2]) void cluster.send(sm({ registered_delivery: rd, short_message: Buffer.from(`rd${rd}`) }), { timeoutMs: 1000 });
+      for (const rd of [0, 1, 2]) {
+        void cluster.send(sm({ registered_delivery: rd, short_message: Buffer.from(`rd${rd}`) }), { timeoutMs: 1000 });
+      }
     }
     await vi.advanceTimersByTimeAsync(1100);
     const stats = (ds: UpstreamDelivery[]) => ds.map((d) => parseReceiptText((d.pdu as DeliverSm).short_message));

@@ -13,13 +13,31 @@
 
 import type { ClusterConfig, MockConfig } from '../config/schema.js';
 import { silentLogger, systemTimers, type Timers } from '../session/index.js';
-import { Status, responseFor, statusName, type DeliverSm, type Pdu, type RequestPdu } from '../smpp/index.js';
+import {
+  Status,
+  responseFor,
+  statusName,
+  type DataSm,
+  type DeliverSm,
+  type Pdu,
+  type RequestPdu,
+  type SubmitMulti,
+  type SubmitSm,
+} from '../smpp/index.js';
 import { MESSAGE_STATE, STAT_OF_STATE, formatReceiptText, type MessageState } from '../smpp/dlr.js';
 import type { EndpointMetrics } from '../telemetry/metrics.js';
 import { DueQueue } from './due-queue.js';
 import { ClusterError } from './errors.js';
-import { Throttle } from './throttle.js';
-import type { Cluster, ClusterDeps, ClusterHealth, ClusterLogger, SendOptions, SendResult, UpstreamRequest } from './types.js';
+import { Throttle, isSubmission } from './throttle.js';
+import type {
+  Cluster,
+  ClusterDeps,
+  ClusterHealth,
+  ClusterLogger,
+  SendOptions,
+  SendResult,
+  UpstreamRequest,
+} from './types.js';
 
 /** The endpoint name the mock reports in results, feedback and metrics. */
 export const MOCK_ENDPOINT = 'mock';
@@ -78,6 +96,13 @@ class MockMessage {
   }
 }
 
+/** Where a receipt comes from: the destination of the submit. */
+interface Destination {
+  dest_addr_ton: number;
+  dest_addr_npi: number;
+  destination_addr: string;
+}
+
 class MockReceipt {
   attempts = 0;
   constructor(
@@ -87,10 +112,6 @@ class MockReceipt {
     readonly npi: number,
     readonly addr: string,
   ) {}
-}
-
-function isSubmission(pdu: UpstreamRequest): boolean {
-  return pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
 }
 
 /** SMPP 3.4 §7.1.1 absolute time, UTC: YYMMDDhhmmsst00+. */
@@ -143,7 +164,7 @@ class MockCluster implements Cluster {
     this.mock = config.mock;
     this.deps = deps;
     this.timers = deps.timers ?? systemTimers;
-    this.log = deps.logger?.child?.({ cluster: config.name, endpoint: MOCK_ENDPOINT }) ?? deps.logger ?? silentLogger;
+    this.log = deps.logger?.child?.({ endpoint: MOCK_ENDPOINT }) ?? deps.logger ?? silentLogger;
     this.rng = deps.rng ?? Math.random;
     this.metrics = deps.metrics?.endpointMetrics(config.name, MOCK_ENDPOINT);
     this.responses = new DueQueue(this.timers, (job) => this.onResponseDue(job));
@@ -189,7 +210,8 @@ class MockCluster implements Cluster {
       if (this.throttle !== undefined && isSubmission(pdu)) {
         const admission = this.throttle.admit(job);
         if (admission === 'reject') {
-          reject(new ClusterError('THROTTLED', `cluster throughput of ${this.config.throughput}/s reached`, { sent: false }));
+          const message = `cluster throughput of ${this.config.throughput}/s reached`;
+          reject(new ClusterError('THROTTLED', message, { sent: false }));
           return;
         }
         if (admission === 'wait') {
@@ -263,7 +285,8 @@ class MockCluster implements Cluster {
     const latencyMs = now - job.started;
     if (job.timesOut && !this.closed) {
       this.deps.feedback?.recordOutcome(this.name, MOCK_ENDPOINT, 'timeout', latencyMs);
-      job.reject(new ClusterError('TIMEOUT', 'no response before the deadline', { sent: true, endpoint: MOCK_ENDPOINT }));
+      const err = new ClusterError('TIMEOUT', 'no response before the deadline', { sent: true, endpoint: MOCK_ENDPOINT });
+      job.reject(err);
       return;
     }
     const response = this.answer(job.pdu, now);
@@ -279,7 +302,7 @@ class MockCluster implements Cluster {
         const status = this.submitStatus();
         if (status !== Status.ESME_ROK) return responseFor(pdu, status);
         const message = this.accept(pdu, now);
-        this.scheduleReceipt(pdu.registered_delivery, message, pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr);
+        this.scheduleReceipt(pdu.registered_delivery, message, pdu);
         return responseFor(pdu, Status.ESME_ROK, { message_id: message.id });
       }
       case 'submit_multi': {
@@ -288,7 +311,7 @@ class MockCluster implements Cluster {
         const message = this.accept(pdu, now);
         for (const d of pdu.dest_addresses) {
           if (d.dest_flag === 1) {
-            this.scheduleReceipt(pdu.registered_delivery, message, d.dest_addr_ton, d.dest_addr_npi, d.destination_addr);
+            this.scheduleReceipt(pdu.registered_delivery, message, d);
           }
         }
         return responseFor(pdu, Status.ESME_ROK, { message_id: message.id, unsuccess_smes: [] });
@@ -340,7 +363,7 @@ class MockCluster implements Cluster {
   }
 
   /** Records an accepted message under a new id (for query_sm, cancel_sm, replace_sm and its receipts). */
-  private accept(pdu: UpstreamRequest & { command: 'submit_sm' | 'data_sm' | 'submit_multi' }, now: number): MockMessage {
+  private accept(pdu: SubmitSm | DataSm | SubmitMulti, now: number): MockMessage {
     const dlr = this.mock.dlr;
     const message = new MockMessage(
       this.newId(),
@@ -363,11 +386,12 @@ class MockCluster implements Cluster {
   // ---- receipts --------------------------------------------------------------------------------
 
   /** SMPP 3.4 §5.2.17 registered_delivery bits 1-0: 01 receipt on success or failure, 10 on failure only. */
-  private scheduleReceipt(registeredDelivery: number, message: MockMessage, ton: number, npi: number, addr: string): void {
+  private scheduleReceipt(registeredDelivery: number, message: MockMessage, to: Destination): void {
     if (this.mock.dlr === 'none') return;
     const wanted = registeredDelivery & 0x03;
     if (wanted !== 1 && !(wanted === 2 && message.finalState !== MESSAGE_STATE.DELIVERED)) return;
-    this.receipts.add(new MockReceipt(message, ton, npi, addr), message.doneAt);
+    const receipt = new MockReceipt(message, to.dest_addr_ton, to.dest_addr_npi, to.destination_addr);
+    this.receipts.add(receipt, message.doneAt);
   }
 
   private receiptPdu(r: MockReceipt, now: number): DeliverSm {

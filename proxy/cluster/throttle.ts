@@ -5,6 +5,12 @@
 
 import type { Timers } from '../session/index.js';
 import { createTokenBucket, type TokenBucket } from './token-bucket.js';
+import type { UpstreamRequest } from './types.js';
+
+/** The requests `throughput` counts: submissions, not query/cancel/replace. */
+export function isSubmission(pdu: UpstreamRequest): boolean {
+  return pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
+}
 
 export type Admission = 'go' | 'wait' | 'reject';
 

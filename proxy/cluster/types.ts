@@ -18,7 +18,8 @@ export interface SendOptions {
   affinity?: string | undefined;
   /** Only this endpoint (query/cancel/replace go where the message is). */
   endpoint?: string | undefined;
-  /** Endpoints to avoid (a retry after a failure there). */
+  /** Endpoints to avoid (a retry after a failure there): another endpoint is taken when one can take
+   *  the request, else an excluded one (a one-endpoint cluster still retries). Affinity wins over it. */
   exclude?: ReadonlySet<string> | undefined;
 }
 
@@ -90,6 +91,7 @@ export interface ClusterLogger extends SessionLogger {
 export interface ClusterDeps {
   /** Upstream-originated deliver_sm/data_sm; resolves with the command_status to answer the upstream. */
   onDelivery(d: UpstreamDelivery): Promise<number>;
+  /** Bound to the cluster by the caller (`logger.child({ cluster })`); endpoints add `endpoint`. */
   logger?: ClusterLogger;
   metrics?: { endpointMetrics(cluster: string, endpoint: string): EndpointMetrics };
   feedback?: { recordOutcome(cluster: string, endpoint: string, status: string, latencyMs?: number): void };

@@ -82,7 +82,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     // Receipts.
     dlrReceived: counter('smppd_dlr_received_total', 'Delivery receipts received, by cluster and stat', ['cluster', 'status']),
     dlrUnmatched: counter('smppd_dlr_unmatched_total', 'Receipts whose message id matched no stored message', ['cluster']),
-    dlrOrphanHeld: counter('smppd_dlr_orphan_held_total', 'Receipts held for a client that is not bound'),
+    dlrOrphanHeld: counter('smppd_dlr_orphan_held_total', 'Receipts that matched no message yet (before its submit response) and were held'),
     pendingDeliveries: gauge('smppd_pending_deliveries', 'Receipts and MO waiting for a client to bind'),
 
     // Client side.

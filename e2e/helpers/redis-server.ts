@@ -1,0 +1,143 @@
+// A private redis-server for tests and benchmarks: started on a free 127.0.0.1 port in a temp dir,
+// without persistence (`--save "" --appendonly no`), stopped (and its dir removed) by stop().
+// kill() and start() let a test take Redis away mid-run and bring it back on the same port.
+// useRedis() prefers REDIS_URL from the environment (a shared Redis, e.g. in CI) and falls back to a
+// private server; either way each caller takes fresh key prefixes so runs never share state.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+const READY_LINE = /Ready to accept connections/;
+const START_TIMEOUT_MS = 10_000;
+
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  /** redis://127.0.0.1:<port> */
+  readonly url: string;
+  /** Whether the server process is running. */
+  readonly running: boolean;
+  /** SIGKILL the server and wait until it has exited (clients see their connections drop). */
+  kill(): Promise<void>;
+  /** Start the server again on the same port (empty: nothing was persisted). */
+  start(): Promise<void>;
+  /** Kill the server if running and remove its directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function launch(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    REDIS_SERVER_BIN,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      if (err === undefined) {
+        // Keep draining so a chatty server never blocks on a full pipe.
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve(child);
+      } else {
+        child.kill('SIGKILL');
+        reject(err);
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (READY_LINE.test(output)) done();
+    };
+    const onExit = (code: number | null): void => done(new Error(`redis-server exited (code ${code}) before it was ready:\n${output}`));
+    const onError = (err: Error): void => done(err);
+    const timer = setTimeout(() => done(new Error(`redis-server not ready within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/** Starts a private redis-server on a free port (or `port`). */
+export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+  const host = '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-redis-'));
+  let child: ChildProcess | undefined = await launch(port, dir).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  let stopped = false;
+  return {
+    host,
+    port,
+    url: `redis://${host}:${port}`,
+    get running() {
+      return child !== undefined;
+    },
+    async kill() {
+      if (child === undefined) return;
+      const dying = child;
+      child = undefined;
+      await killAndWait(dying);
+    },
+    async start() {
+      if (stopped) throw new Error('redis-server was stopped for good');
+      if (child !== undefined) return;
+      child = await launch(port, dir);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await this.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestRedis {
+  readonly url: string;
+  /** A key prefix no other caller (run, test, store) uses: `smppd-test:<random>:<n>:`. */
+  prefix(): string;
+  /** Stops the private server, if one was started. */
+  close(): Promise<void>;
+}
+
+/** Redis for a test file: REDIS_URL when set, else a private redis-server. */
+export async function useRedis(env: NodeJS.ProcessEnv = process.env): Promise<TestRedis> {
+  const run = randomBytes(6).toString('hex');
+  let n = 0;
+  const prefix = (): string => `smppd-test:${run}:${++n}:`;
+  const shared = env.REDIS_URL;
+  if (shared !== undefined && shared !== '') return { url: shared, prefix, close: async () => {} };
+  const server = await startRedisServer();
+  return { url: server.url, prefix, close: () => server.stop() };
+}

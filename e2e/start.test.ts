@@ -1,0 +1,185 @@
+// The `npm start` experience (issue 3: "a new user can bind with the example's credentials and get
+// responses and receipts with nothing else running") and `smppd --validate` (SPEC §2), on the
+// compiled binary: node dist/proxy/main.js as a child process.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { SmppClient } from '../proxy/listener/testing.js';
+import { Status } from '../proxy/smpp/index.js';
+import { buildIfStale } from './helpers/dataplane-process.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const MAIN = join(ROOT, 'dist/proxy/main.js');
+const EXAMPLES = join(ROOT, 'examples');
+const run = promisify(execFile);
+
+let dir: string;
+
+beforeAll(async () => {
+  // The binary users run, compiled as `npm start` and `npm run build` do (tsc -p tsconfig.build.json),
+  // unless dist/ is already newer than the sources.
+  await buildIfStale();
+  dir = await mkdtemp(join(tmpdir(), 'smppd-e2e-start-'));
+}, 180_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** `smppd --validate --config FILE` (or other arguments): exit code and output, whatever the code. */
+async function validate(file: string, args = ['--validate', '--config', file]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(NODE, [MAIN, ...args], { cwd: ROOT, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout: string; stderr: string };
+    return { code: e.code ?? -1, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npm start: examples/smppd.yaml with its embedded mock upstream', () => {
+  let proc: ChildProcess | undefined;
+  let client: SmppClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    if (proc !== undefined && proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await once(proc, 'exit');
+    }
+  });
+
+  it('binds as acme/secret, submits, gets ESME_ROK and the mock receipt with the same id; SIGTERM exits 0', async () => {
+    // The example as shipped, but on 127.0.0.1 and free ports (port 0: the log says which).
+    const example = parseYaml(await readFile(join(EXAMPLES, 'smppd.yaml'), 'utf8')) as {
+      listeners: { address: string }[];
+      admin: { address: string };
+    };
+    expect(example.listeners).toHaveLength(1);
+    example.listeners[0]!.address = '127.0.0.1:0';
+    example.admin.address = '127.0.0.1:0';
+    const config = join(dir, 'smppd.yaml');
+    await writeFile(config, stringifyYaml(example));
+
+    proc = spawn(NODE, [MAIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const port = await new Promise<number>((resolve, reject) => {
+      const lines = createInterface({ input: proc!.stdout! });
+      lines.on('line', (line) => {
+        try {
+          const entry = JSON.parse(line) as { msg?: string; address?: string; port?: number };
+          if (entry.msg !== 'listening') return;
+          const port = entry.port ?? Number(entry.address?.split(':').pop());
+          if (Number.isInteger(port) && port > 0) resolve(port);
+        } catch {
+          // not a log line
+        }
+      });
+      void exited.then(([code]) => reject(new Error(`smppd exited with ${code} before listening: ${stderr}`)));
+    });
+
+    client = await SmppClient.connect(port);
+    expect(await client.bind('transceiver', 'acme', 'secret')).toBe(Status.ESME_ROK);
+    const resp = await client.submit({ destination_addr: '258841234567', registered_delivery: 1 });
+    expect(resp.command_status).toBe(Status.ESME_ROK);
+    expect(resp.message_id).toMatch(/^\S{1,64}$/);
+
+    await client.waitDelivered(1); // the mock's dlr_delay is 1 s
+    const receipt = client.delivered[0]!;
+    expect(Number(receipt.esm_class) & 0x3c).toBe(0x04);
+    const text = (receipt.short_message as { message?: string }).message ?? '';
+    expect(text).toMatch(new RegExp(`^id:${resp.message_id} .*stat:DELIVRD`));
+    expect(receipt.receipted_message_id).toBe(resp.message_id);
+
+    // SPEC §6: SIGTERM drains (the client is unbound) and exits 0.
+    proc.kill('SIGTERM');
+    await client.waitUnbind();
+    const [code, signal] = await exited;
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+  }, 30_000);
+});
+
+describe('smppd --validate', () => {
+  it('exits 0 on every shipped example in each format', async () => {
+    const files = (await readdir(EXAMPLES)).filter((f) => /\.(ya?ml|json|toml)$/.test(f) && f !== 'full.yaml');
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const results = await Promise.all(files.map(async (f) => ({ file: f, ...(await validate(join(EXAMPLES, f))) })));
+    for (const r of results) {
+      expect({ file: r.file, code: r.code, stdout: r.stdout }).toEqual({ file: r.file, code: 0, stdout: `${join(EXAMPLES, r.file)}: ok\n` });
+    }
+  });
+
+  it('the SPEC §3 example (full.yaml): ok once the files it names exist; as shipped, only those files are reported', async () => {
+    // full.yaml names placeholder files (/path/tls.crt, ...) that --validate reads; everything else in it is valid.
+    const shipped = await validate(join(EXAMPLES, 'full.yaml'));
+    expect(shipped.code).toBe(1);
+    const problems = shipped.stderr.trim().split('\n');
+    expect(problems.length).toBeGreaterThan(0);
+    for (const line of problems) expect(line).toMatch(/^[a-z_]+(\[\d+\])?(\.[a-z_]+)*: cannot read "\/path\/[a-z.]+": ENOENT$/);
+
+    let text = await readFile(join(EXAMPLES, 'full.yaml'), 'utf8');
+    for (const name of ['tls.crt', 'tls.key', 'ca.crt', 'token']) {
+      await writeFile(join(dir, name), 'placeholder\n');
+      text = text.replaceAll(`/path/${name}`, join(dir, name));
+    }
+    const copy = join(dir, 'full.yaml');
+    await writeFile(copy, text);
+    expect(await validate(copy)).toMatchObject({ code: 0, stdout: `${copy}: ok\n` });
+  });
+
+  it('exits 1 on a broken config, one `path: message` line per problem', async () => {
+    const broken = join(dir, 'broken.yaml');
+    await writeFile(
+      broken,
+      [
+        'listeners:',
+        '  - name: default',
+        '    address: "127.0.0.1:99999"',
+        '    limits: { window: 0, idle_timout: 5s }',
+        'clients:',
+        '  - system_id: acme',
+        'clusters:',
+        '  - name: up',
+        '    endpoints: [{ address: "127.0.0.1:2775", system_id: me, window: -1 }]',
+        '    load_balancer: fastest',
+        'routes:',
+        '  - { name: r, match: {}, cluster: missing }',
+        '',
+      ].join('\n'),
+    );
+    const r = await validate(broken);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: \S.*$/);
+    // Every problem at once, each at its path.
+    const paths = lines.map((l) => l.slice(0, l.indexOf(':')));
+    expect(paths.sort()).toEqual(
+      [
+        'listeners[0].address',
+        'listeners[0].limits.window',
+        'listeners[0].limits.idle_timout',
+        'clients[0]',
+        'clusters[0].endpoints[0].window',
+        'clusters[0].load_balancer',
+        'routes[0].cluster',
+      ].sort(),
+    );
+    expect(lines).toContain('listeners[0].limits.idle_timout: unknown key');
+  });
+
+  it('exits 1 with a usage message when --config is missing', async () => {
+    const r = await validate('', ['--validate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^smppd: --config FILE is required\n/);
+  });
+});

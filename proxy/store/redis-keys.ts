@@ -1,0 +1,91 @@
+// Key layout of the Redis MessageStore (redis-store.ts). <p> is `store.redis.key_prefix`
+// (default "smppd:"); two stores with different prefixes never see each other's data.
+//
+//   key                              type     holds                                              Redis TTL
+//   <p>m:<id>                        hash     a message record: c client, k cluster, p endpoint,  store ttl, restarted by save
+//                                             r routeName, u upstreamId, t createdAt, n parts,
+//                                             e expiresAt (epoch ms by the store's clock)
+//   <p>u:<len>:<cluster>:<key>       string   smppd id indexed under (cluster, upstream key)      store ttl from setUpstreamId
+//   <p>o:<seq>                       hash     an orphan receipt: r receipt (serialise.ts JSON),   the orphan ttl
+//                                             e expiresAt, k its <p>ok: keys (JSON array)
+//   <p>ok:<len>:<cluster>:<key>      zset     orphan seqs held under (cluster, key), score seq    extended to the longest orphan ttl
+//   <p>ox                            zset     every orphan seq, score expiresAt (count, sweep)    extended to the longest orphan ttl
+//   <p>d:<id>                        hash     a pending delivery: c client, i item (JSON),        store ttl
+//                                             e expiresAt, a attempts. <id> is its queue seq.
+//   <p>dq:<client>                   zset     the client's deliveries ready to claim, score seq   store ttl, restarted by each write
+//   <p>dl:<client>                   zset     the client's claimed deliveries, score lease end    store ttl, restarted by each write
+//   <p>dx                            zset     every pending delivery id, score expiresAt          store ttl, restarted by each enqueue
+//   <p>n:<width>:<bucket>            hash     r records / u index keys expiring in the bucket     its end + store ttl
+//                                             [bucket*width, (bucket+1)*width) (stats.entries)
+//   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
+//   <p>meta                          hash     sequences (dseq, oseq) and monotonic counters       none: a few dozen bytes
+//                                             (expirations, deliveriesExpired, orphansExpired,
+//                                             orphansEvicted), shared by all replicas
+//   channel <p>deliveries            pubsub   a client system_id each time a delivery is queued   -
+//
+// Cluster names are written with their length (`u:7:vodacom:hex:b8be19`) because both a cluster name
+// and an upstream key may contain ':'; client system_ids end their key, so they need no length.
+//
+// Two clocks. Every deadline the MessageStore contract speaks of (record and delivery ttl, orphan
+// ttl, delivery lease) is an epoch-ms value written in the data by the store's clock (injected in
+// tests, Date.now otherwise) and checked against it by the scripts on each read, so expiry follows
+// that clock exactly (contract.ts moves time without waiting). Redis TTLs (PEXPIRE, on Redis's own
+// time) are set on top, as long as or longer than the data's own deadline, so memory is reclaimed even
+// when no replica ever reads an entry again; an entry Redis dropped early (clock skew between a
+// replica and Redis) reads as expired. Zsets of ids (dq, dl, dx, ok, ox) can keep ids whose hash is
+// gone; each reader treats such an id as expired and removes it.
+//
+// Redis Cluster: every script touches several keys, which Cluster only allows within one hash slot.
+// The key prefix must therefore carry a hash tag, e.g. "{smppd}:", which puts the whole store in
+// one slot: Cluster then gives failover, not sharding (createRedisStore refuses a Cluster without one).
+
+/** A key of the (cluster, upstream key) namespace: length-prefixed cluster, then the key. */
+function clusterKey(prefix: string, kind: string, cluster: string, key: string): string {
+  return `${prefix}${kind}:${cluster.length}:${cluster}:${key}`;
+}
+
+export function recordKey(prefix: string, id: string): string {
+  return `${prefix}m:${id}`;
+}
+
+export function upstreamIndexKey(prefix: string, cluster: string, key: string): string {
+  return clusterKey(prefix, 'u', cluster, key);
+}
+
+export function orphanIndexKey(prefix: string, cluster: string, key: string): string {
+  return clusterKey(prefix, 'ok', cluster, key);
+}
+
+export function deliveryQueueKey(prefix: string, client: string): string {
+  return `${prefix}dq:${client}`;
+}
+
+export function deliveryLeaseKey(prefix: string, client: string): string {
+  return `${prefix}dl:${client}`;
+}
+
+export function deliveryExpiryKey(prefix: string): string {
+  return `${prefix}dx`;
+}
+
+export function metaKey(prefix: string): string {
+  return `${prefix}meta`;
+}
+
+/** Pub/sub channel on which every enqueueDelivery publishes the client's system_id. */
+export function deliveriesChannel(prefix: string): string {
+  return `${prefix}deliveries`;
+}
+
+/** True when the prefix holds a Redis Cluster hash tag: "{...}" with something between the braces. */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  if (open < 0) return false;
+  const close = prefix.indexOf('}', open + 1);
+  return close > open + 1;
+}
+
+/** Width of the stats buckets for a ttl: 64 buckets per ttl, at least one second. */
+export function bucketWidthMs(ttlMs: number): number {
+  return Math.max(1000, Math.ceil(ttlMs / 64));
+}
