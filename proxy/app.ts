@@ -126,7 +126,6 @@ export function buildProxy(config: Config, deps: ProxyDeps): Proxy {
       for (const listener of listeners) {
         const address = await listener.start();
         addresses.set(listener.name, address);
-        logger.info({ listener: listener.name, address: `${address.address}:${address.port}` }, 'listening');
       }
       started = true;
     },
