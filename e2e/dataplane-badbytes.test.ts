@@ -1,7 +1,7 @@
 // SPEC §4 "Bad bytes" against the real smppd process (dist/proxy/main.js, spawned): 1 MB of random
 // bytes over client connections, plus random frames of sane length inside a bound session, while
-// another client keeps submitting. The process stays up, still accepts binds, and the other client
-// gets ESME_ROK for every submit throughout.
+// another client keeps submitting and a third binds mid-attack. The process stays up, still accepts
+// binds, and the other clients get ESME_ROK for every submit throughout.
 
 import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
@@ -81,6 +81,13 @@ describe('bad bytes against the smppd process', () => {
     const pid = smppd.child.pid!;
 
     let attackDone = false;
+    let midAttack: Promise<number[]> | undefined;
+    const bindAndSubmit = async (n: number): Promise<number[]> => {
+      const c = await bound('acme');
+      const statuses: number[] = [];
+      for (let i = 0; i < n; i++) statuses.push((await c.submit({ short_message: `mid-${i}` })).command_status);
+      return statuses;
+    };
     const traffic = submitWindowed(victim, { count: 200, window: 2, max: 100_000, until: () => attackDone });
     traffic.catch(() => {}); // awaited below; a failure must not surface as unhandled first
 
@@ -89,6 +96,8 @@ describe('bad bytes against the smppd process', () => {
       // length, so the bytes are spread over connections rather than lost on a closed one).
       const junk = randomBytes(1 << 20);
       for (let offset = 0; offset < junk.length; offset += 64 << 10) {
+        // Halfway through, a new client binds and submits while the junk keeps coming.
+        if (offset === 512 << 10) midAttack = bindAndSubmit(20);
         await spray(junk.subarray(offset, offset + (64 << 10)));
       }
       // Frames that parse as frames but carry random ids and bodies, inside a bound session and
@@ -105,6 +114,7 @@ describe('bad bytes against the smppd process', () => {
       attackDone = true;
     }
     const run = await traffic;
+    expect(await midAttack).toEqual(new Array(20).fill(Status.ESME_ROK));
 
     expect(smppd.alive()).toBe(true);
     expect(() => process.kill(pid, 0)).not.toThrow();

@@ -117,6 +117,61 @@ describe('an upstream killed and restarted under load', () => {
   });
 });
 
+describe('the only upstream killed and restarted under load', () => {
+  it('answers every submit exactly once, errors while it is down, and recovers once it is back', async () => {
+    const first = await sim({ latencyMs: 2 });
+    const port = first.port;
+    const proxy = await proxyFor({
+      clusters: [
+        {
+          name: 'up',
+          endpoints: [{ address: `127.0.0.1:${port}`, system_id: 'smppd', password: 'pw', window: 10 }],
+          circuit_breaker: { threshold: 2, timeout: '300ms' },
+          retry: { max_attempts: 3, initial_backoff: '10ms', max_backoff: '50ms' },
+        },
+      ],
+    });
+    const up = proxy.proxy.clusters.get('up')!;
+    await eventually('the endpoint is bound', () => up.available());
+
+    let phase: 'before' | 'down' | 'back' = 'before';
+    const byPhase = { before: new Map<number, number>(), down: new Map<number, number>(), back: new Map<number, number>() };
+    const after: { tally?: SimTally } = {};
+    const client = await boundClient(proxy.port);
+    const load = submitWindowed(client, {
+      count: 500,
+      window: 5,
+      max: 60_000,
+      until: () => phase === 'back' && after.tally !== undefined && after.tally.count >= 100,
+      onResponse: (resp) => {
+        const m = byPhase[phase];
+        m.set(resp.command_status, (m.get(resp.command_status) ?? 0) + 1);
+      },
+    });
+
+    await eventually('some traffic went through', () => (byPhase.before.get(Status.ESME_ROK) ?? 0) >= 200);
+    first.dropConnections();
+    await first.close();
+    phase = 'down';
+    await eventually('smppd answers with errors while the SMSC is down', () => byPhase.down.size > 0 && !up.available());
+    const restarted = await sim({ port, latencyMs: 2 });
+    after.tally = new SimTally(restarted);
+    await eventually('smppd binds to the restarted SMSC', () => restarted.stats().binds > 0, { timeoutMs: 10_000 });
+    phase = 'back';
+
+    const run = await load;
+    expect(responseProblems(run)).toEqual({ duplicated: [], unanswered: 0 });
+    expect(run.responsesBySeq.size).toBe(run.sent);
+    // Nothing was acknowledged that no SMSC accepted: every ESME_ROK is a message a simulator took.
+    expect(run.statuses.get(Status.ESME_ROK)).toBeLessThanOrEqual(first.stats().accepted + restarted.stats().accepted);
+    // While down: transient errors, not silence; back up: accepted again.
+    expect([...byPhase.down.keys()].some((s) => s !== Status.ESME_ROK)).toBe(true);
+    expect(after.tally.count).toBeGreaterThanOrEqual(100);
+    expect(byPhase.back.get(Status.ESME_ROK)).toBeGreaterThan(0);
+    expect(up.health().endpoints[0]).toMatchObject({ state: 'bound', circuit: 'closed' });
+  });
+});
+
 describe('an upstream throttling part of the traffic', () => {
   it('retries the ESME_RTHROTTLED answers and every message succeeds', async () => {
     const s = await sim({ throttleRate: 0.2, seed: 20240601 });

@@ -42,7 +42,7 @@ export interface EsmeClient {
 /** Notes, per message id, whether its submit_sm_resp or a receipt was read first from the socket. */
 function watchWireOrder(socket: net.Socket): Map<string, 'response' | 'receipt'> {
   const first = new Map<string, 'response' | 'receipt'>();
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 4) {

@@ -1,12 +1,13 @@
 // A private redis-server for tests and benchmarks: started on a free 127.0.0.1 port in a temp dir,
 // without persistence (`--save "" --appendonly no`), stopped (and its dir removed) by stop().
 // kill() and start() let a test take Redis away mid-run and bring it back on the same port.
+// startRedisSentinel() adds a Sentinel in front of a server (Sentinel connection settings).
 // useRedis() prefers REDIS_URL from the environment (a shared Redis, e.g. in CI) and falls back to a
 // private server; either way each caller takes fresh key prefixes so runs never share state.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,11 +43,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 function launch(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    REDIS_SERVER_BIN,
+  return spawnUntil(
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    READY_LINE,
   );
+}
+
+/** Runs redis-server with `args` until it prints `ready`. */
+function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
     const done = (err?: Error): void => {
@@ -66,7 +71,7 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
     };
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
-      if (READY_LINE.test(output)) done();
+      if (ready.test(output)) done();
     };
     const onExit = (code: number | null): void => done(new Error(`redis-server exited (code ${code}) before it was ready:\n${output}`));
     const onError = (err: Error): void => done(err);
@@ -96,6 +101,12 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     throw err;
   });
   let stopped = false;
+  const kill = async (): Promise<void> => {
+    if (child === undefined) return;
+    const dying = child;
+    child = undefined;
+    await killAndWait(dying);
+  };
   return {
     host,
     port,
@@ -103,12 +114,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     get running() {
       return child !== undefined;
     },
-    async kill() {
-      if (child === undefined) return;
-      const dying = child;
-      child = undefined;
-      await killAndWait(dying);
-    },
+    kill,
     async start() {
       if (stopped) throw new Error('redis-server was stopped for good');
       if (child !== undefined) return;
@@ -117,7 +123,39 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     async stop() {
       if (stopped) return;
       stopped = true;
-      await this.kill();
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RedisSentinel {
+  /** host:port of the sentinel. */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** A Redis Sentinel on a free port that monitors `master` under the name `name`. */
+export async function startRedisSentinel(master: RedisServer, name = 'mymaster'): Promise<RedisSentinel> {
+  const port = await freePort(master.host);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-sentinel-'));
+  // Sentinel rewrites its config file, so it must be a file of its own.
+  const conf = path.join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [`port ${port}`, `bind ${master.host}`, `dir ${dir}`, `sentinel monitor ${name} ${master.host} ${master.port} 1`, ''].join('\n'),
+  );
+  const child = await spawnUntil([conf, '--sentinel'], /\+monitor master/).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  let stopped = false;
+  return {
+    address: `${master.host}:${port}`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await killAndWait(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

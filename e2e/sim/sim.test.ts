@@ -358,6 +358,19 @@ describe('smppd-sim query_sm, cancel_sm, replace_sm', () => {
   });
 });
 
+describe('smppd-sim memory bound', () => {
+  it('forgets the oldest messages beyond maxMessages', async () => {
+    const s = await sim({ maxMessages: 3, dlrDelayMs: 60_000 });
+    const c = await client(s);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await submitMany(c.session, 1))[0].message_id);
+    const q = (id: string) => c.session.request({ command: 'query_sm', message_id: id, source_addr_ton: 1, source_addr_npi: 1, source_addr: '1' });
+    const statuses = await Promise.all(ids.map(q));
+    expect(statuses.map((r) => r.command_status)).toEqual([Status.ESME_RQUERYFAIL, Status.ESME_RQUERYFAIL, 0, 0, 0]);
+    expect(s.stats().messages).toBe(3);
+  });
+});
+
 describe('DelayQueue', () => {
   it('releases items in due order across delays, in batches', () => {
     vi.useFakeTimers();

@@ -196,6 +196,9 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
   private readonly conns = new Set<Conn>();
   private readonly receivers: Conn[] = [];
   private readonly messages = new Map<string, MessageRecord>();
+  /** Ids in `messages`, oldest at orderHead once full. */
+  private readonly order: string[] = [];
+  private orderHead = 0;
   private readonly answers: DelayQueue<PendingAnswer>;
   private readonly receiptQueue: DelayQueue<ReceiptJob>;
   private readonly retryQueue: DelayQueue<ReceiptJob>;
@@ -476,9 +479,17 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
       source,
       text,
     };
-    const messages = this.messages;
-    messages.set(id, rec);
-    if (messages.size > o.maxMessages) messages.delete(messages.keys().next().value!);
+    this.messages.set(id, rec);
+    // Forget the oldest beyond maxMessages. A ring of ids rather than messages.keys().next(): a Map
+    // iterator walks over the holes deletions leave at the front, which made every submit cost
+    // O(maxMessages) once the simulator was full (npm run bench fell from 100,000 to 3,000 msg/s).
+    const order = this.order;
+    if (order.length < o.maxMessages) order.push(id);
+    else {
+      this.messages.delete(order[this.orderHead]);
+      order[this.orderHead] = id;
+      this.orderHead = (this.orderHead + 1) % order.length;
+    }
     this.counters.accepted++;
     return rec;
   }

@@ -144,4 +144,16 @@ describe('circuit breaker', () => {
     expect(() => createCircuitBreaker({ threshold: 0, timeoutMs: 1 })).toThrow(RangeError);
     expect(() => createCircuitBreaker({ threshold: 1, timeoutMs: -1 })).toThrow(RangeError);
   });
+
+  it('update() changes threshold and timeout of a live breaker, keeping its state', () => {
+    const { cb, clock, fail } = setup(5, 30_000);
+    fail(2);
+    cb.update({ threshold: 3, timeoutMs: 1000 });
+    expect(cb.state).toBe('closed');
+    fail(1);
+    expect(cb.state).toBe('open');
+    clock.t += 1000;
+    expect(cb.state).toBe('half_open');
+    expect(() => cb.update({ threshold: 0, timeoutMs: 1 })).toThrow(RangeError);
+  });
 });

@@ -38,14 +38,16 @@ export interface CircuitBreaker {
   onFailure(): void;
   /** Back to closed with no failures counted (e.g. the endpoint was re-bound after a config change). */
   reset(): void;
+  /** New threshold and timeout (config reload); the state and the failures counted so far stay. */
+  update(limits: { threshold: number; timeoutMs: number }): void;
   /** Consecutive failures counted while closed. */
   readonly failures: number;
 }
 
 export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
-  const { threshold, timeoutMs, onStateChange } = options;
-  if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`threshold must be an integer >= 1, got ${threshold}`);
-  if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
+  const { onStateChange } = options;
+  let { threshold, timeoutMs } = options;
+  checkLimits(threshold, timeoutMs);
   const now = options.now ?? (() => performance.now());
 
   let state: CircuitState = 'closed';
@@ -129,5 +131,16 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       probeSentAt = undefined;
       transition('closed');
     },
+    update(limits) {
+      checkLimits(limits.threshold, limits.timeoutMs);
+      threshold = limits.threshold;
+      timeoutMs = limits.timeoutMs;
+      // A lower threshold already reached opens at the next failure, not retroactively.
+    },
   };
+}
+
+function checkLimits(threshold: number, timeoutMs: number): void {
+  if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`threshold must be an integer >= 1, got ${threshold}`);
+  if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
 }

@@ -28,7 +28,7 @@ export class Throttle<T extends { readonly deadline: number }> {
    * @param release called with each waiting item when its token is there
    */
   constructor(
-    private readonly rate: number,
+    private rate: number,
     private readonly timers: Timers,
     private readonly isWaiting: (item: T) => boolean,
     private readonly release: (item: T) => void,
@@ -51,6 +51,18 @@ export class Throttle<T extends { readonly deadline: number }> {
     this.live++;
     if (this.timer === undefined) this.arm();
     return 'wait';
+  }
+
+  /** A new rate (config reload), keeping the tokens left; waiters are released at the new pace. */
+  setRate(rate: number): void {
+    if (!(rate > 0)) throw new RangeError(`rate must be > 0, got ${rate}`);
+    this.rate = rate;
+    this.bucket.update({ rate });
+    if (this.timer !== undefined) {
+      this.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.arm();
+    }
   }
 
   /** A queued item left by itself (isWaiting is now false for it). */

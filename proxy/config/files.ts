@@ -83,5 +83,9 @@ function tlsFiles(config: Config): FileRef[] {
       }
     }),
   );
+  const redisTls = config.store.redis.tls;
+  if (redisTls !== false && redisTls.ca !== undefined) {
+    refs.push({ path: ['store', 'redis', 'tls', 'ca'], file: redisTls.ca });
+  }
   return refs;
 }

@@ -4,6 +4,7 @@
 // Output objects are plain data (no classes, no functions) so a reload can diff two configs.
 
 import { z } from 'zod';
+import { hasHashTag } from '../store/redis-keys.js';
 import { ClusterSchema } from './cluster-schema.js';
 import { checkCrossReferences } from './cross-checks.js';
 import {
@@ -89,16 +90,63 @@ const redisUrl = () =>
     }
   }, { error: REDIS_URL_HINT });
 
+const RedisTlsSchema = z.strictObject({
+  /** PEM CA bundle to verify Redis with (default: the system's CAs). */
+  ca: nonEmptyString().optional(),
+  /** Certificate name when the address is an IP or differs from the certificate. */
+  servername: nonEmptyString().optional(),
+});
+
+type RedisTls = z.output<typeof RedisTlsSchema>;
+
+/** Redis through Sentinel: the master `name` is looked up on the sentinels. */
+const RedisSentinelSchema = z
+  .strictObject({
+    name: nonEmptyString(),
+    addresses: z.array(hostPort({ allowPortZero: false })).min(1, { error: 'must list at least one sentinel' }),
+    /** The sentinels' own password, when they require one (the URL's is Redis's). */
+    password: z.string().optional(),
+    password_file: nonEmptyString().optional(),
+  })
+  .superRefine(secretRule('password', { required: false }));
+
+/** Redis Cluster: any reachable nodes; the rest is discovered. */
+const RedisClusterSchema = z.strictObject({
+  nodes: z.array(hostPort({ allowPortZero: false })).min(1, { error: 'must list at least one node' }),
+});
+
+const CLUSTER_PREFIX_HINT = 'with cluster, must contain a hash tag such as "{smppd}:" (the store keeps all its keys in one slot)';
+
 const RedisSchema = z
   .strictObject({
+    /** redis:// or rediss:// (TLS); user:password@ and /db allowed. With sentinel or cluster: credentials, db and TLS only. */
     url: redisUrl().optional(),
     url_file: nonEmptyString().optional(),
     password: z.string().optional(),
     password_file: nonEmptyString().optional(),
     key_prefix: z.string().default('smppd:'),
+    /** TLS on (also implied by rediss://), optionally with a CA bundle and servername. */
+    tls: z
+      .union([z.boolean(), RedisTlsSchema], { error: whenPresent('must be true, false or { ca, servername }') })
+      .default(false)
+      .transform((tls): RedisTls | false => (tls === true ? {} : tls)),
+    sentinel: RedisSentinelSchema.optional(),
+    cluster: RedisClusterSchema.optional(),
+    /** Longest wait for a connection; a store call waits this long only before the first one. */
+    connect_timeout: duration({ positive: true }).prefault('5s'),
+    /** Longest wait for one command's answer before the store call fails (retriable for the client). */
+    command_timeout: duration({ positive: true }).prefault('2s'),
   })
   .superRefine(secretRule('url', { required: false }))
   .superRefine(secretRule('password', { required: false }))
+  .superRefine((r, ctx) => {
+    if (r.sentinel !== undefined && r.cluster !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'cannot be combined with sentinel' });
+    }
+    if (r.cluster !== undefined && !hasHashTag(r.key_prefix)) {
+      ctx.addIssue({ code: 'custom', path: ['key_prefix'], message: CLUSTER_PREFIX_HINT });
+    }
+  })
   .transform((r) => ({ ...r, url: r.url ?? (r.url_file === undefined ? 'redis://127.0.0.1:6379' : '') }));
 
 const StoreSchema = z.strictObject({

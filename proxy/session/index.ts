@@ -20,6 +20,7 @@ export type {
   ResponseTo,
   Session,
   SessionEvents,
+  SessionLimits,
   SessionOptions,
 } from './session-api.js';
 export { IncomingRequest } from './incoming.js';

@@ -51,6 +51,15 @@ export class Keepalive {
     this.schedule();
   }
 
+  /** New intervals (config reload), counted from the last receipt as before. */
+  update(opts: Partial<KeepaliveOptions>): void {
+    if (opts.enquireLinkIntervalMs !== undefined) this.opts.enquireLinkIntervalMs = opts.enquireLinkIntervalMs;
+    if (opts.idleTimeoutMs !== undefined) this.opts.idleTimeoutMs = opts.idleTimeoutMs;
+    // Re-arm from scratch: an armed timer may be later than a shortened interval allows.
+    this.clear();
+    this.schedule();
+  }
+
   /** Starts idle detection (enquire_link waits for setEnquireEnabled). */
   start(): void {
     this.schedule();

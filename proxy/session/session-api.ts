@@ -62,6 +62,19 @@ export interface SessionOptions {
   firstSequence?: number;
 }
 
+/** What setLimits() can change on a live session (config reload); omitted fields stay as they are. */
+export interface SessionLimits {
+  /** Outstanding requests we may have sent; a smaller window lets those in flight finish. */
+  window?: number;
+  /** Unanswered peer requests allowed (0 = no limit). */
+  incomingWindow?: number;
+  /** Counted from the last PDU received, as before the change. */
+  idleTimeoutMs?: number;
+  enquireLinkIntervalMs?: number;
+  /** For enquire_links sent from now on. */
+  enquireLinkTimeoutMs?: number;
+}
+
 export interface BindParams {
   type: BindType;
   system_id: string;
@@ -142,6 +155,8 @@ export interface Session extends EventEmitter<SessionEvents> {
   unbind(): Promise<CloseInfo>;
   /** Closes now (flushing what was written); pending requests fail with CLOSED. */
   close(): Promise<CloseInfo>;
+  /** Changes limits of the live session (config reload: `limits` and `window` apply at once). */
+  setLimits(limits: SessionLimits): void;
   /** Stop/resume handing PDUs to the session (e.g. while the owner's limits are exceeded). */
   pauseReading(): void;
   resumeReading(): void;

@@ -53,6 +53,7 @@ import type {
   ResponseTo,
   Session,
   SessionEvents,
+  SessionLimits,
   SessionOptions,
 } from './session-api.js';
 
@@ -122,10 +123,10 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   private readonly log: SessionLogger;
   private readonly authenticate: Authenticate | undefined;
   private readonly systemId: string;
-  private readonly incomingLimit: number;
+  private incomingLimit: number;
   private readonly bindTimeoutMs: number;
   private readonly unbindTimeoutMs: number;
-  private readonly enquireLinkTimeoutMs: number;
+  private enquireLinkTimeoutMs: number;
   private readonly closeTimeoutMs: number;
 
   private readonly sequence: Sequence;
@@ -320,6 +321,22 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   close(): Promise<CloseInfo> {
     this.terminate(CloseReason.LOCAL);
     return this.closed;
+  }
+
+  setLimits(limits: SessionLimits): void {
+    if (limits.window !== undefined) this.window.resize(positive('window', limits.window, 10, 1));
+    if (limits.incomingWindow !== undefined) this.incomingLimit = positive('incomingWindow', limits.incomingWindow, 0);
+    if (limits.enquireLinkTimeoutMs !== undefined) {
+      this.enquireLinkTimeoutMs = positive('enquireLinkTimeoutMs', limits.enquireLinkTimeoutMs, 10_000, 1);
+    }
+    const keepalive: { enquireLinkIntervalMs?: number; idleTimeoutMs?: number } = {};
+    if (limits.enquireLinkIntervalMs !== undefined) {
+      keepalive.enquireLinkIntervalMs = positive('enquireLinkIntervalMs', limits.enquireLinkIntervalMs, 30_000);
+    }
+    if (limits.idleTimeoutMs !== undefined) keepalive.idleTimeoutMs = positive('idleTimeoutMs', limits.idleTimeoutMs, 0);
+    if (keepalive.enquireLinkIntervalMs !== undefined || keepalive.idleTimeoutMs !== undefined) {
+      this.keepalive.update(keepalive);
+    }
   }
 
   pauseReading(): void {

@@ -94,6 +94,15 @@ export class RequestWindow {
     }
   }
 
+  /**
+   * A new window size (config reload). Requests already in flight stay: a smaller window only
+   * delays the next sends until enough answers came back; a larger one writes queued requests now.
+   */
+  resize(size: number): void {
+    this.opts.size = size;
+    if (this.qHead < this.queue.length) this.pump();
+  }
+
   /** Removes and returns the request awaiting `seq` (its response arrived); frees its slot. */
   take(seq: number): PendingRequest | undefined {
     const entry = this.inFlight.get(seq);

@@ -115,6 +115,7 @@ class MemoryStore implements MessageStore {
   private readonly clock: Clock;
   private closed = false;
   private nextSweepAt = 0;
+  private readonly queuedListeners = new Set<(client: string) => void>();
 
   private readonly records = new Map<string, RecordEntry>();
   private readonly recordOrder = new Fifo<RecordEntry>();
@@ -315,6 +316,7 @@ class MemoryStore implements MessageStore {
     const queue = this.queues.get(client);
     if (queue === undefined) this.queues.set(client, new Map([[entry.id, entry]]));
     else queue.set(entry.id, entry);
+    if (this.queuedListeners.size > 0) this.notifyQueued(client);
     return entry.id;
   }
 
@@ -366,7 +368,32 @@ class MemoryStore implements MessageStore {
     return this.queues.get(client)?.size ?? 0;
   }
 
+  onDeliveryQueued(listener: (client: string) => void): () => void {
+    this.assertOpen();
+    this.queuedListeners.add(listener);
+    return () => {
+      this.queuedListeners.delete(listener);
+    };
+  }
+
+  /** Told after the enqueue returned, like a shared backend's notice from another replica. */
+  private notifyQueued(client: string): void {
+    queueMicrotask(() => {
+      for (const listener of this.queuedListeners) {
+        try {
+          listener(client);
+        } catch {
+          // A listener's failure is its own; the others still hear about the delivery.
+        }
+      }
+    });
+  }
+
   // --- housekeeping ---
+
+  healthy(): boolean {
+    return !this.closed;
+  }
 
   async stats(): Promise<StoreStats> {
     this.assertOpen();
@@ -394,6 +421,7 @@ class MemoryStore implements MessageStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.queuedListeners.clear();
     this.records.clear();
     this.recordOrder.clear();
     this.upstreamIndex.clear();

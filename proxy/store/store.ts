@@ -170,6 +170,20 @@ export interface MessageStore {
 
   stats(): Promise<StoreStats>;
 
+  /**
+   * Whether the store can serve calls now (readiness: a shared backend may be unreachable while
+   * this replica runs). Absent means always, while open.
+   */
+  healthy?(): boolean;
+
+  /**
+   * Call `listener` with the client's system_id each time a delivery is queued for it, by this
+   * replica or (shared backends) any other, so the replica holding the client's receiver drains
+   * at once. Best effort: a notice can be lost (Redis reconnecting), so drains must also run
+   * periodically. Returns a function that removes the listener. Absent: no notices (poll).
+   */
+  onDeliveryQueued?(listener: (client: string) => void): () => void;
+
   /** Release resources; every later call rejects with CLOSED. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,321 @@
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisSentinel, startRedisServer, useRedis, type RedisServer, type TestRedis } from '../../e2e/helpers/redis-server.js';
+import { runStoreContract } from './contract.js';
+import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
+import { createRedisStore, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
+import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
+
+let redis: TestRedis;
+/** A plain client to look at what the stores wrote. */
+let inspect: Redis;
+
+beforeAll(async () => {
+  redis = await useRedis();
+  inspect = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  await inspect?.quit();
+  await redis?.close();
+});
+
+runStoreContract('redis', (options) => createRedisStore({ ...options, url: redis.url, keyPrefix: redis.prefix() }));
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+const TTL_MS = 60_000;
+const LEASE_MS = 30_000;
+
+function record(id: string): MessageRecord {
+  return { id, client: 'acme', cluster: 'vodacom', createdAt: T0 };
+}
+
+function delivery(text: string): DeliveryItem {
+  return { kind: 'receipt', pdu: { short_message: Buffer.from(text) }, createdAt: T0 };
+}
+
+async function rejectionCode(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return isStoreError(err) ? err.code : `not a StoreError: ${String(err)}`;
+  }
+  return undefined;
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await inspect.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+describe('redis store', () => {
+  let now = T0;
+  const clock = () => now;
+  let opened: MessageStore[] = [];
+
+  function open(options: Partial<RedisStoreOptions> = {}): RedisMessageStore {
+    const store = createRedisStore({ url: redis.url, keyPrefix: redis.prefix(), ttlMs: TTL_MS, leaseMs: LEASE_MS, clock, ...options });
+    opened.push(store);
+    return store;
+  }
+
+  afterEach(async () => {
+    for (const store of opened) await store.close();
+    opened = [];
+    now = T0;
+  });
+
+  it('gives every key it writes a Redis TTL, except one small counters hash', async () => {
+    const prefix = redis.prefix();
+    const store = open({ keyPrefix: prefix });
+    await store.save(record('m1'));
+    await store.setUpstreamId('m1', 'vodacom', '9', ['hex:9', 'dec:9']);
+    await store.holdOrphan('vodacom', ['dec:10'], { pdu: { n: 1 }, receivedAt: T0 }, 5_000);
+    await store.enqueueDelivery('acme', delivery('a1'));
+    await store.enqueueDelivery('acme', delivery('a2'));
+    await store.takeDeliveries('acme', 1);
+    await store.stats();
+
+    const keys = await keysUnder(prefix);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        `${prefix}m:m1`,
+        `${prefix}u:7:vodacom:hex:9`,
+        `${prefix}u:7:vodacom:dec:9`,
+        `${prefix}ok:7:vodacom:dec:10`,
+        `${prefix}dq:acme`,
+        `${prefix}dl:acme`,
+        `${prefix}meta`,
+      ]),
+    );
+    for (const key of keys) {
+      const pttl = await inspect.pttl(key);
+      if (key === `${prefix}meta`) expect(pttl).toBe(-1);
+      else expect({ key, alive: pttl > 0 }).toEqual({ key, alive: true });
+    }
+    // A record lives for the store ttl in Redis too, restarted by save.
+    expect(await inspect.pttl(`${prefix}m:m1`)).toBeGreaterThan(TTL_MS - 5_000);
+    expect(await inspect.pttl(`${prefix}ok:7:vodacom:dec:10`)).toBeLessThanOrEqual(5_000);
+  });
+
+  it('keeps stores with different key prefixes apart on one Redis', async () => {
+    const a = open();
+    const b = open();
+    await a.save(record('m1'));
+    await a.setUpstreamId('m1', 'vodacom', '9', ['dec:9']);
+    await a.enqueueDelivery('acme', delivery('a1'));
+    expect(await b.get('m1')).toBeUndefined();
+    expect(await b.findByUpstream('vodacom', ['dec:9'])).toBeUndefined();
+    expect(await b.pendingCount()).toBe(0);
+    expect(await b.takeDeliveries('acme', 10)).toEqual([]);
+    expect(await rejectionCode(b.setUpstreamId('m1', 'vodacom', '9', ['dec:9']))).toBe(StoreErrorCode.NOT_FOUND);
+    expect((await b.stats()).entries).toBe(0);
+    expect((await a.stats()).entries).toBe(1);
+  });
+
+  it('shares messages and orphan receipts between replicas on one prefix', async () => {
+    const prefix = redis.prefix();
+    const a = open({ keyPrefix: prefix });
+    const b = open({ keyPrefix: prefix });
+    await a.save(record('m1'));
+    const held = { pdu: { short_message: Buffer.from('id:9 stat:DELIVRD') }, receivedAt: T0 };
+    // The receipt beats the submit_sm_resp and lands on replica B; replica A then learns the id.
+    expect(await b.holdOrphan('vodacom', ['dec:9'], held, 5_000)).toBeUndefined();
+    expect(await a.setUpstreamId('m1', 'vodacom', '9', ['dec:9'])).toEqual([held]);
+    expect((await b.findByUpstream('vodacom', ['dec:9']))?.id).toBe('m1');
+    expect((await b.holdOrphan('vodacom', ['dec:9'], held, 5_000))?.id).toBe('m1');
+  });
+
+  it('hands a delivery claimed by a replica that never acknowledges it to another after the lease', async () => {
+    const prefix = redis.prefix();
+    const a = open({ keyPrefix: prefix });
+    const b = open({ keyPrefix: prefix });
+    const id1 = await a.enqueueDelivery('acme', delivery('r1'));
+    await b.enqueueDelivery('acme', delivery('r2'));
+
+    // Replica A claims both, acknowledges one, then dies with the other in flight.
+    const claimedByA = await a.takeDeliveries('acme', 10);
+    expect(claimedByA.map((c) => c.deliveryId)).toHaveLength(2);
+    expect(await a.ackDelivery('acme', claimedByA[1]!.deliveryId)).toBe(true);
+    await a.close();
+
+    expect(await b.takeDeliveries('acme', 10)).toEqual([]);
+    expect(await b.pendingCount('acme')).toBe(1);
+    now += LEASE_MS;
+    const reclaimed = await b.takeDeliveries('acme', 10);
+    expect(reclaimed).toEqual([{ deliveryId: id1, item: delivery('r1'), attempts: 2 }]);
+    expect(await b.ackDelivery('acme', id1)).toBe(true);
+    expect(await b.pendingCount()).toBe(0);
+  });
+
+  it('tells listeners on other replicas which client has a delivery waiting', async () => {
+    const prefix = redis.prefix();
+    const a = open({ keyPrefix: prefix });
+    const b = open({ keyPrefix: prefix });
+    const heard = new Promise<string>((resolve) => b.onDeliveryQueued(resolve));
+    await b.whenListening();
+    await a.enqueueDelivery('acme', delivery('a1'));
+    expect(await heard).toBe('acme');
+  });
+
+  it('counts records until their ttl, then as expirations', async () => {
+    const store = open();
+    await store.save(record('m1'));
+    await store.save(record('m2'));
+    await store.save(record('m1'));
+    await store.setUpstreamId('m1', 'vodacom', '9', ['hex:9', 'dec:9']);
+    let stats = await store.stats();
+    expect(stats).toMatchObject({ entries: 2, expirations: 0, memory: { upstreamKeys: 2 } });
+    expect(stats.memory.approxBytes).toBeGreaterThan(0);
+    now += 2 * TTL_MS;
+    stats = await store.stats();
+    expect(stats).toMatchObject({ entries: 0, expirations: 2, memory: { upstreamKeys: 0 } });
+  });
+
+  it('refuses a Redis Cluster client when the key prefix has no hash tag', () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    expect(() => createRedisStore({ redis: cluster, keyPrefix: 'smppd:', ttlMs: TTL_MS })).toThrow(
+      expect.objectContaining({ code: StoreErrorCode.INVALID_ARGUMENT }),
+    );
+    cluster.disconnect();
+  });
+
+  it('leaves a client it was given open on close', async () => {
+    const client = createRedisClient({ url: redis.url });
+    const store = open({ url: undefined, redis: client });
+    await store.save(record('m1'));
+    await store.close();
+    expect(await client.ping()).toBe('PONG');
+    await client.quit();
+  });
+});
+
+describe('redis store when Redis goes away', () => {
+  let server: RedisServer;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('fails calls at once with BACKEND while Redis is down, and serves again when it returns', async () => {
+    const health: boolean[] = [];
+    let onHealth: (() => void) | undefined;
+    const nextHealth = () => new Promise<void>((resolve) => (onHealth = resolve));
+    const store = createRedisStore({
+      connection: { url: server.url, reconnectMaxDelayMs: 200 },
+      keyPrefix: 'smppd:',
+      ttlMs: TTL_MS,
+      onHealthChange: (healthy) => {
+        health.push(healthy);
+        onHealth?.();
+      },
+    });
+    try {
+      await store.save(record('m1'));
+      expect(store.healthy()).toBe(true);
+
+      const down = nextHealth();
+      await server.kill();
+      await down;
+      expect(store.healthy()).toBe(false);
+      const started = Date.now();
+      const calls: Promise<unknown>[] = [
+        store.save(record('m2')),
+        store.get('m1'),
+        store.setUpstreamId('m1', 'vodacom', '1', ['dec:1']),
+        store.findByUpstream('vodacom', ['dec:1']),
+        store.holdOrphan('vodacom', ['dec:1'], { pdu: {}, receivedAt: T0 }, 5_000),
+        store.enqueueDelivery('acme', delivery('a1')),
+        store.takeDeliveries('acme', 1),
+        store.ackDelivery('acme', '1'),
+        store.releaseDelivery('acme', '1'),
+        store.pendingCount(),
+        store.stats(),
+      ];
+      for (const call of calls) expect(await rejectionCode(call)).toBe(StoreErrorCode.BACKEND);
+      expect(Date.now() - started).toBeLessThan(500);
+
+      const up = nextHealth();
+      await server.start();
+      await up;
+      expect(store.healthy()).toBe(true);
+      // Persistence is off: what was there is gone, but the store works again.
+      await store.save(record('m3'));
+      expect((await store.get('m3'))?.id).toBe('m3');
+      expect(health).toEqual([true, false, true]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails a call with BACKEND after the connect timeout when Redis was never reachable', async () => {
+    const port = server.port;
+    await server.kill();
+    const store = createRedisStore({ connection: { url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 200 }, keyPrefix: 'x:', ttlMs: TTL_MS });
+    try {
+      const started = Date.now();
+      expect(await rejectionCode(store.get('m1'))).toBe(StoreErrorCode.BACKEND);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(store.healthy()).toBe(false);
+    } finally {
+      await store.close();
+      await server.start();
+    }
+  });
+});
+
+describe('redis store through Sentinel', () => {
+  it('finds the master by name on the sentinels and works on it', async () => {
+    const server = await startRedisServer();
+    const sentinel = await startRedisSentinel(server, 'smppd-master');
+    const store = createRedisStore({
+      connection: { sentinel: { name: 'smppd-master', addresses: [sentinel.address] } },
+      keyPrefix: 'smppd:',
+      ttlMs: TTL_MS,
+    });
+    const direct = new Redis(server.url);
+    try {
+      await store.save(record('m1'));
+      expect((await store.get('m1'))?.id).toBe('m1');
+      expect(await direct.exists('smppd:m:m1')).toBe(1);
+    } finally {
+      await store.close();
+      await direct.quit();
+      await sentinel.stop();
+      await server.stop();
+    }
+  });
+});
+
+describe('redis connection settings from the config', () => {
+  it('reads the TLS CA file and keeps sentinel, cluster and timeouts', () => {
+    const settings = redisSettingsFromConfig(
+      {
+        url: 'rediss://:pw@redis:6380/2',
+        key_prefix: '{smppd}:',
+        tls: { ca: '/ca.pem', servername: 'redis.internal' },
+        cluster: { nodes: ['n1:6379', 'n2:6379'] },
+        connect_timeout: 1_000,
+        command_timeout: 500,
+      },
+      (path) => `PEM from ${path}`,
+    );
+    expect(settings).toMatchObject({
+      url: 'rediss://:pw@redis:6380/2',
+      tls: { ca: 'PEM from /ca.pem', servername: 'redis.internal' },
+      cluster: { nodes: ['n1:6379', 'n2:6379'] },
+      connectTimeoutMs: 1_000,
+      commandTimeoutMs: 500,
+    });
+  });
+});

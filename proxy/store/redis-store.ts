@@ -1,0 +1,584 @@
+// The Redis backend of MessageStore (SPEC §3 `store.backend: redis`): one store shared by every
+// replica, so a receipt finds its message whichever replica submitted it, and a delivery kept for a
+// client is handed to whichever replica holds the client's receiver (SPEC §4, issue 5).
+//
+// Key layout, TTLs and the two clocks: redis-keys.ts. Scripts: redis-scripts.ts. Connecting and
+// failing fast: redis-connection.ts.
+//
+// Round trips: every method is one command: save, setUpstreamId, findByUpstream, holdOrphan and the
+// delivery methods are one script each (EVALSHA); get is one HGETALL; stats is one script plus INFO,
+// sent together. So a submitted message costs two round trips (save, setUpstreamId) and its receipt
+// one (findByUpstream); bench/store.ts measures them.
+//
+// Deliveries: why sorted sets and not Redis Streams. A Streams consumer group with XAUTOCLAIM would
+// give claim/ack/reclaim, but its lease is the entry's idle time on Redis's clock, and an entry
+// reclaimed by XAUTOCLAIM moves to the end of nothing: it stays in the PEL out of queue order, and
+// the attempt count it reports counts reads, not claims of ours. The contract wants a lease on the
+// store's clock, a released or expired claim back at its place (FIFO per client), a per-claim
+// attempt count, per-delivery ttl and an exact pending count. Per client, one zset of ready ids
+// scored by a global enqueue sequence and one zset of claimed ids scored by lease end give all that,
+// each method one script: take moves ran-out leases back (O(log n) each) and pops the oldest ready
+// ones; an entry leaves Redis only on ack or ttl, so a replica that dies with claims loses nothing:
+// the next take on any replica after the lease hands them out again (at-least-once).
+//
+// Prompt cross-replica draining: every enqueue publishes the client's system_id on the channel
+// `<prefix>deliveries`; onDeliveryQueued(fn) subscribes (one extra connection, made on first use)
+// so the replica holding the client's receiver can drain at once instead of at its next sweep.
+// Messages published while a replica's subscriber is reconnecting are lost: the sweep covers them.
+//
+// Counts that are approximate (documented in StoreStats terms):
+// - entries and memory.upstreamKeys come from counters bucketed by expiry time (64 buckets per ttl):
+//   a record or key is counted until the end of its bucket (up to ttl/64 after it expired), an index
+//   key the upstream reused is counted once per use, and one Redis dropped early (eviction under
+//   maxmemory, FLUSHDB) is counted until its bucket ends. Counting the keyspace (SCAN or DBSIZE)
+//   would cost O(entries) per stats() or count other tenants' keys.
+// - expirations counts records when their bucket ends (at the next stats()), not one by one.
+// - evictions and deliveriesEvicted are 0: Redis has no max_entries; with maxmemory set, use
+//   `maxmemory-policy noeviction` so that writes fail (submits get a retriable status) instead of
+//   Redis silently dropping records that receipts still need.
+// - memory.approxBytes is Redis's used_memory: the whole instance, not this prefix alone.
+// - pendingDeliveries, orphans and the expiry counters of deliveries and orphans are exact (swept
+//   by the store's clock before counting), up to 10,000 expiries swept per call.
+
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import {
+  bucketWidthMs,
+  deliveriesChannel,
+  deliveryExpiryKey,
+  deliveryLeaseKey,
+  deliveryQueueKey,
+  hasHashTag,
+  metaKey,
+  orphanIndexKey,
+  recordKey,
+  upstreamIndexKey,
+} from './redis-keys.js';
+import { createRedisClient, failFastOptions, type RedisConnectionSettings } from './redis-connection.js';
+import { SCRIPT, defineScripts, type ScriptName } from './redis-scripts.js';
+import { deserialiseStored, serialiseStored } from './serialise.js';
+import {
+  DEFAULT_LEASE_MS,
+  MAX_MESSAGE_ID_LENGTH,
+  StoreError,
+  StoreErrorCode,
+  type ClaimedDelivery,
+  type Clock,
+  type DeliveryItem,
+  type MessageRecord,
+  type MessageStore,
+  type OrphanReceipt,
+  type StoreOptions,
+  type StoreStats,
+} from './store.js';
+
+export interface RedisStoreOptions extends StoreOptions {
+  /** Connect to this redis:// or rediss:// URL (fail-fast options, redis-connection.ts). */
+  readonly url?: string;
+  /**
+   * An ioredis Redis or Cluster to use as is (the caller owns it: close() leaves it open; make it
+   * with createRedisClient or failFastOptions so calls fail fast), or RedisOptions for a client the
+   * store makes and owns (failFastOptions underneath).
+   */
+  readonly redis?: Redis | Cluster | RedisOptions;
+  /** Connection settings as the config gives them (standalone, Sentinel, Cluster, TLS). */
+  readonly connection?: RedisConnectionSettings;
+  /** Prefix of every key and channel (SPEC §3 `store.redis.key_prefix`). */
+  readonly keyPrefix: string;
+  /** Most orphan receipts held, all replicas together; the soonest to expire go first. Default 100,000. */
+  readonly maxOrphans?: number;
+  /** Called when the store becomes usable or unusable (Redis connection ready or lost). */
+  readonly onHealthChange?: (healthy: boolean, err?: Error) => void;
+}
+
+/** A MessageStore on Redis, with the optional methods always present. */
+export interface RedisMessageStore extends MessageStore {
+  healthy(): boolean;
+  onDeliveryQueued(listener: (client: string) => void): () => void;
+  /** Resolves once the delivery channel subscription of onDeliveryQueued is active. */
+  whenListening(): Promise<void>;
+}
+
+const DEFAULT_MAX_ORPHANS = 100_000;
+/** Expired deliveries and orphans swept per pendingCount/stats call. */
+const SWEEP_LIMIT = 10_000;
+
+type RedisClient = Redis | Cluster;
+type ScriptCall = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+function positive(name: string, value: number, integer: boolean): number {
+  if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return value;
+}
+
+function isClient(value: unknown): value is RedisClient {
+  return value instanceof Redis || value instanceof Cluster;
+}
+
+/** Record fields in the hash (redis-keys.ts): short names, absent fields not written. */
+function recordFields(record: MessageRecord): string[] {
+  const fields = ['c', record.client, 'k', record.cluster, 't', String(record.createdAt)];
+  if (record.endpoint !== undefined) fields.push('p', record.endpoint);
+  if (record.routeName !== undefined) fields.push('r', record.routeName);
+  if (record.upstreamId !== undefined) fields.push('u', record.upstreamId);
+  if (record.parts !== undefined) fields.push('n', String(record.parts));
+  return fields;
+}
+
+function recordFromHash(id: string, h: Record<string, string | undefined>): MessageRecord {
+  const { c, k, t } = h;
+  if (c === undefined || k === undefined || t === undefined) {
+    throw new StoreError(StoreErrorCode.CORRUPT, 'stored message record lacks client, cluster or createdAt');
+  }
+  const record: { -readonly [K in keyof MessageRecord]: MessageRecord[K] } = { id, client: c, cluster: k, createdAt: Number(t) };
+  if (h.p !== undefined) record.endpoint = h.p;
+  if (h.r !== undefined) record.routeName = h.r;
+  if (h.u !== undefined) record.upstreamId = h.u;
+  if (h.n !== undefined) record.parts = Number(h.n);
+  return record;
+}
+
+/** A script's {id, flat fields} answer as a record; undefined for nil. */
+function foundRecord(reply: unknown): MessageRecord | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  const [id, flat] = reply as [string, string[]];
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  return recordFromHash(id, h);
+}
+
+function usedMemory(info: string): number {
+  const match = /^used_memory:(\d+)/m.exec(info);
+  return match === null ? 0 : Number(match[1]);
+}
+
+class RedisStore implements RedisMessageStore {
+  private readonly client: RedisClient;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly ttlMs: number;
+  private readonly leaseMs: number;
+  private readonly maxOrphans: number;
+  private readonly bucketWidth: number;
+  private readonly clock: Clock;
+  private readonly onHealthChange: ((healthy: boolean, err?: Error) => void) | undefined;
+  private readonly connectTimeoutMs: number;
+  private closed = false;
+  private everReady: boolean;
+  private lastHealthy: boolean;
+  private lastError: Error | undefined;
+  /** Calls waiting for the first connection (only before it was ever ready). */
+  private readonly readyWaiters = new Set<() => void>();
+  private readonly listeners = new Set<(client: string) => void>();
+  private subscriber: RedisClient | undefined;
+  private listening: Promise<void> | undefined;
+  private readonly detach: () => void;
+
+  constructor(options: RedisStoreOptions) {
+    this.ttlMs = positive('ttlMs', options.ttlMs, false);
+    this.leaseMs = positive('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, false);
+    this.maxOrphans = positive('maxOrphans', options.maxOrphans ?? DEFAULT_MAX_ORPHANS, true);
+    this.bucketWidth = bucketWidthMs(this.ttlMs);
+    this.clock = options.clock ?? Date.now;
+    this.prefix = options.keyPrefix;
+    this.onHealthChange = options.onHealthChange;
+
+    const given = [options.url, options.redis, options.connection].filter((v) => v !== undefined).length;
+    if (given > 1) throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, 'give one of url, redis, connection');
+    if (isClient(options.redis)) {
+      this.client = options.redis;
+      this.ownsClient = false;
+    } else if (options.redis !== undefined) {
+      this.client = new Redis({ ...failFastOptions(), ...options.redis });
+      this.ownsClient = true;
+    } else {
+      this.client = createRedisClient(options.connection ?? { url: options.url });
+      this.ownsClient = true;
+    }
+    if (this.client instanceof Cluster && !hasHashTag(this.prefix)) {
+      if (this.ownsClient) this.client.disconnect();
+      throw new StoreError(
+        StoreErrorCode.INVALID_ARGUMENT,
+        'with Redis Cluster the key prefix needs a hash tag such as "{smppd}:" (all keys in one slot)',
+      );
+    }
+    this.connectTimeoutMs =
+      (this.client instanceof Cluster ? this.client.options.redisOptions?.connectTimeout : this.client.options.connectTimeout) ??
+      10_000;
+    defineScripts(this.client);
+
+    this.everReady = this.client.status === 'ready';
+    this.lastHealthy = this.everReady;
+    const onReady = (): void => {
+      this.everReady = true;
+      for (const wake of this.readyWaiters) wake();
+      this.readyWaiters.clear();
+      this.noteHealth();
+    };
+    const onDown = (): void => this.noteHealth();
+    const onError = (err: Error): void => {
+      this.lastError = err;
+    };
+    this.client.on('ready', onReady);
+    this.client.on('close', onDown);
+    this.client.on('end', onDown);
+    this.client.on('error', onError);
+    this.detach = () => {
+      this.client.off('ready', onReady);
+      this.client.off('close', onDown);
+      this.client.off('end', onDown);
+      this.client.off('error', onError);
+    };
+  }
+
+  healthy(): boolean {
+    return !this.closed && this.isReady();
+  }
+
+  // --- messages ---
+
+  async save(record: MessageRecord): Promise<void> {
+    this.assertOpen();
+    const id = record.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
+      throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
+    }
+    const now = this.now();
+    await this.script(
+      SCRIPT.save,
+      1,
+      recordKey(this.prefix, id),
+      this.prefix,
+      now,
+      this.ttlMs,
+      this.bucketWidth,
+      now + this.ttlMs,
+      ...recordFields(record),
+    );
+  }
+
+  async get(id: string): Promise<MessageRecord | undefined> {
+    this.assertOpen();
+    const now = this.now();
+    const h = await this.run(() => this.client.hgetall(recordKey(this.prefix, id)));
+    const expiresAt = h.e;
+    if (expiresAt === undefined || Number(expiresAt) <= now) return undefined;
+    return recordFromHash(id, h);
+  }
+
+  async setUpstreamId(
+    id: string,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint?: string,
+  ): Promise<readonly OrphanReceipt[]> {
+    this.assertOpen();
+    const names: string[] = [recordKey(this.prefix, id)];
+    for (const key of keys) names.push(upstreamIndexKey(this.prefix, cluster, key));
+    for (const key of keys) names.push(orphanIndexKey(this.prefix, cluster, key));
+    const reply = (await this.script(
+      SCRIPT.setUpstreamId,
+      names.length,
+      ...names,
+      this.prefix,
+      this.now(),
+      this.ttlMs,
+      this.bucketWidth,
+      id,
+      cluster,
+      upstreamId,
+      endpoint ?? '',
+      endpoint === undefined ? '0' : '1',
+    )) as [number, ...string[]];
+    if (reply[0] !== 1) throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
+    const orphans: OrphanReceipt[] = [];
+    for (let i = 1; i < reply.length; i++) orphans.push(deserialiseStored(reply[i] as string) as OrphanReceipt);
+    return orphans;
+  }
+
+  async findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
+    this.assertOpen();
+    if (keys.length === 0) return undefined;
+    const names = keys.map((key) => upstreamIndexKey(this.prefix, cluster, key));
+    return foundRecord(await this.script(SCRIPT.findByUpstream, names.length, ...names, this.prefix, this.now()));
+  }
+
+  // --- orphan receipts ---
+
+  async holdOrphan(
+    cluster: string,
+    keys: readonly string[],
+    receipt: OrphanReceipt,
+    ttlMs: number,
+  ): Promise<MessageRecord | undefined> {
+    this.assertOpen();
+    positive('ttlMs', ttlMs, false);
+    if (keys.length === 0) {
+      throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, 'an orphan receipt needs at least one key');
+    }
+    const distinct = [...new Set(keys)];
+    const names = [
+      ...distinct.map((key) => upstreamIndexKey(this.prefix, cluster, key)),
+      ...distinct.map((key) => orphanIndexKey(this.prefix, cluster, key)),
+    ];
+    const now = this.now();
+    const ttl = Math.ceil(ttlMs);
+    const reply = await this.script(
+      SCRIPT.holdOrphan,
+      names.length,
+      ...names,
+      this.prefix,
+      now,
+      now + ttl,
+      ttl,
+      serialiseStored(receipt),
+      this.maxOrphans,
+    );
+    return foundRecord(reply);
+  }
+
+  // --- pending deliveries ---
+
+  async enqueueDelivery(client: string, item: DeliveryItem): Promise<string> {
+    this.assertOpen();
+    const now = this.now();
+    const id = await this.script(
+      SCRIPT.enqueue,
+      1,
+      deliveryQueueKey(this.prefix, client),
+      this.prefix,
+      now,
+      client,
+      now + this.ttlMs,
+      serialiseStored(item),
+      this.ttlMs,
+    );
+    return String(id);
+  }
+
+  async takeDeliveries(client: string, max: number, leaseMs?: number): Promise<ClaimedDelivery[]> {
+    this.assertOpen();
+    const lease = leaseMs === undefined ? this.leaseMs : positive('leaseMs', leaseMs, false);
+    if (!(max >= 1)) return [];
+    const now = this.now();
+    const reply = (await this.script(
+      SCRIPT.take,
+      2,
+      deliveryQueueKey(this.prefix, client),
+      deliveryLeaseKey(this.prefix, client),
+      this.prefix,
+      now,
+      Math.min(Math.floor(max), 10_000),
+      now + Math.ceil(lease),
+      this.ttlMs,
+    )) as (string | number)[];
+    const claimed: ClaimedDelivery[] = [];
+    for (let i = 0; i + 2 < reply.length; i += 3) {
+      claimed.push({
+        deliveryId: String(reply[i]),
+        item: deserialiseStored(reply[i + 1] as string) as DeliveryItem,
+        attempts: Number(reply[i + 2]),
+      });
+    }
+    return claimed;
+  }
+
+  async ackDelivery(client: string, deliveryId: string): Promise<boolean> {
+    this.assertOpen();
+    const reply = await this.script(
+      SCRIPT.ack,
+      2,
+      deliveryQueueKey(this.prefix, client),
+      deliveryLeaseKey(this.prefix, client),
+      this.prefix,
+      this.now(),
+      client,
+      deliveryId,
+    );
+    return reply === 1;
+  }
+
+  async releaseDelivery(client: string, deliveryId: string): Promise<boolean> {
+    this.assertOpen();
+    const reply = await this.script(
+      SCRIPT.release,
+      2,
+      deliveryQueueKey(this.prefix, client),
+      deliveryLeaseKey(this.prefix, client),
+      this.prefix,
+      this.now(),
+      client,
+      deliveryId,
+      this.ttlMs,
+    );
+    return reply === 1;
+  }
+
+  async pendingCount(client?: string): Promise<number> {
+    this.assertOpen();
+    const keys = [deliveryExpiryKey(this.prefix)];
+    if (client !== undefined) keys.push(deliveryQueueKey(this.prefix, client), deliveryLeaseKey(this.prefix, client));
+    return Number(await this.script(SCRIPT.pending, keys.length, ...keys, this.prefix, this.now(), SWEEP_LIMIT));
+  }
+
+  onDeliveryQueued(listener: (client: string) => void): () => void {
+    this.assertOpen();
+    this.listeners.add(listener);
+    this.listen();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  whenListening(): Promise<void> {
+    this.assertOpen();
+    return this.listen();
+  }
+
+  // --- housekeeping ---
+
+  async stats(): Promise<StoreStats> {
+    this.assertOpen();
+    const now = this.now();
+    const [counts, info] = await Promise.all([
+      this.script(SCRIPT.stats, 1, metaKey(this.prefix), this.prefix, now, SWEEP_LIMIT) as Promise<number[]>,
+      this.run(() => this.client.info('memory')),
+    ]);
+    const [entries, upstreamKeys, pendingDeliveries, orphans, expirations, deliveriesExpired, orphansExpired, orphansEvicted] =
+      counts.map(Number) as [number, number, number, number, number, number, number, number];
+    return {
+      entries: Math.max(0, entries),
+      evictions: 0,
+      expirations,
+      pendingDeliveries,
+      deliveriesExpired,
+      deliveriesEvicted: 0,
+      orphans,
+      orphansExpired,
+      orphansEvicted,
+      memory: { upstreamKeys: Math.max(0, upstreamKeys), approxBytes: usedMemory(info) },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    for (const wake of this.readyWaiters) wake();
+    this.readyWaiters.clear();
+    this.detach();
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    subscriber?.disconnect();
+    if (this.ownsClient) {
+      // quit lets replies already on their way arrive; while disconnected it rejects at once.
+      await this.client.quit().catch(() => this.client.disconnect());
+    }
+  }
+
+  // --- plumbing ---
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError(StoreErrorCode.CLOSED, 'message store is closed');
+  }
+
+  private now(): number {
+    return Math.floor(this.clock());
+  }
+
+  private noteHealth(): void {
+    const healthy = this.healthy();
+    if (healthy === this.lastHealthy) return;
+    this.lastHealthy = healthy;
+    this.onHealthChange?.(healthy, healthy ? undefined : this.lastError);
+  }
+
+  /**
+   * Before the first connection, wait for it (up to the connect timeout): a store made at startup
+   * is used at once. After that, a call while Redis is away fails at once.
+   */
+  private async connected(): Promise<void> {
+    if (this.isReady()) return;
+    if (this.everReady) throw this.unreachable();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, this.connectTimeoutMs);
+      function wake(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.readyWaiters.add(wake);
+    });
+    this.assertOpen();
+    if (!this.isReady()) throw this.unreachable();
+  }
+
+  private isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  private unreachable(): StoreError {
+    return new StoreError(StoreErrorCode.BACKEND, `redis is unreachable (${this.client.status})`, { cause: this.lastError });
+  }
+
+  /** One Redis operation, its failures as StoreErrors. */
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    await this.connected();
+    try {
+      return await operation();
+    } catch (err) {
+      if (this.closed) throw new StoreError(StoreErrorCode.CLOSED, 'message store is closed', { cause: err });
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(StoreErrorCode.BACKEND, `redis command failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private script(name: ScriptName, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown> {
+    const call = (this.client as unknown as Record<ScriptName, ScriptCall>)[name];
+    return this.run(() => call.call(this.client, numberOfKeys, ...args));
+  }
+
+  /** Subscribe to the delivery channel on a second connection (made once). */
+  private listen(): Promise<void> {
+    if (this.listening !== undefined) return this.listening;
+    const channel = deliveriesChannel(this.prefix);
+    let subscriber = this.subscriber;
+    if (subscriber === undefined) {
+      // Its commands wait for a connection, and subscriptions are renewed after a reconnect
+      // (ioredis autoResubscribe): it never fails a store call, so it need not fail fast.
+      subscriber =
+        this.client instanceof Cluster
+          ? this.client.duplicate(undefined, { enableOfflineQueue: true })
+          : this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+      subscriber.on('error', () => {}); // the main connection reports health
+      subscriber.on('message', (from: string, client: string) => {
+        if (from !== channel) return;
+        for (const listener of this.listeners) {
+          try {
+            listener(client);
+          } catch {
+            // A listener's failure is its own; the others still hear about the delivery.
+          }
+        }
+      });
+      this.subscriber = subscriber;
+    }
+    const listening = subscriber.subscribe(channel).then(
+      () => undefined,
+      (err: unknown) => {
+        // Tried again on the next onDeliveryQueued/whenListening.
+        this.listening = undefined;
+        throw new StoreError(StoreErrorCode.BACKEND, 'could not subscribe to the deliveries channel', { cause: err });
+      },
+    );
+    listening.catch(() => {}); // nobody may be awaiting this one
+    this.listening = listening;
+    return listening;
+  }
+}
+
+/** A MessageStore on Redis (SPEC §3 `store.backend: redis`), shared by replicas with one key prefix. */
+export function createRedisStore(options: RedisStoreOptions): RedisMessageStore {
+  return new RedisStore(options);
+}
