@@ -68,20 +68,20 @@ export function buildProxy(config: Config, deps: ProxyDeps): Proxy {
 
   // The forwarder needs the clusters and the clusters hand upstream deliveries to the forwarder:
   // the late-bound reference breaks the cycle (no delivery can arrive before start()).
-  let forwarder: Forwarder | undefined;
+  const late: { forwarder?: Forwarder } = {};
   const clusters = new Map<string, Cluster>();
   for (const c of config.clusters) {
     clusters.set(
       c.name,
       createCluster(c, {
-        onDelivery: (d) => forwarder!.handleUpstreamDelivery(d),
+        onDelivery: (d) => late.forwarder!.handleUpstreamDelivery(d),
         logger: logger.child({ cluster: c.name }),
         metrics,
         feedback,
       }),
     );
   }
-  forwarder = createForwarder({
+  const fwd = createForwarder({
     router,
     clusters,
     store,
@@ -92,7 +92,7 @@ export function buildProxy(config: Config, deps: ProxyDeps): Proxy {
     feedback,
     ids: createMessageIdGenerator(),
   });
-  const fwd = forwarder;
+  late.forwarder = fwd;
   registry.onReceiverBound((systemId) => fwd.onReceiverBound(systemId));
 
   const throughput = createClientThroughput(config.clients);
