@@ -6,6 +6,8 @@
 // Exit codes (SPEC §2): 0 clean exit, 1 bad config or usage, 2 runtime failure.
 
 import { parseArgs } from 'node:util';
+import { adminDepsFromProxy, buildAdmin } from './admin/index.js';
+import { parseHostPort } from './config/net.js';
 import { loadConfig } from './config/load.js';
 import { buildProxy } from './app.js';
 import { createLogger } from './telemetry/logger.js';
@@ -77,21 +79,27 @@ async function main(): Promise<void> {
     reloadConfig: () => loadConfig(configPath, { env }),
   });
 
+  // Admin HTTP API (SPEC §5); it listens once the proxy has started (below).
+  const admin = buildAdmin(adminDepsFromProxy(proxy, logger.child({ component: 'admin' })));
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
-    proxy.stop().then(
-      () => {
-        logger.info({}, 'stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'stop failed');
-        process.exit(2);
-      },
-    );
+    proxy
+      .stop()
+      // The admin API closes after the drain, so /readyz answers 503 all through it (SPEC §6).
+      .then(() => admin.close())
+      .then(
+        () => {
+          logger.info({}, 'stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          process.exit(2);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -103,6 +111,17 @@ async function main(): Promise<void> {
     await proxy.start();
   } catch (err) {
     logger.error({ err }, 'start failed');
+    await proxy.stop().catch(() => undefined);
+    process.exit(2);
+  }
+
+  // The schema has checked the address.
+  const adminAddress = parseHostPort(loaded.config.admin.address)!;
+  try {
+    await admin.listen({ host: adminAddress.host, port: adminAddress.port });
+    logger.info({ address: loaded.config.admin.address }, 'admin API listening');
+  } catch (err) {
+    logger.error({ err, address: loaded.config.admin.address }, 'admin API cannot listen');
     await proxy.stop().catch(() => undefined);
     process.exit(2);
   }

@@ -27,6 +27,9 @@ export interface AdminErrorBody {
   [extra: string]: unknown;
 }
 
+/** `error` and `message` first, then `extra` (problems, checks), which cannot replace them. */
 export function errorBody(error: AdminErrorCode, message: string, extra: Record<string, unknown> = {}): AdminErrorBody {
-  return { ...extra, error, message };
+  const body: AdminErrorBody = { error, message };
+  for (const [key, value] of Object.entries(extra)) if (key !== 'error' && key !== 'message') body[key] = value;
+  return body;
 }

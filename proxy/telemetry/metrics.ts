@@ -89,6 +89,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     connectionActive: gauge('smppd_connection_active', 'Open client TCP connections', ['listener']),
     clientSessions: gauge('smppd_client_sessions', 'Bound client sessions', ['listener', 'bind_type']),
     bindAttempts: counter('smppd_bind_attempts_total', 'Client bind attempts, by result', ['listener', 'result']),
+    connectionsRefused: counter('smppd_connections_refused_total', 'Client connections refused at accept, by reason (firewall, max_connections)', [
+      'listener',
+      'reason',
+    ]),
 
     // Upstream side.
     endpointRequests: counter('smppd_endpoint_requests_total', 'Requests sent to an upstream endpoint', ['cluster', 'endpoint']),
