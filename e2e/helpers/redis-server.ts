@@ -23,6 +23,8 @@ export interface RedisServer {
   readonly url: string;
   /** Whether the server process is running. */
   readonly running: boolean;
+  /** Process id of the running server (CPU figures in benchmarks). */
+  readonly pid: number | undefined;
   /** SIGKILL the server and wait until it has exited (clients see their connections drop). */
   kill(): Promise<void>;
   /** Start the server again on the same port (empty: nothing was persisted). */
@@ -52,6 +54,12 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
 /** Runs redis-server with `args` until it prints `ready`. */
 function spawnUntil(args: string[], ready: RegExp): Promise<ChildProcess> {
   const child = spawn(REDIS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test or benchmark that dies without stop() must not leave its server running.
+  const orphanGuard = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   return new Promise((resolve, reject) => {
     let output = '';
     const done = (err?: Error): void => {
@@ -113,6 +121,9 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     url: `redis://${host}:${port}`,
     get running() {
       return child !== undefined;
+    },
+    get pid() {
+      return child?.pid;
     },
     kill,
     async start() {

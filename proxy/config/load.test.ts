@@ -54,7 +54,7 @@ describe('examples', () => {
     expect(config.routes[0]!.priority).toBe(1);
     expect(warnings).toEqual([
       'clients: empty, so every bind will be refused',
-      'admin.token: not set, so /config and POST endpoints are open to anyone reaching 0.0.0.0:9090',
+      'admin.token: not set, so /config and POST endpoints on 0.0.0.0:9090 answer loopback clients only',
     ]);
   });
 
@@ -116,7 +116,13 @@ describe('examples', () => {
         backend: 'memory',
         ttl: 259_200_000,
         max_entries: 1_000_000,
-        redis: { url: 'redis://127.0.0.1:6379', key_prefix: 'smppd:' },
+        redis: {
+          url: 'redis://127.0.0.1:6379',
+          key_prefix: 'smppd:',
+          tls: false,
+          connect_timeout: 5_000,
+          command_timeout: 2_000,
+        },
       });
       expect(config.admin).toEqual({ address: '0.0.0.0:9090', token_file: '/path/token', token: 'admin-token-from-secret' });
       // SPEC's example falls back to a cluster it does not define: loaded, with a warning.

@@ -149,6 +149,38 @@ describe('broken configs', () => {
     ],
     ['redis url of another scheme', (c) => (c.store = { redis: { url: 'http://h:6379' } }), ['store.redis.url: must be a redis:// or rediss:// URL']],
     [
+      'redis cluster with a key prefix that would spread keys over slots',
+      (c) => (c.store = { backend: 'redis', redis: { cluster: { nodes: ['n1:6379'] } } }),
+      ['store.redis.key_prefix: with cluster, must contain a hash tag such as "{smppd}:" (the store keeps all its keys in one slot)'],
+    ],
+    [
+      'redis sentinel and cluster both',
+      (c) =>
+        (c.store = {
+          redis: { key_prefix: '{smppd}:', sentinel: { name: 'm', addresses: ['s1:26379'] }, cluster: { nodes: ['n1:6379'] } },
+        }),
+      ['store.redis.cluster: cannot be combined with sentinel'],
+    ],
+    [
+      'redis sentinel without addresses',
+      (c) => (c.store = { redis: { sentinel: { name: 'm', addresses: [] } } }),
+      ['store.redis.sentinel.addresses: must list at least one sentinel'],
+    ],
+    [
+      'redis CA file that cannot be read',
+      (c) => (c.store = { redis: { url: 'rediss://redis:6380', tls: { ca: '/ca.pem' } } }),
+      ['store.redis.tls.ca: cannot read "/ca.pem": ENOENT'],
+    ],
+    [
+      'redis timeouts and tls',
+      (c) => (c.store = { redis: { connect_timeout: 0, command_timeout: 'soon', tls: 'yes' } }),
+      [
+        'store.redis.tls: must be true, false or { ca, servername }',
+        'store.redis.connect_timeout: must be longer than 0',
+        'store.redis.command_timeout: must be a duration like 500ms, 30s, 5m or 72h',
+      ],
+    ],
+    [
       'negative window',
       (c) => (c.clusters[1].endpoints[0].window = -5),
       ['clusters[1].endpoints[0].window: must be a positive integer'],
@@ -287,11 +319,48 @@ describe('defaults', () => {
       backend: 'memory',
       ttl: 72 * 3_600_000,
       max_entries: 1_000_000,
-      redis: { url: 'redis://127.0.0.1:6379', key_prefix: 'smppd:' },
+      redis: {
+        url: 'redis://127.0.0.1:6379',
+        key_prefix: 'smppd:',
+        tls: false,
+        connect_timeout: 5_000,
+        command_timeout: 2_000,
+      },
     });
     expect(config.admin).toEqual({ address: '0.0.0.0:9090' });
     expect(config.log).toEqual({ level: 'info' });
     expect(config.shutdown).toEqual({ drain_timeout: 30_000 });
+  });
+
+  test('redis through Sentinel with TLS, or through Cluster', async () => {
+    const sentinel = await parseConfig(
+      {
+        store: {
+          backend: 'redis',
+          redis: {
+            url: 'rediss://:pw@ignored:6379/1',
+            tls: true,
+            sentinel: { name: 'mymaster', addresses: ['s1:26379', '[::1]:26380'], password: 'spw' },
+            connect_timeout: '1s',
+            command_timeout: '500ms',
+          },
+        },
+      },
+      { env: {}, readFile: noFiles },
+    );
+    if (!sentinel.ok) throw new Error(sentinel.problems.join('\n'));
+    expect(sentinel.config.store.redis).toMatchObject({
+      tls: {},
+      sentinel: { name: 'mymaster', addresses: ['s1:26379', '[::1]:26380'], password: 'spw' },
+      connect_timeout: 1_000,
+      command_timeout: 500,
+    });
+    const cluster = await parseConfig(
+      { store: { backend: 'redis', redis: { key_prefix: '{smppd}:', cluster: { nodes: ['n1:6379', 'n2:6379'] } } } },
+      { env: {}, readFile: noFiles },
+    );
+    if (!cluster.ok) throw new Error(cluster.problems.join('\n'));
+    expect(cluster.config.store.redis.cluster).toEqual({ nodes: ['n1:6379', 'n2:6379'] });
   });
 
   test('an empty document is a valid (idle) config', async () => {

@@ -163,6 +163,25 @@ describe('memory store', () => {
     expect((await store.stats()).memory.approxBytes).toBe(empty);
   });
 
+  it('tells delivery listeners which client has a delivery waiting, until they stop listening', async () => {
+    const { store } = makeClockedStore();
+    const heard: string[] = [];
+    const stop = store.onDeliveryQueued?.((client) => heard.push(client));
+    await store.enqueueDelivery('acme', delivery('a1'));
+    await store.enqueueDelivery('beta', delivery('b1'));
+    stop?.();
+    await store.enqueueDelivery('acme', delivery('a2'));
+    await Promise.resolve();
+    expect(heard).toEqual(['acme', 'beta']);
+  });
+
+  it('is healthy until closed', async () => {
+    const { store } = makeClockedStore();
+    expect(store.healthy?.()).toBe(true);
+    await store.close();
+    expect(store.healthy?.()).toBe(false);
+  });
+
   it('refuses nonsensical options with INVALID_ARGUMENT', () => {
     for (const options of [{ ttlMs: 0 }, { ttlMs: 1000, maxEntries: 0 }, { ttlMs: 1000, maxEntries: 1.5 }, { ttlMs: 1000, leaseMs: -1 }]) {
       let code: string | undefined;

@@ -58,11 +58,75 @@ interface Queued {
   live: boolean;
 }
 
-interface RecordEntry extends Queued {
-  record: MessageRecord;
-  readonly expiresAt: number;
-  /** The index keys pointed at this record, as pairs: cluster, key, cluster, key, ... */
-  upstreamKeys: string[] | undefined;
+/**
+ * One stored message: the record's fields inline, one object of one shape per message (the store
+ * holds hundreds of thousands; fewer and monomorphic objects cut save/setUpstreamId and GC time,
+ * bench: `npm run bench` through smppd). Callers get a fresh MessageRecord copy (toRecord), so a
+ * record handed out never changes.
+ */
+class RecordEntry implements Queued {
+  live = true;
+  /** The first setUpstreamId's cluster and (up to two) keys, inline: the common case allocates nothing more. */
+  keyCluster: string | undefined = undefined;
+  key0: string | undefined = undefined;
+  key1: string | undefined = undefined;
+  /** Further index keys, as pairs: cluster, key, cluster, key, ... */
+  moreKeys: string[] | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly client: string,
+    public cluster: string,
+    public endpoint: string | undefined,
+    readonly routeName: string | undefined,
+    public upstreamId: string | undefined,
+    readonly createdAt: number,
+    readonly parts: number | undefined,
+    readonly expiresAt: number,
+  ) {}
+
+  toRecord(): MessageRecord {
+    return {
+      id: this.id,
+      client: this.client,
+      cluster: this.cluster,
+      endpoint: this.endpoint,
+      routeName: this.routeName,
+      upstreamId: this.upstreamId,
+      createdAt: this.createdAt,
+      parts: this.parts,
+    };
+  }
+
+  /** Notes that (cluster, key) points at this entry in the index. */
+  addKey(cluster: string, key: string): void {
+    if (this.keyCluster === undefined) {
+      this.keyCluster = cluster;
+      this.key0 = key;
+    } else if (this.keyCluster === cluster && this.key1 === undefined) {
+      this.key1 = key;
+    } else if (this.moreKeys === undefined) {
+      this.moreKeys = [cluster, key];
+    } else {
+      this.moreKeys.push(cluster, key);
+    }
+  }
+
+  /** (cluster, key) is among the keys noted here. */
+  hasKey(cluster: string, key: string): boolean {
+    if (this.keyCluster === cluster && (this.key0 === key || this.key1 === key)) return true;
+    const more = this.moreKeys;
+    if (more !== undefined) for (let i = 0; i < more.length; i += 2) if (more[i] === cluster && more[i + 1] === key) return true;
+    return false;
+  }
+
+  /** Carries the index keys of the entry this one replaces (save() of an existing id). */
+  takeKeys(from: RecordEntry): void {
+    this.keyCluster = from.keyCluster;
+    this.key0 = from.key0;
+    this.key1 = from.key1;
+    this.moreKeys = from.moreKeys;
+  }
 }
 
 interface OrphanHold extends Queued {
@@ -120,10 +184,11 @@ class MemoryStore implements MessageStore {
   private readonly records = new Map<string, RecordEntry>();
   private readonly recordOrder = new Fifo<RecordEntry>();
   /**
-   * cluster -> normalised upstream key -> smppd id. Nested rather than keyed `${cluster}\0${key}`:
-   * no string is built per lookup, and both strings keep their cached hashes (bench/store.ts).
+   * cluster -> normalised upstream key -> the message's entry (a receipt finds it with one lookup).
+   * Nested rather than keyed `${cluster}\0${key}`: no string is built per lookup, and both strings
+   * keep their cached hashes (bench/store.ts).
    */
-  private readonly upstreamIndex = new Map<string, Map<string, string>>();
+  private readonly upstreamIndex = new Map<string, Map<string, RecordEntry>>();
   private upstreamKeyCount = 0;
   private readonly orphanOrder = new Fifo<OrphanHold>();
   private readonly orphanIndex = new Map<string, OrphanHold[]>();
@@ -173,29 +238,29 @@ class MemoryStore implements MessageStore {
     } else if (this.records.size >= this.maxEntries) {
       this.evictOldestRecord();
     }
-    const entry: RecordEntry = {
-      // Copied with a fixed shape: later changes to the caller's object do not reach the store.
-      record: {
-        id,
-        client: record.client,
-        cluster: record.cluster,
-        endpoint: record.endpoint,
-        routeName: record.routeName,
-        upstreamId: record.upstreamId,
-        createdAt: record.createdAt,
-        parts: record.parts,
-      },
-      expiresAt: now + this.ttlMs,
-      upstreamKeys: existing?.upstreamKeys,
-      live: true,
-    };
+    // Copied field by field: later changes to the caller's object do not reach the store.
+    const entry = new RecordEntry(
+      id,
+      record.client,
+      record.cluster,
+      record.endpoint,
+      record.routeName,
+      record.upstreamId,
+      record.createdAt,
+      record.parts,
+      now + this.ttlMs,
+    );
+    if (existing !== undefined) {
+      entry.takeKeys(existing);
+      this.repointKeys(entry, existing);
+    }
     this.records.set(id, entry);
     enqueue(this.recordOrder, entry, this.records.size);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
     this.assertOpen();
-    return this.liveRecord(id, this.clock())?.record;
+    return this.liveRecord(id, this.clock())?.toRecord();
   }
 
   async setUpstreamId(
@@ -212,18 +277,11 @@ class MemoryStore implements MessageStore {
     if (entry === undefined) {
       throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
     }
-    const old = entry.record;
-    // Records handed out are never changed: replace, do not mutate.
-    entry.record = {
-      id: old.id,
-      client: old.client,
-      cluster,
-      endpoint: endpoint !== undefined ? endpoint : old.cluster === cluster ? old.endpoint : undefined,
-      routeName: old.routeName,
-      upstreamId,
-      createdAt: old.createdAt,
-      parts: old.parts,
-    };
+    // Records handed out are copies (toRecord): changing the entry in place is safe.
+    if (endpoint !== undefined) entry.endpoint = endpoint;
+    else if (entry.cluster !== cluster) entry.endpoint = undefined;
+    entry.cluster = cluster;
+    entry.upstreamId = upstreamId;
     let index = this.upstreamIndex.get(cluster);
     if (index === undefined) {
       index = new Map();
@@ -231,12 +289,16 @@ class MemoryStore implements MessageStore {
     }
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      const previous = index.get(key);
-      if (previous === id) continue;
-      if (previous === undefined) this.upstreamKeyCount++;
-      index.set(key, id);
-      if (entry.upstreamKeys === undefined) entry.upstreamKeys = [cluster, key];
-      else entry.upstreamKeys.push(cluster, key);
+      // One lookup per key where a get-then-set would be two: the size tells whether it is new.
+      const size = index.size;
+      index.set(key, entry);
+      if (index.size !== size) {
+        this.upstreamKeyCount++;
+        entry.addKey(cluster, key);
+      } else if (!entry.hasKey(cluster, key)) {
+        // The key pointed at another message (an id reused upstream): it is this one's now.
+        entry.addKey(cluster, key);
+      }
     }
     return this.orphanIndex.size === 0 ? NO_ORPHANS : this.takeOrphans(cluster, keys, now);
   }
@@ -484,28 +546,51 @@ class MemoryStore implements MessageStore {
     const index = this.upstreamIndex.get(cluster);
     if (index === undefined) return undefined;
     for (let i = 0; i < keys.length; i++) {
-      const id = index.get(keys[i] as string);
-      if (id === undefined) continue;
-      const entry = this.liveRecord(id, now);
-      if (entry !== undefined) return entry.record;
+      const entry = index.get(keys[i] as string);
+      if (entry === undefined || !entry.live) continue;
+      if (entry.expiresAt <= now) {
+        this.removeRecord(entry);
+        this.expirations++;
+        continue;
+      }
+      return entry.toRecord();
     }
     return undefined;
   }
 
   private removeRecord(entry: RecordEntry): void {
-    const id = entry.record.id;
     entry.live = false;
-    this.records.delete(id);
-    const keys = entry.upstreamKeys;
-    if (keys === undefined) return;
-    for (let i = 0; i < keys.length; i += 2) {
-      const index = this.upstreamIndex.get(keys[i] as string);
-      // A key reused upstream may point at a newer message by now: leave that one.
-      if (index === undefined || index.get(keys[i + 1] as string) !== id) continue;
-      index.delete(keys[i + 1] as string);
-      this.upstreamKeyCount--;
-      if (index.size === 0) this.upstreamIndex.delete(keys[i] as string);
-    }
+    this.records.delete(entry.id);
+    const cluster = entry.keyCluster;
+    if (cluster === undefined) return;
+    this.unindex(entry, cluster, entry.key0 as string);
+    if (entry.key1 !== undefined) this.unindex(entry, cluster, entry.key1);
+    const more = entry.moreKeys;
+    if (more !== undefined) for (let i = 0; i < more.length; i += 2) this.unindex(entry, more[i] as string, more[i + 1] as string);
+  }
+
+  private unindex(entry: RecordEntry, cluster: string, key: string): void {
+    const index = this.upstreamIndex.get(cluster);
+    // A key reused upstream may point at a newer message by now: leave that one.
+    if (index === undefined || index.get(key) !== entry) return;
+    index.delete(key);
+    this.upstreamKeyCount--;
+    if (index.size === 0) this.upstreamIndex.delete(cluster);
+  }
+
+  /** A re-saved id: its index keys now point at the new entry (those not taken by another message). */
+  private repointKeys(entry: RecordEntry, old: RecordEntry): void {
+    const cluster = entry.keyCluster;
+    if (cluster === undefined) return;
+    this.repoint(entry, old, cluster, entry.key0 as string);
+    if (entry.key1 !== undefined) this.repoint(entry, old, cluster, entry.key1);
+    const more = entry.moreKeys;
+    if (more !== undefined) for (let i = 0; i < more.length; i += 2) this.repoint(entry, old, more[i] as string, more[i + 1] as string);
+  }
+
+  private repoint(entry: RecordEntry, old: RecordEntry, cluster: string, key: string): void {
+    const index = this.upstreamIndex.get(cluster);
+    if (index !== undefined && index.get(key) === old) index.set(key, entry);
   }
 
   private evictOldestRecord(): void {

@@ -12,9 +12,9 @@
 //   <p>ox                            zset     every orphan seq, score expiresAt (count, sweep)    extended to the longest orphan ttl
 //   <p>d:<id>                        hash     a pending delivery: c client, i item (JSON),        store ttl
 //                                             e expiresAt, a attempts. <id> is its queue seq.
-//   <p>dq:<client>                   zset     the client's deliveries ready to claim, score seq   store ttl, restarted by each write
-//   <p>dl:<client>                   zset     the client's claimed deliveries, score lease end    store ttl, restarted by each write
-//   <p>dx                            zset     every pending delivery id, score expiresAt          store ttl, restarted by each enqueue
+//   <p>dq:<client>                   zset     the client's deliveries ready to claim, score seq   at least the store ttl from each write
+//   <p>dl:<client>                   zset     the client's claimed deliveries, score lease end    at least the store ttl from each write
+//   <p>dx                            zset     every pending delivery id, score expiresAt          at least the store ttl from each enqueue
 //   <p>n:<width>:<bucket>            hash     r records / u index keys expiring in the bucket     its end + store ttl
 //                                             [bucket*width, (bucket+1)*width) (stats.entries)
 //   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
@@ -33,9 +33,12 @@
 // time) are set on top, as long as or longer than the data's own deadline, so memory is reclaimed even
 // when no replica ever reads an entry again; an entry Redis dropped early (clock skew between a
 // replica and Redis) reads as expired. Zsets of ids (dq, dl, dx, ok, ox) can keep ids whose hash is
-// gone; each reader treats such an id as expired and removes it.
+// gone; each reader treats such an id as expired and removes it. One gap: saving a record again
+// after setUpstreamId restarts the record's ttl but not its index keys' Redis TTL, so a receipt
+// later than one ttl after the setUpstreamId no longer finds it (the forwarder saves a message once,
+// before it has an upstream id).
 //
-// Redis Cluster: every script touches several keys, which Cluster only allows within one hash slot.
+// Redis Cluster: every script call touches several keys, which Cluster only allows within one hash slot.
 // The key prefix must therefore carry a hash tag, e.g. "{smppd}:", which puts the whole store in
 // one slot: Cluster then gives failover, not sharding (createRedisStore refuses a Cluster without one).
 

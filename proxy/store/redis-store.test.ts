@@ -1,9 +1,10 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisSentinel, startRedisServer, useRedis, type RedisServer, type TestRedis } from '../../e2e/helpers/redis-server.js';
+import { parseConfig } from '../config/load.js';
 import { runStoreContract } from './contract.js';
 import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
-import { createRedisStore, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
+import { createRedisStore, createRedisStoreFromConfig, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
 import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
 
 let redis: TestRedis;
@@ -178,12 +179,47 @@ describe('redis store', () => {
     expect(stats).toMatchObject({ entries: 0, expirations: 2, memory: { upstreamKeys: 0 } });
   });
 
+  it('bounds orphan receipts, dropping the soonest to expire, and counts expired ones', async () => {
+    const store = open({ maxOrphans: 2 });
+    for (let i = 1; i <= 3; i++) {
+      await store.holdOrphan('vodacom', [`dec:${i}`], { pdu: { i }, receivedAt: T0 }, 5_000 + i);
+    }
+    await store.save(record('m1'));
+    expect(await store.setUpstreamId('m1', 'vodacom', '1', ['dec:1'])).toEqual([]);
+    expect(await store.setUpstreamId('m1', 'vodacom', '3', ['dec:3'])).toEqual([{ pdu: { i: 3 }, receivedAt: T0 }]);
+    expect(await store.stats()).toMatchObject({ orphans: 1, orphansEvicted: 1, orphansExpired: 0 });
+    now += 5_002;
+    expect(await store.stats()).toMatchObject({ orphans: 0, orphansExpired: 1 });
+  });
+
+  it('counts deliveries that expired undelivered', async () => {
+    const store = open();
+    await store.enqueueDelivery('acme', delivery('a1'));
+    await store.enqueueDelivery('beta', delivery('b1'));
+    await store.takeDeliveries('beta', 1);
+    now += TTL_MS;
+    expect(await store.stats()).toMatchObject({ pendingDeliveries: 0, deliveriesExpired: 2 });
+  });
+
   it('refuses a Redis Cluster client when the key prefix has no hash tag', () => {
     const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
     expect(() => createRedisStore({ redis: cluster, keyPrefix: 'smppd:', ttlMs: TTL_MS })).toThrow(
       expect.objectContaining({ code: StoreErrorCode.INVALID_ARGUMENT }),
     );
     cluster.disconnect();
+  });
+
+  it('connects, prefixes and expires as the config says', async () => {
+    const prefix = redis.prefix();
+    const loaded = await parseConfig({ store: { backend: 'redis', ttl: '1m', redis: { url: redis.url, key_prefix: prefix } } }, { env: {} });
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    const store = createRedisStoreFromConfig(loaded.config.store);
+    opened.push(store);
+    await store.save(record('m1'));
+    expect((await store.get('m1'))?.id).toBe('m1');
+    const pttl = await inspect.pttl(`${prefix}m:m1`);
+    expect(pttl).toBeGreaterThan(55_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
   });
 
   it('leaves a client it was given open on close', async () => {
@@ -207,6 +243,25 @@ describe('redis store when Redis goes away', () => {
     await server?.stop();
   });
 
+  it('sends the calls of one moment together, in call order', async () => {
+    const store = createRedisStore({ url: server.url, keyPrefix: 'batch:', ttlMs: TTL_MS });
+    const admin = new Redis(server.url);
+    try {
+      await store.get('warm-up'); // connected, script loaded
+      await admin.config('RESETSTAT');
+      const saves = Array.from({ length: 200 }, (_, i) => store.save(record(`m${i}`)));
+      const afterSave = store.get('m199');
+      await Promise.all(saves);
+      expect((await afterSave)?.id).toBe('m199');
+      const evalsha = /cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'));
+      // 201 calls, at most 128 to a script call.
+      expect(Number(evalsha?.[1])).toBe(2);
+    } finally {
+      await store.close();
+      await admin.quit();
+    }
+  });
+
   it('fails calls at once with BACKEND while Redis is down, and serves again when it returns', async () => {
     const health: boolean[] = [];
     let onHealth: (() => void) | undefined;
@@ -224,12 +279,16 @@ describe('redis store when Redis goes away', () => {
       await store.save(record('m1'));
       expect(store.healthy()).toBe(true);
 
+      // Calls in flight when Redis dies settle (done or BACKEND); none hangs.
+      const inFlight = Array.from({ length: 200 }, (_, i) => rejectionCode(store.save(record(`f${i}`))));
       const down = nextHealth();
       await server.kill();
       await down;
+      const outcomes = new Set(await Promise.all(inFlight));
+      expect([...outcomes].every((code) => code === undefined || code === StoreErrorCode.BACKEND)).toBe(true);
       expect(store.healthy()).toBe(false);
       const started = Date.now();
-      const calls: Promise<unknown>[] = [
+      const calls = [
         store.save(record('m2')),
         store.get('m1'),
         store.setUpstreamId('m1', 'vodacom', '1', ['dec:1']),
@@ -242,7 +301,8 @@ describe('redis store when Redis goes away', () => {
         store.pendingCount(),
         store.stats(),
       ];
-      for (const call of calls) expect(await rejectionCode(call)).toBe(StoreErrorCode.BACKEND);
+      const codes = await Promise.all(calls.map(rejectionCode));
+      expect(codes).toEqual(calls.map(() => StoreErrorCode.BACKEND));
       expect(Date.now() - started).toBeLessThan(500);
 
       const up = nextHealth();

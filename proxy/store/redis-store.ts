@@ -5,21 +5,24 @@
 // Key layout, TTLs and the two clocks: redis-keys.ts. Scripts: redis-scripts.ts. Connecting and
 // failing fast: redis-connection.ts.
 //
-// Round trips: every method is one command: save, setUpstreamId, findByUpstream, holdOrphan and the
-// delivery methods are one script each (EVALSHA); get is one HGETALL; stats is one script plus INFO,
-// sent together. So a submitted message costs two round trips (save, setUpstreamId) and its receipt
-// one (findByUpstream); bench/store.ts measures them.
+// Round trips: each method is one operation of one script (redis-scripts.ts), and the operations
+// started in one event-loop turn go to Redis together as one EVALSHA (stats adds an INFO). So a
+// submitted message costs two operations (save, setUpstreamId) and its receipt one
+// (findByUpstream), and under load many messages share each round trip: bench/store.ts measures it.
+// A call is sent when the callback that made it is done (with the calls it made too), or, while a
+// batch is on its way, at the end of the event-loop turn.
 //
-// Deliveries: why sorted sets and not Redis Streams. A Streams consumer group with XAUTOCLAIM would
-// give claim/ack/reclaim, but its lease is the entry's idle time on Redis's clock, and an entry
-// reclaimed by XAUTOCLAIM moves to the end of nothing: it stays in the PEL out of queue order, and
-// the attempt count it reports counts reads, not claims of ours. The contract wants a lease on the
-// store's clock, a released or expired claim back at its place (FIFO per client), a per-claim
-// attempt count, per-delivery ttl and an exact pending count. Per client, one zset of ready ids
-// scored by a global enqueue sequence and one zset of claimed ids scored by lease end give all that,
-// each method one script: take moves ran-out leases back (O(log n) each) and pops the oldest ready
-// ones; an entry leaves Redis only on ack or ttl, so a replica that dies with claims loses nothing:
-// the next take on any replica after the lease hands them out again (at-least-once).
+// Deliveries: why sorted sets and not Redis Streams. A Streams consumer group with XAUTOCLAIM gives
+// claim, ack and reclaim, but its lease is an entry's idle time on Redis's clock, a reclaimed entry
+// is handed straight to the claimer instead of going back to its place before younger entries, and
+// its delivery counter counts reads, not claims. The contract wants a lease on the store's clock,
+// an expired or released claim back at its place (FIFO per client), a per-claim attempt count, a
+// per-delivery ttl and an exact pending count. Per client, one zset of ready ids scored by a global
+// enqueue sequence and one zset of claimed ids scored by lease end give all that, each method one
+// operation: take moves ran-out leases back (O(log n) each) and pops the oldest ready ones; an entry
+// leaves Redis only on ack or ttl, so a replica that dies with claims loses nothing: the next take
+// on any replica after the lease hands them out again (at-least-once; attempts tells the retry).
+// Leases compare the clocks of the replicas: skew between them shortens or stretches a lease.
 //
 // Prompt cross-replica draining: every enqueue publishes the client's system_id on the channel
 // `<prefix>deliveries`; onDeliveryQueued(fn) subscribes (one extra connection, made on first use)
@@ -41,6 +44,13 @@
 //   by the store's clock before counting), up to 10,000 expiries swept per call.
 
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { StoreConfig } from '../config/schema.js';
+import {
+  createRedisClient,
+  failFastOptions,
+  redisSettingsFromConfig,
+  type RedisConnectionSettings,
+} from './redis-connection.js';
 import {
   bucketWidthMs,
   deliveriesChannel,
@@ -53,8 +63,7 @@ import {
   recordKey,
   upstreamIndexKey,
 } from './redis-keys.js';
-import { createRedisClient, failFastOptions, type RedisConnectionSettings } from './redis-connection.js';
-import { SCRIPT, defineScripts, type ScriptName } from './redis-scripts.js';
+import { BATCH_SCRIPT, OP, defineScripts, type OpName } from './redis-scripts.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
   DEFAULT_LEASE_MS,
@@ -102,8 +111,22 @@ const DEFAULT_MAX_ORPHANS = 100_000;
 /** Expired deliveries and orphans swept per pendingCount/stats call. */
 const SWEEP_LIMIT = 10_000;
 
+/** Most operations in one script call; more wait for the next (bounds one call's time in Redis). */
+const MAX_BATCH = 128;
+/** Most deliveries one takeDeliveries claims. */
+const MAX_TAKE = 1_000;
+const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
+
 type RedisClient = Redis | Cluster;
-type ScriptCall = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type BatchCall = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+interface QueuedOp {
+  readonly name: OpName;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+  resolve(result: unknown): void;
+  reject(err: unknown): void;
+}
 
 function positive(name: string, value: number, integer: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
@@ -139,13 +162,18 @@ function recordFromHash(id: string, h: Record<string, string | undefined>): Mess
   return record;
 }
 
-/** A script's {id, flat fields} answer as a record; undefined for nil. */
+/** A flat HGETALL reply as an object. */
+function fieldsOf(flat: readonly string[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  return h;
+}
+
+/** A script's {id, flat fields} answer as a record; undefined for none. */
 function foundRecord(reply: unknown): MessageRecord | undefined {
   if (reply === null || reply === undefined) return undefined;
   const [id, flat] = reply as [string, string[]];
-  const h: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
-  return recordFromHash(id, h);
+  return recordFromHash(id, fieldsOf(flat));
 }
 
 function usedMemory(info: string): number {
@@ -174,9 +202,13 @@ class RedisStore implements RedisMessageStore {
   private subscriber: RedisClient | undefined;
   private listening: Promise<void> | undefined;
   private readonly detach: () => void;
+  /** Operations waiting for the next batch, and batches on their way. */
+  private queue: QueuedOp[] = [];
+  private flushScheduled = false;
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(options: RedisStoreOptions) {
-    this.ttlMs = positive('ttlMs', options.ttlMs, false);
+    this.ttlMs = Math.ceil(positive('ttlMs', options.ttlMs, false));
     this.leaseMs = positive('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, false);
     this.maxOrphans = positive('maxOrphans', options.maxOrphans ?? DEFAULT_MAX_ORPHANS, true);
     this.bucketWidth = bucketWidthMs(this.ttlMs);
@@ -245,25 +277,15 @@ class RedisStore implements RedisMessageStore {
       throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
     }
     const now = this.now();
-    await this.script(
-      SCRIPT.save,
-      1,
-      recordKey(this.prefix, id),
-      this.prefix,
-      now,
-      this.ttlMs,
-      this.bucketWidth,
-      now + this.ttlMs,
-      ...recordFields(record),
-    );
+    await this.op(OP.save, [recordKey(this.prefix, id)], [now, this.ttlMs, this.bucketWidth, now + this.ttlMs, ...recordFields(record)]);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
     this.assertOpen();
     const now = this.now();
-    const h = await this.run(() => this.client.hgetall(recordKey(this.prefix, id)));
-    const expiresAt = h.e;
-    if (expiresAt === undefined || Number(expiresAt) <= now) return undefined;
+    const flat = (await this.op(OP.get, [recordKey(this.prefix, id)], [now])) as string[];
+    const h = fieldsOf(flat);
+    if (h.e === undefined || Number(h.e) <= now) return undefined;
     return recordFromHash(id, h);
   }
 
@@ -278,11 +300,7 @@ class RedisStore implements RedisMessageStore {
     const names: string[] = [recordKey(this.prefix, id)];
     for (const key of keys) names.push(upstreamIndexKey(this.prefix, cluster, key));
     for (const key of keys) names.push(orphanIndexKey(this.prefix, cluster, key));
-    const reply = (await this.script(
-      SCRIPT.setUpstreamId,
-      names.length,
-      ...names,
-      this.prefix,
+    const reply = (await this.op(OP.setUpstreamId, names, [
       this.now(),
       this.ttlMs,
       this.bucketWidth,
@@ -291,8 +309,9 @@ class RedisStore implements RedisMessageStore {
       upstreamId,
       endpoint ?? '',
       endpoint === undefined ? '0' : '1',
-    )) as [number, ...string[]];
+    ])) as [number, ...string[]];
     if (reply[0] !== 1) throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
+    if (reply.length === 1) return NO_ORPHANS;
     const orphans: OrphanReceipt[] = [];
     for (let i = 1; i < reply.length; i++) orphans.push(deserialiseStored(reply[i] as string) as OrphanReceipt);
     return orphans;
@@ -302,7 +321,7 @@ class RedisStore implements RedisMessageStore {
     this.assertOpen();
     if (keys.length === 0) return undefined;
     const names = keys.map((key) => upstreamIndexKey(this.prefix, cluster, key));
-    return foundRecord(await this.script(SCRIPT.findByUpstream, names.length, ...names, this.prefix, this.now()));
+    return foundRecord(await this.op(OP.findByUpstream, names, [this.now()]));
   }
 
   // --- orphan receipts ---
@@ -325,17 +344,7 @@ class RedisStore implements RedisMessageStore {
     ];
     const now = this.now();
     const ttl = Math.ceil(ttlMs);
-    const reply = await this.script(
-      SCRIPT.holdOrphan,
-      names.length,
-      ...names,
-      this.prefix,
-      now,
-      now + ttl,
-      ttl,
-      serialiseStored(receipt),
-      this.maxOrphans,
-    );
+    const reply = await this.op(OP.holdOrphan, names, [now, now + ttl, ttl, serialiseStored(receipt), this.maxOrphans]);
     return foundRecord(reply);
   }
 
@@ -344,16 +353,10 @@ class RedisStore implements RedisMessageStore {
   async enqueueDelivery(client: string, item: DeliveryItem): Promise<string> {
     this.assertOpen();
     const now = this.now();
-    const id = await this.script(
-      SCRIPT.enqueue,
-      1,
-      deliveryQueueKey(this.prefix, client),
-      this.prefix,
-      now,
-      client,
-      now + this.ttlMs,
-      serialiseStored(item),
-      this.ttlMs,
+    const id = await this.op(
+      OP.enqueue,
+      [deliveryQueueKey(this.prefix, client)],
+      [now, client, now + this.ttlMs, serialiseStored(item), this.ttlMs],
     );
     return String(id);
   }
@@ -363,17 +366,12 @@ class RedisStore implements RedisMessageStore {
     const lease = leaseMs === undefined ? this.leaseMs : positive('leaseMs', leaseMs, false);
     if (!(max >= 1)) return [];
     const now = this.now();
-    const reply = (await this.script(
-      SCRIPT.take,
-      2,
-      deliveryQueueKey(this.prefix, client),
-      deliveryLeaseKey(this.prefix, client),
-      this.prefix,
+    const reply = (await this.op(OP.take, this.deliveryKeys(client), [
       now,
-      Math.min(Math.floor(max), 10_000),
+      Math.min(Math.floor(max), MAX_TAKE),
       now + Math.ceil(lease),
       this.ttlMs,
-    )) as (string | number)[];
+    ])) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
     for (let i = 0; i + 2 < reply.length; i += 3) {
       claimed.push({
@@ -387,40 +385,19 @@ class RedisStore implements RedisMessageStore {
 
   async ackDelivery(client: string, deliveryId: string): Promise<boolean> {
     this.assertOpen();
-    const reply = await this.script(
-      SCRIPT.ack,
-      2,
-      deliveryQueueKey(this.prefix, client),
-      deliveryLeaseKey(this.prefix, client),
-      this.prefix,
-      this.now(),
-      client,
-      deliveryId,
-    );
-    return reply === 1;
+    return (await this.op(OP.ack, this.deliveryKeys(client), [this.now(), client, deliveryId])) === 1;
   }
 
   async releaseDelivery(client: string, deliveryId: string): Promise<boolean> {
     this.assertOpen();
-    const reply = await this.script(
-      SCRIPT.release,
-      2,
-      deliveryQueueKey(this.prefix, client),
-      deliveryLeaseKey(this.prefix, client),
-      this.prefix,
-      this.now(),
-      client,
-      deliveryId,
-      this.ttlMs,
-    );
-    return reply === 1;
+    return (await this.op(OP.release, this.deliveryKeys(client), [this.now(), client, deliveryId, this.ttlMs])) === 1;
   }
 
   async pendingCount(client?: string): Promise<number> {
     this.assertOpen();
     const keys = [deliveryExpiryKey(this.prefix)];
-    if (client !== undefined) keys.push(deliveryQueueKey(this.prefix, client), deliveryLeaseKey(this.prefix, client));
-    return Number(await this.script(SCRIPT.pending, keys.length, ...keys, this.prefix, this.now(), SWEEP_LIMIT));
+    if (client !== undefined) keys.push(...this.deliveryKeys(client));
+    return Number(await this.op(OP.pending, keys, [this.now(), SWEEP_LIMIT]));
   }
 
   onDeliveryQueued(listener: (client: string) => void): () => void {
@@ -441,9 +418,8 @@ class RedisStore implements RedisMessageStore {
 
   async stats(): Promise<StoreStats> {
     this.assertOpen();
-    const now = this.now();
     const [counts, info] = await Promise.all([
-      this.script(SCRIPT.stats, 1, metaKey(this.prefix), this.prefix, now, SWEEP_LIMIT) as Promise<number[]>,
+      this.op(OP.stats, [metaKey(this.prefix)], [this.now(), SWEEP_LIMIT]) as Promise<number[]>,
       this.run(() => this.client.info('memory')),
     ]);
     const [entries, upstreamKeys, pendingDeliveries, orphans, expirations, deliveriesExpired, orphansExpired, orphansEvicted] =
@@ -465,9 +441,13 @@ class RedisStore implements RedisMessageStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.listeners.clear();
+    // Calls made before close still run: send what is queued and let it finish (unless it waits
+    // for a first connection: that wait ends now).
+    this.flush();
     for (const wake of this.readyWaiters) wake();
     this.readyWaiters.clear();
+    await Promise.allSettled(this.sending);
+    this.listeners.clear();
     this.detach();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
@@ -534,9 +514,57 @@ class RedisStore implements RedisMessageStore {
     }
   }
 
-  private script(name: ScriptName, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown> {
-    const call = (this.client as unknown as Record<ScriptName, ScriptCall>)[name];
-    return this.run(() => call.call(this.client, numberOfKeys, ...args));
+  private deliveryKeys(client: string): string[] {
+    return [deliveryQueueKey(this.prefix, client), deliveryLeaseKey(this.prefix, client)];
+  }
+
+  /** Queue one operation for the next batch (redis-scripts.ts); resolves with its own result. */
+  private op(name: OpName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    if (this.everReady && !this.isReady()) return Promise.reject(this.unreachable());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ name, keys, args, resolve, reject });
+      if (this.queue.length >= MAX_BATCH) {
+        this.flush();
+      } else if (!this.flushScheduled) {
+        // Idle: send once the current callback is done (its calls go together). Busy (a batch on
+        // its way): send at the end of the event-loop turn, so the batch collects the calls of every
+        // socket event the turn handles; the reply to the batch in flight takes that long anyway.
+        this.flushScheduled = true;
+        if (this.sending.size === 0) queueMicrotask(this.flushQueue);
+        else setImmediate(this.flushQueue);
+      }
+    });
+  }
+
+  private readonly flushQueue = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    const ops = this.queue;
+    if (ops.length === 0) return;
+    this.queue = [];
+    const sending = this.send(ops);
+    this.sending.add(sending);
+    void sending.finally(() => this.sending.delete(sending));
+  }
+
+  private async send(ops: readonly QueuedOp[]): Promise<void> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.prefix];
+    for (const op of ops) {
+      for (const key of op.keys) keys.push(key);
+      args.push(op.name, op.keys.length, op.args.length);
+      for (const arg of op.args) args.push(arg);
+    }
+    try {
+      const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
+      const results = (await this.run(() => call.call(this.client, keys.length, ...keys, ...args))) as unknown[];
+      for (let i = 0; i < ops.length; i++) (ops[i] as QueuedOp).resolve(results[i]);
+    } catch (err) {
+      for (const op of ops) op.reject(err);
+    }
   }
 
   /** Subscribe to the delivery channel on a second connection (made once). */
@@ -581,4 +609,21 @@ class RedisStore implements RedisMessageStore {
 /** A MessageStore on Redis (SPEC §3 `store.backend: redis`), shared by replicas with one key prefix. */
 export function createRedisStore(options: RedisStoreOptions): RedisMessageStore {
   return new RedisStore(options);
+}
+
+/**
+ * The store SPEC §3 `store` describes with `backend: redis`: connection from `store.redis`
+ * (redis-connection.ts; a TLS CA file is read with readFile), ttl from `store.ttl`.
+ */
+export function createRedisStoreFromConfig(
+  config: StoreConfig,
+  options: Pick<RedisStoreOptions, 'leaseMs' | 'clock' | 'maxOrphans' | 'onHealthChange'> = {},
+  readFile?: (path: string) => string,
+): RedisMessageStore {
+  return new RedisStore({
+    ...options,
+    connection: redisSettingsFromConfig(config.redis, readFile),
+    keyPrefix: config.redis.key_prefix,
+    ttlMs: config.ttl,
+  });
 }
