@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { adminDepsFromProxy, buildAdmin } from './admin/index.js';
 import { parseHostPort } from './config/net.js';
 import { loadConfig } from './config/load.js';
+import { watchConfig, watchedFiles, type ConfigWatcher } from './config/watch.js';
 import { buildProxy } from './app.js';
 import { createLogger } from './telemetry/logger.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
@@ -24,7 +25,7 @@ Options:
       --log-level LEVEL override log.level (${LOG_LEVELS.join(', ')})
   -h, --help            this text
 
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config.
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config (so does a change of FILE).
 `;
 
 function usage(message: string): never {
@@ -74,10 +75,23 @@ async function main(): Promise<void> {
   const logger = createLogger({ level });
   for (const warning of loaded.warnings) logger.warn({ warning }, 'config warning');
 
+  // Reloads (SIGHUP, POST /config/reload, a change of the file) read the file again; the watcher
+  // follows the secret files the new config names.
+  let watcher: ConfigWatcher | undefined;
   const proxy = buildProxy(loaded.config, {
     logger,
-    reloadConfig: () => loadConfig(configPath, { env }),
+    reloadConfig: async () => {
+      const result = await loadConfig(configPath, { env });
+      if (result.ok) watcher?.setFiles(watchedFiles(configPath, result.config));
+      return result;
+    },
+    // --log-level wins over the file, also after a reload.
+    ...(levelFlag === undefined ? { setLogLevel: (l: LogLevel) => void (logger.level = l) } : {}),
   });
+  const reload = (trigger: string): void => {
+    logger.info({ trigger }, 'config reload requested');
+    proxy.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
+  };
 
   // Admin HTTP API (SPEC §5); it listens once the proxy has started (below).
   const admin = buildAdmin(adminDepsFromProxy(proxy, logger.child({ component: 'admin' })));
@@ -85,6 +99,7 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    watcher?.close();
     logger.info({ signal }, 'draining');
     proxy
       .stop()
@@ -103,9 +118,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    proxy.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
-  });
+  process.on('SIGHUP', () => reload('SIGHUP'));
 
   try {
     await proxy.start();
@@ -124,6 +137,15 @@ async function main(): Promise<void> {
     logger.error({ err, address: loaded.config.admin.address }, 'admin API cannot listen');
     await proxy.stop().catch(() => undefined);
     process.exit(2);
+  }
+
+  // Kubernetes updates a mounted ConfigMap by swapping a symlink (config/watch.ts).
+  if (!stopping) {
+    watcher = watchConfig({
+      files: watchedFiles(configPath, proxy.config),
+      onChange: () => reload('file'),
+      logger: logger.child({ component: 'config-watch' }),
+    });
   }
 }
 

@@ -7,9 +7,13 @@
 // deadlines share one timer (DueQueue), and the response wait is an async call.
 //
 // Endpoints live in a Map keyed by address + system_id (endpointKey) so a config reload (issue 4)
-// can keep the sessions of endpoints whose address and credentials did not change.
+// can keep the sessions of endpoints whose address and credentials did not change: update() changes
+// weights, windows, binds and the cluster's settings in place and re-binds only endpoints whose
+// address or credentials changed; retire() closes a cluster that left the config once the requests
+// it holds are answered.
 
-import type { ClusterConfig } from '../config/schema.js';
+import { endpointSessionChanged } from '../config/diff.js';
+import type { ClusterConfig, EndpointConfig } from '../config/schema.js';
 import { silentLogger, isSessionError, systemTimers, type OutgoingRequest, type Timers } from '../session/index.js';
 import { Status, responseFor, statusName, type Pdu, type RequestPdu } from '../smpp/index.js';
 import { createBalancer, type Balancer } from './balancer.js';
@@ -57,23 +61,31 @@ export function endpointNames(config: ClusterConfig): string[] {
 
 class UpstreamCluster implements Cluster {
   readonly name: string;
-  private readonly config: ClusterConfig;
+  private config: ClusterConfig;
   private readonly deps: ClusterDeps;
   private readonly timers: Timers;
   private readonly log: ClusterLogger;
-  private readonly balancer: Balancer;
+  private readonly rng: () => number;
+  private balancer: Balancer;
   /** By endpointKey (address + system_id). */
   private readonly endpoints = new Map<string, Endpoint>();
   /** The same endpoints in config order: the balancer's candidate list, reused for every pick. */
   private readonly list: Endpoint[] = [];
   private readonly byName = new Map<string, Endpoint>();
+  /** Endpoints an update() took out of the config, until their sessions closed. */
+  private readonly retired = new Set<Endpoint>();
   private readonly deadlines: DueQueue<PendingSend>;
-  private readonly throttle: Throttle<PendingSend> | undefined;
+  private throttle: Throttle<PendingSend> | undefined;
   private readonly affinity = new Map<string, AffinityEntry>();
   private affinitySweptAt = 0;
   private readonly maxQueue: number;
+  private started = false;
+  /** Left the config: takes no new requests, finishes what it holds (retire()). */
+  private retiring = false;
   private closed = false;
+  /** retire() or close(), whichever came first: what close() callers wait for. */
   private closing: Promise<void> | undefined;
+  private shuttingDown: Promise<void> | undefined;
 
   constructor(config: ClusterConfig, deps: ClusterDeps) {
     this.name = config.name;
@@ -81,45 +93,52 @@ class UpstreamCluster implements Cluster {
     this.deps = deps;
     this.timers = deps.timers ?? systemTimers;
     this.log = deps.logger ?? silentLogger;
-    const rng = deps.rng ?? Math.random;
+    this.rng = deps.rng ?? Math.random;
     this.maxQueue = deps.maxQueue ?? DEFAULTS.maxQueue;
-    this.balancer = createBalancer(config.load_balancer, rng);
+    this.balancer = createBalancer(config.load_balancer, this.rng);
     this.deadlines = new DueQueue(this.timers, (p) => this.onDeadline(p), DEADLINE_GRANULARITY_MS);
-    this.throttle =
-      config.throughput > 0
-        ? new Throttle<PendingSend>(
-            config.throughput,
-            this.timers,
-            (p) => p.state === SendState.WAITING,
-            (p) => this.route(p),
-          )
-        : undefined;
+    this.throttle = config.throughput > 0 ? this.createThrottle(config.throughput) : undefined;
     const names = endpointNames(config);
-    config.endpoints.forEach((e, i) => {
-      const name = names[i]!;
-      const ep = new Endpoint({
-        cluster: config,
-        config: e,
-        name,
-        timers: this.timers,
-        logger: this.log,
-        rng,
-        metrics: deps.metrics?.endpointMetrics(config.name, name),
-        connect: deps.connect,
-        onDelivery: deps.onDelivery,
-        requestTimeoutMs: deps.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-        maxQueue: this.maxQueue,
-        reconnect: deps.reconnect ?? DEFAULTS.reconnect,
-        onLost: (conn) => this.onLost(conn),
-      });
-      this.endpoints.set(endpointKey(e), ep);
-      this.list.push(ep);
-      this.byName.set(name, ep);
+    config.endpoints.forEach((e, i) => this.addEndpoint(this.createEndpoint(e, names[i]!)));
+  }
+
+  private createThrottle(rate: number): Throttle<PendingSend> {
+    return new Throttle<PendingSend>(
+      rate,
+      this.timers,
+      (p) => p.state === SendState.WAITING,
+      (p) => this.route(p),
+    );
+  }
+
+  private createEndpoint(e: EndpointConfig, name: string): Endpoint {
+    const deps = this.deps;
+    return new Endpoint({
+      cluster: this.config,
+      config: e,
+      name,
+      timers: this.timers,
+      logger: this.log,
+      rng: this.rng,
+      metrics: deps.metrics?.endpointMetrics(this.name, name),
+      connect: deps.connect,
+      onDelivery: deps.onDelivery,
+      requestTimeoutMs: deps.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      maxQueue: this.maxQueue,
+      reconnect: deps.reconnect ?? DEFAULTS.reconnect,
+      onLost: (conn) => this.onLost(conn),
     });
   }
 
+  private addEndpoint(ep: Endpoint): void {
+    this.endpoints.set(ep.key, ep);
+    this.list.push(ep);
+    this.byName.set(ep.id, ep);
+  }
+
   start(): void {
-    if (this.closed) return;
+    if (this.closed || this.retiring) return;
+    this.started = true;
     for (const ep of this.list) ep.start();
   }
 
@@ -127,7 +146,7 @@ class UpstreamCluster implements Cluster {
     return new Promise<SendResult>((resolve, reject) => {
       const now = this.timers.now();
       const p = new PendingSend(pdu, opts, now + opts.timeoutMs, resolve, reject);
-      if (this.closed) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
+      if (this.closed || this.retiring) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
       if (!(opts.timeoutMs > 0)) return this.fail(p, 'TIMEOUT', 'no time left for the request', false, undefined);
       p.dueKey = this.deadlines.add(p, p.deadline);
       if (this.throttle !== undefined && isSubmission(pdu)) {
@@ -143,7 +162,7 @@ class UpstreamCluster implements Cluster {
   }
 
   available(): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.retiring) return false;
     for (const ep of this.list) if (ep.bound > 0 && ep.circuit.canRequest()) return true;
     return false;
   }
@@ -158,17 +177,112 @@ class UpstreamCluster implements Cluster {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    // While retiring, closing means: stop waiting for the answers now.
+    const shutdown = (this.shuttingDown ??= this.shutdown());
+    this.closing ??= shutdown;
     return this.closing;
+  }
+
+  update(config: ClusterConfig): Promise<void> {
+    if (config.mock !== undefined) throw new RangeError(`cluster ${this.name}: a mock config needs a new cluster`);
+    if (this.closed || this.retiring) return Promise.resolve();
+    const previous = this.config;
+    this.config = config;
+    if (config.load_balancer !== previous.load_balancer) this.balancer = createBalancer(config.load_balancer, this.rng);
+    this.updateThrottle(config.throughput);
+
+    // Match the new endpoints to the old ones by address + system_id, in order (a key may repeat).
+    const byKey = new Map<string, Endpoint[]>();
+    for (const ep of this.list) {
+      const same = byKey.get(ep.key);
+      if (same === undefined) byKey.set(ep.key, [ep]);
+      else same.push(ep);
+    }
+    const rebindAll = config.bind_type !== previous.bind_type;
+    const names = endpointNames(config);
+    const kept: Array<{ ep: Endpoint; config: EndpointConfig }> = [];
+    const fresh: Array<{ config: EndpointConfig; name: string }> = [];
+    const retired: Endpoint[] = [];
+    config.endpoints.forEach((e, i) => {
+      const old = byKey.get(endpointKey(e))?.shift();
+      if (old !== undefined && !rebindAll && !endpointSessionChanged(old.config, e)) {
+        kept.push({ ep: old, config: e });
+      } else {
+        if (old !== undefined) retired.push(old);
+        // A re-bound endpoint keeps its name: messages in the store name the endpoint that holds them.
+        fresh.push({ config: e, name: old?.id ?? names[i]! });
+      }
+    });
+    for (const rest of byKey.values()) retired.push(...rest);
+
+    // Out of service first, so nothing picks a retiring endpoint once the new list is in place.
+    const retiring = retired.map((ep) => {
+      this.retired.add(ep);
+      return ep.retire(false).finally(() => this.retired.delete(ep));
+    });
+    this.list.length = 0;
+    this.endpoints.clear();
+    this.byName.clear();
+    const order = new Map<EndpointConfig, Endpoint>();
+    for (const k of kept) {
+      k.ep.update(k.config, config);
+      order.set(k.config, k.ep);
+    }
+    const taken = new Set(kept.map((k) => k.ep.id));
+    for (const f of fresh) {
+      // A kept endpoint keeps its old name; a new one must not take it.
+      const name = taken.has(f.name) ? `${f.config.system_id}@${f.config.address}` : f.name;
+      taken.add(name);
+      order.set(f.config, this.createEndpoint(f.config, name));
+    }
+    for (const e of config.endpoints) this.addEndpoint(order.get(e)!);
+    if (this.started) for (const ep of this.list) ep.start();
+    // A larger window has room for requests waiting in the slots' queues.
+    for (const ep of this.list) for (const conn of ep.conns) if (conn.queued > 0) this.pumpConn(conn);
+
+    const done = retired.map((ep, i) =>
+      retiring[i]!.then(() => {
+        // Its series belong to an endpoint of the same name, if there is one now.
+        if (!this.byName.has(ep.id)) ep.metrics?.remove();
+      }),
+    );
+    return Promise.all([...done, ...kept.map((k) => k.ep.settled())]).then(() => undefined);
+  }
+
+  retire(): Promise<void> {
+    if (this.closed || this.retiring) return this.close();
+    this.retiring = true;
+    this.closing = (async () => {
+      if (this.throttle !== undefined) {
+        for (const p of this.throttle.drain()) this.fail(p, 'UNAVAILABLE', 'cluster left the config', false, undefined);
+      }
+      await Promise.all(this.list.map((ep) => ep.retire(true)));
+      await (this.shuttingDown ??= this.shutdown());
+    })();
+    return this.closing;
+  }
+
+  private updateThrottle(rate: number): void {
+    if (rate > 0) {
+      if (this.throttle === undefined) this.throttle = this.createThrottle(rate);
+      else this.throttle.setRate(rate);
+      return;
+    }
+    const throttle = this.throttle;
+    this.throttle = undefined;
+    // Unlimited now: whoever waited for a token goes at once.
+    if (throttle !== undefined) for (const p of throttle.drain()) this.route(p);
   }
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.retiring = false;
     if (this.throttle !== undefined) {
       for (const p of this.throttle.drain()) this.fail(p, 'UNAVAILABLE', 'cluster closed', false, undefined);
     }
     // Queued requests are re-routed when their session goes; with the cluster closed that fails them.
-    await Promise.all(this.list.map((ep) => ep.close()));
+    // Endpoints still retiring after an update() stop waiting for their answers too.
+    await Promise.all([...this.list, ...this.retired].map((ep) => ep.close()));
     for (const p of this.deadlines.drain()) {
       this.fail(p, 'DISCONNECT', 'cluster closed', p.state === SendState.IN_FLIGHT, p.conn?.endpoint.id);
     }
@@ -291,7 +405,10 @@ class UpstreamCluster implements Cluster {
       failure = err;
     }
     ep.addPending(-1);
-    if (conn.session === session && conn.queued > 0) this.pumpConn(conn);
+    if (conn.session === session) {
+      if (conn.queued > 0) this.pumpConn(conn);
+      else if (conn.state === 'retiring') conn.maybeUnbind();
+    }
     // Settled already: the deadline passed (a late answer proves nothing about the endpoint's health).
     if ((p.state as SendState) === SendState.DONE) return;
     const latencyMs = this.timers.now() - sentAt;
@@ -337,8 +454,10 @@ class UpstreamCluster implements Cluster {
 
   /** Writes queued requests while the slot's window has room. */
   private pumpConn(conn: Conn): void {
-    const session = conn.session!;
-    while (conn.queued > 0 && !session.windowFull && conn.state === 'bound') {
+    const session = conn.session;
+    if (session === undefined) return;
+    // A retiring slot still writes what waits in its queue (retire(true)).
+    while (conn.queued > 0 && !session.windowFull && (conn.state === 'bound' || conn.state === 'retiring')) {
       const p = conn.shift();
       if (p === undefined) break;
       void this.transmit(p, conn);
@@ -369,6 +488,7 @@ class UpstreamCluster implements Cluster {
         const conn = p.conn!;
         conn.forget();
         conn.endpoint.addPending(-1);
+        conn.maybeUnbind();
         this.fail(p, 'QUEUE_FULL', 'no upstream window slot before the deadline', false, conn.endpoint.id);
         return;
       }

@@ -38,12 +38,15 @@ import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js'
 import { SendState, type PendingSend } from './pending.js';
 import type { ClusterDeps, ClusterLogger, EndpointHealth, EndpointState } from './types.js';
 
-export type ConnState = 'idle' | 'connecting' | 'bound';
+/** `retiring`: taken out of service by a reload; unbinds once its requests are answered. */
+export type ConnState = 'idle' | 'connecting' | 'bound' | 'retiring';
 
 /** One of an endpoint's `binds` session slots; keeps its identity across re-binds. */
 export class Conn {
   session: Session | undefined = undefined;
   state: ConnState = 'idle';
+  /** No longer one of the endpoint's slots (fewer binds, or the endpoint left the config). */
+  removed = false;
   /** Live entries of `queue`. */
   queued = 0;
   private readonly queue: Array<PendingSend | undefined> = [];
@@ -101,6 +104,12 @@ export class Conn {
     }
   }
 
+  /** A retiring slot with nothing on the wire and nothing queued unbinds now. */
+  maybeUnbind(): void {
+    const s = this.session;
+    if (this.state === 'retiring' && s !== undefined && s.outstanding === 0 && this.queued === 0) void s.unbind();
+  }
+
   /** Removes and returns every live queued request. */
   takeAll(): PendingSend[] {
     const out: PendingSend[] = [];
@@ -139,11 +148,16 @@ export function endpointKey(e: EndpointConfig): string {
   return `${e.address}\u0000${e.system_id}`;
 }
 
+/** Ask a retiring slot that still has requests out to unbind after this long anyway (its session's
+ *  own response timeout settles them before; this only guards against a request that never settles). */
+const RETIRE_GRACE_MS = 1000;
+
 export class Endpoint implements Candidate {
   /** The endpoint's name (Candidate.id: the weighted balancer keys its state by it). */
   readonly id: string;
   readonly key: string;
-  readonly weight: number;
+  /** Changed in place by a reload. */
+  weight: number;
   /** Set by the cluster right before each balancer pick (eligibility depends on the request). */
   available = false;
   /** Requests given to this endpoint's slots (queued or in flight) and not yet settled by a session. */
@@ -157,15 +171,20 @@ export class Endpoint implements Candidate {
   readonly metrics: EndpointMetrics | undefined;
 
   private readonly opts: EndpointOptions;
-  private readonly config: EndpointConfig;
+  /** As last applied (update() replaces it). */
+  config: EndpointConfig;
   private readonly timers: Timers;
   private readonly log: ClusterLogger;
   private readonly backoff: Backoff;
   private readonly hostPort: HostPort;
-  private readonly perConnCapacity: number;
+  private perConnCapacity: number;
   private ca: Promise<Buffer> | undefined;
   private started = false;
   private closed = false;
+  /** Left the config (reload): its gauges belong to whatever endpoint has its name now. */
+  private retired = false;
+  /** Slots taken out of service by a reload, until their sessions closed. */
+  private readonly retiring = new Map<Conn, Promise<void>>();
   private failing = false;
   private retryTimer: unknown;
   private rr = 0;
@@ -195,7 +214,7 @@ export class Endpoint implements Candidate {
       timeoutMs: opts.cluster.circuit_breaker.timeout,
       now: () => timers.now(),
       onStateChange: (to, from) => {
-        this.metrics?.circuit(to);
+        if (!this.retired) this.metrics?.circuit(to);
         const level = to === 'open' ? 'warn' : 'info';
         this.log[level]({ from, to }, 'circuit breaker state changed');
       },
@@ -222,7 +241,7 @@ export class Endpoint implements Candidate {
   addPending(delta: number): void {
     const pending = (this.pending += delta);
     const m = this.metrics;
-    if (m === undefined) return;
+    if (m === undefined || this.retired) return;
     if (pending !== 0) {
       const now = this.timers.now();
       if (now - this.gaugeAt < 1000) return;
@@ -290,17 +309,124 @@ export class Endpoint implements Candidate {
   /** Unbinds bound sessions (unbind, then close after at most the health-check timeout), closes the
    *  rest, and stops re-binding. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    const wasClosed = this.closed;
     this.closed = true;
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const waits: Promise<unknown>[] = [...this.attempts];
-    for (const conn of this.conns) {
-      const s = conn.session;
-      if (s !== undefined) waits.push(conn.state === 'bound' ? s.unbind() : s.close());
+    // Slots a reload is retiring: no more waiting for their answers.
+    for (const [conn, done] of this.retiring) {
+      void conn.session?.unbind();
+      waits.push(done);
+    }
+    if (!wasClosed) {
+      for (const conn of this.conns) {
+        const s = conn.session;
+        if (s !== undefined) waits.push(conn.state === 'bound' ? s.unbind() : s.close());
+      }
     }
     await Promise.all(waits);
+    if (!wasClosed) this.report();
+  }
+
+  // ---- config reload (issue 4) ----------------------------------------------------------------
+
+  /**
+   * The endpoint left the config, or its address or credentials changed (SPEC §6: then, and only
+   * then, its sessions are re-bound). Stops re-binding and takes every slot out of service at once;
+   * each session unbinds when the requests it has on the wire are answered. `keepQueue`: requests
+   * waiting for a window slot are still written on it (the whole cluster is going: there is nowhere
+   * else); otherwise they go back to the cluster to be routed elsewhere.
+   */
+  async retire(keepQueue: boolean): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.retired = true;
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const waits: Promise<unknown>[] = [...this.attempts];
+    // Out of service first (bound drops to 0), so re-routed requests cannot land on a sibling slot.
+    const bound = this.conns.filter((c) => c.state === 'bound');
+    for (const conn of bound) this.takeOutOfService(conn);
+    for (const conn of this.conns) {
+      conn.removed = true;
+      if (conn.state === 'retiring') waits.push(this.finishRetiring(conn, keepQueue));
+      else if (conn.session !== undefined) waits.push(conn.session.close());
+    }
+    await Promise.all(waits);
+  }
+
+  /**
+   * A changed config whose address and credentials are the same (the cluster checked): weight,
+   * window, binds, circuit breaker and health-check settings change on the live sessions, which stay
+   * bound. A smaller window lets the requests in flight finish; fewer binds retire the extra slots
+   * (not-yet-bound ones first) once their requests are answered; more binds open new slots.
+   * Bind, unbind and close timeouts (health_check.timeout) apply to sessions bound from now on.
+   */
+  update(config: EndpointConfig, cluster: ClusterConfig): void {
+    this.config = config;
+    this.opts.cluster = cluster;
+    this.weight = config.weight;
+    this.perConnCapacity = config.window + this.opts.maxQueue;
+    this.circuit.update({ threshold: cluster.circuit_breaker.threshold, timeoutMs: cluster.circuit_breaker.timeout });
+    const hc = cluster.health_check;
+    const limits = { window: config.window, enquireLinkIntervalMs: hc.interval, enquireLinkTimeoutMs: hc.timeout };
+    for (const conn of this.conns) conn.session?.setLimits(limits);
+    if (config.binds > this.conns.length) {
+      for (let i = this.conns.length; i < config.binds; i++) this.conns.push(new Conn(this, i));
+      this.pump();
+    } else if (config.binds < this.conns.length) {
+      // Keep the bound slots where possible: drop idle ones, then binding ones, then bound ones.
+      const rank: Record<ConnState, number> = { idle: 0, connecting: 1, bound: 2, retiring: 3 };
+      const drop = [...this.conns]
+        .reverse()
+        .sort((a, b) => rank[a.state] - rank[b.state])
+        .slice(0, this.conns.length - config.binds);
+      const keep = this.conns.filter((c) => !drop.includes(c));
+      this.conns.length = 0;
+      this.conns.push(...keep);
+      for (const conn of drop) {
+        conn.removed = true;
+        if (conn.state === 'bound') {
+          this.takeOutOfService(conn);
+          void this.finishRetiring(conn, false);
+        }
+        // A binding slot unbinds when its bind completes (connect() checks `removed`).
+      }
+    }
     this.report();
+  }
+
+  /** The slot takes no new requests from now on (pickConn and the cluster look for 'bound'). */
+  private takeOutOfService(conn: Conn): void {
+    conn.state = 'retiring';
+    this.bound--;
+  }
+
+  /** Unbinds a retiring slot once nothing of it is on the wire; resolves when its session closed. */
+  private finishRetiring(conn: Conn, keepQueue: boolean): Promise<void> {
+    const session = conn.session!;
+    if (!keepQueue && conn.queued > 0) this.opts.onLost(conn);
+    conn.maybeUnbind();
+    // The cluster calls maybeUnbind() after each answer; this covers a request that leaves the
+    // queue by its deadline, and a peer that never answers.
+    const grace = this.opts.requestTimeoutMs + RETIRE_GRACE_MS;
+    const timer = this.timers.setTimeout(() => void session.unbind(), grace);
+    const done = session.closed.then(() => {
+      this.timers.clearTimeout(timer);
+      this.retiring.delete(conn);
+      if (conn.session === session) conn.session = undefined;
+      conn.state = 'idle';
+      if (keepQueue && conn.queued > 0) this.opts.onLost(conn); // fails them: the cluster is closed
+      this.report();
+    });
+    this.retiring.set(conn, done);
+    return done;
+  }
+
+  /** Resolves when every slot a reload took out of service has closed its session. */
+  settled(): Promise<void> {
+    return Promise.all(this.retiring.values()).then(() => undefined);
   }
 
   // ---- binding ------------------------------------------------------------------------------
@@ -349,7 +475,7 @@ export class Endpoint implements Candidate {
       conn.state = 'idle';
       if (conn.session === session) conn.session = undefined;
       if (session !== undefined) void session.close();
-      if (!this.closed) {
+      if (!this.closed && !conn.removed) {
         this.log.warn({ err, address: this.config.address }, 'upstream bind failed');
         this.circuit.onFailure();
         this.failing = true;
@@ -359,10 +485,13 @@ export class Endpoint implements Candidate {
       return;
     }
     this.connecting--;
-    if (this.closed) {
-      // close() ran while binding: it saw a connecting slot and closed it, or will not see this one.
+    if (this.closed || conn.removed) {
+      // close() ran while binding (it saw a connecting slot and closed it, or will not see this
+      // one), or a reload removed the slot.
       conn.state = 'idle';
       await session.unbind();
+      if (conn.session === session) conn.session = undefined;
+      this.report();
       return;
     }
     conn.state = 'bound';
@@ -472,7 +601,7 @@ export class Endpoint implements Candidate {
 
   private report(): void {
     const m = this.metrics;
-    if (m === undefined) return;
+    if (m === undefined || this.retired) return;
     m.sessions('bound', this.bound);
     m.sessions('connecting', this.connecting);
     m.windowUsed.set(this.pending);

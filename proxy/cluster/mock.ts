@@ -139,8 +139,8 @@ function receiptText(pdu: UpstreamRequest): string {
 
 class MockCluster implements Cluster {
   readonly name: string;
-  private readonly mock: MockConfig;
-  private readonly config: ClusterConfig;
+  private mock: MockConfig;
+  private config: ClusterConfig;
   private readonly deps: ClusterDeps;
   private readonly timers: Timers;
   private readonly log: ClusterLogger;
@@ -148,12 +148,12 @@ class MockCluster implements Cluster {
   private readonly metrics: EndpointMetrics | undefined;
   private readonly responses: DueQueue<MockJob>;
   private readonly receipts: DueQueue<MockReceipt>;
-  private readonly throttle: Throttle<MockJob> | undefined;
+  private throttle: Throttle<MockJob> | undefined;
   private readonly messages = new Map<string, MockMessage>();
   /** Ids in the order given out, MOCK_MAX_MESSAGES at most; orderPos is the oldest once full. */
   private readonly order: string[] = [];
   private orderPos = 0;
-  private readonly decimalIds: boolean;
+  private decimalIds: boolean;
   private nextId: number;
   private closed = false;
 
@@ -169,26 +169,51 @@ class MockCluster implements Cluster {
     this.metrics = deps.metrics?.endpointMetrics(config.name, MOCK_ENDPOINT);
     this.responses = new DueQueue(this.timers, (job) => this.onResponseDue(job));
     this.receipts = new DueQueue(this.timers, (r) => void this.deliver(r), RECEIPT_GRANULARITY_MS);
-    this.throttle =
-      config.throughput > 0
-        ? new Throttle<MockJob>(
-            config.throughput,
-            this.timers,
-            (job) => job.state === WAITING,
-            (job) => {
-              this.responses.delete(job, job.dueKey);
-              this.schedule(job);
-            },
-          )
-        : undefined;
+    this.throttle = config.throughput > 0 ? this.createThrottle(config.throughput) : undefined;
     // Hex like many SMSCs write them, unless the cluster says its ids are decimal. Starting from the
     // clock keeps ids unique across restarts (below 1000 ids per ms).
     this.decimalIds = config.message_id === 'decimal';
     this.nextId = Math.floor(this.timers.now()) * 1000;
   }
 
+  private createThrottle(rate: number): Throttle<MockJob> {
+    return new Throttle<MockJob>(
+      rate,
+      this.timers,
+      (job) => job.state === WAITING,
+      (job) => this.release(job),
+    );
+  }
+
+  private release(job: MockJob): void {
+    this.responses.delete(job, job.dueKey);
+    this.schedule(job);
+  }
+
   start(): void {
     this.metrics?.sessions('bound', 1);
+  }
+
+  /** Config reload: the new behaviour applies to requests from now on; those scheduled keep theirs. */
+  update(config: ClusterConfig): Promise<void> {
+    if (config.mock === undefined) throw new RangeError(`cluster ${this.name}: endpoints need a new cluster`);
+    this.config = config;
+    this.mock = config.mock;
+    this.decimalIds = config.message_id === 'decimal';
+    if (config.throughput > 0) {
+      if (this.throttle === undefined) this.throttle = this.createThrottle(config.throughput);
+      else this.throttle.setRate(config.throughput);
+    } else if (this.throttle !== undefined) {
+      const waiting = this.throttle.drain();
+      this.throttle = undefined;
+      for (const job of waiting) this.release(job);
+    }
+    return Promise.resolve();
+  }
+
+  /** Like close(): what is in flight is answered at once. */
+  retire(): Promise<void> {
+    return this.close();
   }
 
   send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult> {

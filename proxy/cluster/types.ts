@@ -2,7 +2,7 @@
 // Both the real cluster (upstream SMSC sessions) and the embedded mock implement `Cluster`.
 
 import type { Duplex } from 'node:stream';
-import type { EndpointConfig } from '../config/schema.js';
+import type { ClusterConfig, EndpointConfig } from '../config/schema.js';
 import type { SessionLogger, Timers } from '../session/index.js';
 import type { CancelSm, DataSm, DeliverSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm } from '../smpp/index.js';
 import type { CircuitState } from './circuit-breaker.js';
@@ -81,6 +81,20 @@ export interface Cluster {
   health(): ClusterHealth;
   /** Unbinds every session (bounded by the health-check timeout), stops re-binding, clears timers. */
   close(): Promise<void>;
+  /**
+   * Config reload, same kind of cluster (both mock, or both endpoints): applies `config` in place.
+   * Endpoints are matched by address + system_id; one whose password, system_type, tls or the
+   * cluster's bind_type changed is re-bound (a new endpoint, the old one retired); the others keep
+   * their sessions while weight, window, binds, circuit breaker, health check, load balancer and
+   * throughput change. Resolves when the sessions it took out of service have closed.
+   */
+  update(config: ClusterConfig): Promise<void>;
+  /**
+   * The cluster left the config: from now on it takes no request (available() is false); what it
+   * holds is answered, then every session unbinds. Resolves when closed. Its metric series stay
+   * (the owner drops them unless a cluster of the same name took them over).
+   */
+  retire(): Promise<void>;
 }
 
 /** The part of a pino logger the cluster uses; child() (when there) names each endpoint's lines. */

@@ -32,7 +32,8 @@ export interface ForwarderOptions {
 }
 
 export interface ForwarderContext {
-  readonly router: RouteTable;
+  /** Replaced as a whole by a config reload (Forwarder.update): a request routes on one table. */
+  router: RouteTable;
   readonly clusters: ReadonlyMap<string, ClusterPort>;
   readonly store: MessageStore;
   readonly registry: ClientRegistryPort;

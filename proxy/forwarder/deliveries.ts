@@ -40,7 +40,8 @@ export class Deliveries {
   private readonly coolUntil = new Map<string, number>();
   /** Clients this replica kept deliveries for (the sweep also looks at every configured client). */
   private readonly pendingClients = new Set<string>();
-  private readonly knownClients: readonly string[];
+  /** The configured clients (replaced by a config reload). */
+  knownClients: readonly string[];
   private sweepTimer: unknown;
   private closed = false;
   private lastOrphansExpired: number | undefined;

@@ -60,6 +60,13 @@ export interface Forwarder {
   handleRequest(client: RequestClient, pdu: ClientRequest, ctx: { deadline: number }): Promise<Pdu>;
   handleUpstreamDelivery(d: UpstreamDelivery): Promise<number>;
   onReceiverBound(systemId: string): void;
+  /**
+   * Config reload: the new route table is used by every request from now on (one swap: a request
+   * never sees half of it); retry policies, id formats, MO addresses and the clients known to the
+   * delivery sweep follow `config`. Requests in flight finish as they started. The clusters map is
+   * the caller's: it adds and removes clusters in it.
+   */
+  update(update: { router: RouteTable; config: ForwarderConfig }): void;
   /** Run one delivery sweep now (tests, admin). */
   sweep(): Promise<void>;
   /** Stop the periodic sweep. Requests in flight still get their responses. */
@@ -162,6 +169,16 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       }
     },
     handleUpstreamDelivery: (d) => inbound.handle(d),
+    update({ router, config }) {
+      ctx.router = router;
+      // A cluster that left the config keeps its policy until it is gone: retries in flight use it.
+      for (const c of config.clusters) policies.set(c.name, compilePolicy(c));
+      for (const name of policies.keys()) {
+        if (!deps.clusters.has(name) && !config.clusters.some((c) => c.name === name)) policies.delete(name);
+      }
+      deliveries.knownClients = config.clients.map((c) => c.system_id);
+      inbound.moClients = moClientMap(config.clients, deps.logger);
+    },
     onReceiverBound: (systemId) => void deliveries.drain(systemId, true),
     sweep: () => deliveries.sweep(),
     close: () => deliveries.close(),

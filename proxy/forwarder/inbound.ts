@@ -20,8 +20,8 @@ import { detachPdu, moAddressKey, receiptInfo, rewriteReceipt, type UpstreamPdu 
 export class Inbound {
   private readonly ctx: ForwarderContext;
   private readonly deliveries: Deliveries;
-  /** mo_addresses ('+' stripped) -> client system_id. */
-  private readonly moClients: ReadonlyMap<string, string>;
+  /** mo_addresses ('+' stripped) -> client system_id (replaced by a config reload). */
+  moClients: ReadonlyMap<string, string>;
 
   constructor(ctx: ForwarderContext, deliveries: Deliveries, moClients: ReadonlyMap<string, string>) {
     this.ctx = ctx;

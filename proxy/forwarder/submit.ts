@@ -41,7 +41,7 @@ export class Submitter {
   private readonly onOrphans: OrphanSink;
   /** Reused for every route lookup: match() is synchronous and keeps no reference. */
   private readonly attrs = { destination: '', source: '', sourceTon: 0, client: '' };
-  /** smppd_routing_decisions_total children by route object (routes are shared and frozen) and cluster. */
+  /** smppd_routing_decisions_total series by route object (routes are shared and frozen) and cluster. */
   private readonly decisionChildren = new WeakMap<Route, Map<string, { inc(): void }>>();
 
   constructor(ctx: ForwarderContext, onOrphans: OrphanSink) {
@@ -65,7 +65,7 @@ export class Submitter {
     let byCluster = this.decisionChildren.get(route);
     if (byCluster === undefined) this.decisionChildren.set(route, (byCluster = new Map()));
     let child = byCluster.get(cluster);
-    if (child === undefined) byCluster.set(cluster, (child = metrics.routingDecisions.labels(route.name, cluster)));
+    if (child === undefined) byCluster.set(cluster, (child = metrics.routingDecision(route.name, cluster)));
     child.inc();
   }
 
@@ -73,10 +73,10 @@ export class Submitter {
     const m = this.ctx.metrics;
     if (m === undefined) return;
     if (status === Status.ESME_ROK) {
-      m.messagesDelivered.inc();
+      m.delivered.inc();
       m.submitResponse(ROK_NAME);
     } else {
-      m.messagesFailed.inc();
+      m.failed.inc();
       m.submitResponse(statusName(status));
     }
     m.requestLatency.observe((this.ctx.timers.now() - started) / 1000);
@@ -88,7 +88,7 @@ export class Submitter {
     const started = ctx.timers.now();
     const seq = pdu.sequence_number;
     const command = pdu.command === 'submit_sm' ? 'submit_sm_resp' : 'data_sm_resp';
-    ctx.metrics?.messagesSubmitted.inc();
+    ctx.metrics?.submitted.inc();
     const route = this.route(pdu.destination_addr, pdu.source_addr, pdu.source_addr_ton, client);
     if (route === undefined) {
       this.count(Status.ESME_RINVDSTADR, started);
@@ -159,7 +159,7 @@ export class Submitter {
     const ctx = this.ctx;
     const started = ctx.timers.now();
     const seq = pdu.sequence_number;
-    ctx.metrics?.messagesSubmitted.inc();
+    ctx.metrics?.submitted.inc();
     const unsuccess: UnsuccessSme[] = [];
     const groups = new Map<Route, DestAddress[]>();
     for (const d of pdu.dest_addresses) {

@@ -12,11 +12,25 @@
 //
 // Every request gets exactly one response: the forwarder's, or ESME_RSYSERR when it throws or has
 // not answered shortly after the deadline (deadlines.ts).
+//
+// Draining a session (shutdown, its client removed by a reload, its listener removed): from that
+// moment its new requests are answered ESME_RSYSERR at once (transient: the client resubmits it,
+// e.g. to another replica); the requests already with the forwarder are answered as usual; when the
+// last of them is answered the session unbinds. So a client always gets its submit_sm_resp before
+// the unbind (SPEC §6) — sending unbind first would lose it, as the client's unbind_resp closes the
+// session.
+//
+// Config reload (update): limits apply at once, to the live sessions too (window, idle timeout);
+// filters are recompiled (rate-limit buckets start full); a new address or TLS turned on/off
+// re-opens the accept socket (bound sessions stay on the old socket); new TLS files apply to new
+// connections. After a shorter request_timeout the deadline backstop may fire up to the old
+// timeout late for requests sent right after the reload (the forwarder still answers at the new one).
 
 import { randomBytes } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ClientConfig, ListenerConfig } from '../config/schema.js';
+import { sameValue } from '../config/diff.js';
 import { parseHostPort } from '../config/net.js';
 import {
   ConnectionRefusal,
@@ -77,14 +91,27 @@ class SessionLog implements SessionLogger {
   }
 }
 
+/** A connection's session and what draining it needs to know. */
+interface SessionEntry {
+  readonly session: Session;
+  readonly socket: Socket | TLSSocket;
+  client: BoundClient | undefined;
+  /** Requests handed to the forwarder and not answered yet. */
+  inFlight: number;
+  /** Taking no new requests; unbinds when inFlight reaches 0. */
+  draining: boolean;
+}
+
 interface PendingRequest {
   readonly req: AnyIncomingRequest;
   readonly log: SessionLog;
+  readonly entry: SessionEntry;
 }
 
-export function createListener(config: ListenerConfig, deps: ListenerDeps): Listener {
-  const name = config.name;
-  const limits = config.limits;
+export function createListener(initial: ListenerConfig, deps: ListenerDeps): Listener {
+  const name = initial.name;
+  let config = initial;
+  let limits = config.limits;
   const timers = deps.timers ?? systemTimers;
   const registry = deps.registry;
   const metrics = deps.metrics;
@@ -92,7 +119,7 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
   const delay =
     deps.delay ?? ((ms: number) => new Promise<void>((resolve) => void timers.setTimeout(resolve, ms)));
   const throughput = deps.throughput ?? createClientThroughput(deps.clients);
-  const filters = compileFilters(config.filters, { throughput });
+  let filters = compileFilters(config.filters, { throughput });
   const authFailures = deps.authFailures ?? createAuthFailures();
   let clients = compileClients(deps.clients);
 
@@ -104,7 +131,7 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
   let boundSessions = 0;
   let capacityWarned = false;
   const connections = new Set<Socket>();
-  const sessions = new Map<Session, Socket>();
+  const sessions = new Map<Session, SessionEntry>();
   let server: Server | undefined;
   let closing = false;
 
@@ -112,7 +139,23 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
     if (p.req.respond(Status.ESME_RSYSERR)) {
       p.log.warn({ command: p.req.command, seq: p.req.pdu.sequence_number }, 'request not answered by its deadline');
     }
+    settled(p.entry);
   });
+
+  /** One request of the session was answered (or expired). */
+  function settled(entry: SessionEntry): void {
+    entry.inFlight--;
+    if (entry.draining && entry.inFlight === 0) void entry.session.unbind();
+  }
+
+  /** Stop taking requests on the session and unbind it once those in flight are answered. */
+  function drain(entry: SessionEntry): Promise<CloseInfo> {
+    if (!entry.draining) {
+      entry.draining = true;
+      if (entry.inFlight === 0) void entry.session.unbind();
+    }
+    return entry.session.closed;
+  }
 
   // ---- accept -------------------------------------------------------------------------------
 
@@ -179,21 +222,26 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
       enquireLinkIntervalMs: 0,
       idleTimeoutMs: limits.idle_timeout,
     });
-    sessions.set(session, socket);
+    const entry: SessionEntry = { session, socket, client: undefined, inFlight: 0, draining: false };
+    sessions.set(session, entry);
     slog.debug({}, 'client connected');
 
     session.on('bound', (info) => {
       slog.target = sessionLogger(deps.logger, { sessionId: id, listener: name, systemId: info.systemId, remote });
       client = new BoundClient(id, info.systemId, info.bindType, name, ip, session, timers);
+      entry.client = client;
       boundSessions++;
       metrics?.clientSessions.inc({ listener: name, bind_type: info.bindType });
       slog.info({ bindType: info.bindType }, 'client bound');
       registry.add(client);
+      // Bound while being drained (a bind that was in flight): unbind it now.
+      if (entry.draining && entry.inFlight === 0) void session.unbind();
     });
 
     session.on('request', (req) => {
       if (client === undefined) req.respond(Status.ESME_RINVBNDSTS); // the session only delivers when bound
-      else onRequest(client, slog, req);
+      else if (entry.draining) req.respond(Status.ESME_RSYSERR); // going away: see the top of the file
+      else onRequest(entry, client, slog, req);
     });
 
     session.on('close', (info: CloseInfo) => {
@@ -227,7 +275,7 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
 
   // ---- requests -----------------------------------------------------------------------------
 
-  function onRequest(client: BoundClient, slog: SessionLog, req: AnyIncomingRequest): void {
+  function onRequest(entry: SessionEntry, client: BoundClient, slog: SessionLog, req: AnyIncomingRequest): void {
     const pdu = req.pdu;
     // SMPP 3.4 §2.3: an ESME never sends deliver_sm; the session's bind rules refuse it already.
     if (pdu.command === 'deliver_sm') {
@@ -240,7 +288,8 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
       return;
     }
     const deadline = timers.now() + limits.request_timeout;
-    const pending: PendingRequest = { req, log: slog };
+    const pending: PendingRequest = { req, log: slog, entry };
+    entry.inFlight++;
     deadlines.add(pending, deadline + DEADLINE_GRACE_MS);
     let answer: Promise<Pdu>;
     try {
@@ -259,6 +308,11 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
       p.log.debug({ command: p.req.command }, 'late answer dropped (deadline passed)');
       return;
     }
+    respondWith(p, resp);
+    settled(p.entry);
+  }
+
+  function respondWith(p: PendingRequest, resp: Pdu): void {
     const req = p.req;
     if (resp.command !== `${req.command}_resp` && resp.command !== 'generic_nack') {
       p.log.error({ command: req.command, response: resp.command }, 'forwarder answered with the wrong response');
@@ -279,20 +333,29 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
     if (!deadlines.delete(p)) return;
     p.log.error({ err, command: p.req.command }, 'request handler failed');
     p.req.respond(Status.ESME_RSYSERR);
+    settled(p.entry);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
   async function start(): Promise<AddressInfo> {
     if (server !== undefined) throw new Error(`listener ${name} already started`);
-    const hostPort = parseHostPort(config.address);
-    if (hostPort === undefined) throw new RangeError(`listener ${name}: bad address ${config.address}`);
+    server = await listen(config);
+    return server.address() as AddressInfo;
+  }
+
+  const handshakeTimeout = (l: ListenerConfig['limits']): number =>
+    l.idle_timeout > 0 ? l.idle_timeout : DEFAULT_HANDSHAKE_TIMEOUT_MS;
+
+  /** A server accepting on `cfg.address` (TCP or TLS), listening when it resolves. */
+  async function listen(cfg: ListenerConfig): Promise<Server> {
+    const hostPort = parseHostPort(cfg.address);
+    if (hostPort === undefined) throw new RangeError(`listener ${name}: bad address ${cfg.address}`);
     let srv: Server;
-    if (config.tls === undefined) {
+    if (cfg.tls === undefined) {
       srv = createNetServer();
     } else {
-      const handshakeMs = limits.idle_timeout > 0 ? limits.idle_timeout : DEFAULT_HANDSHAKE_TIMEOUT_MS;
-      const tlsServer = createTlsServer(await loadTlsOptions(config.tls, handshakeMs));
+      const tlsServer = createTlsServer(await loadTlsOptions(cfg.tls, handshakeTimeout(cfg.limits)));
       tlsServer.on('secureConnection', (socket) => {
         if (closing) socket.destroy();
         else startSession(socket);
@@ -302,7 +365,6 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
       });
       srv = tlsServer;
     }
-    server = srv;
     // Before the TLS server's own listener: refused connections never start a handshake.
     srv.prependListener('connection', onConnection);
     await new Promise<void>((resolve, reject) => {
@@ -316,8 +378,8 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
     // Accept errors (EMFILE...) must not take the process down.
     srv.on('error', (err) => log.error({ err }, 'listener error'));
     const address = srv.address() as AddressInfo;
-    log.info({ address: address.address, port: address.port, tls: config.tls !== undefined }, 'listening');
-    return address;
+    log.info({ address: address.address, port: address.port, tls: cfg.tls !== undefined }, 'listening');
+    return srv;
   }
 
   async function close(): Promise<void> {
@@ -328,9 +390,7 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
   }
 
   async function closeSessions(timeoutMs: number): Promise<void> {
-    const all = [...sessions.keys()];
-    const closedAll = Promise.all(all.map((s) => s.closed));
-    for (const s of all) void s.unbind();
+    const closedAll = Promise.all([...sessions.values()].map(drain));
     let timer: unknown;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = timers.setTimeout(() => resolve(true), timeoutMs);
@@ -338,10 +398,10 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
     const late = await Promise.race([closedAll.then(() => false), timedOut]);
     timers.clearTimeout(timer);
     if (late) {
-      log.warn({ open: sessions.size }, 'sessions still open after the unbind timeout, closing them');
-      for (const [s, socket] of sessions) {
+      log.warn({ open: sessions.size }, 'sessions still open after the drain timeout, closing them');
+      for (const [s, entry] of sessions) {
         void s.close();
-        socket.destroy();
+        entry.socket.destroy();
       }
       await closedAll;
     }
@@ -349,14 +409,73 @@ export function createListener(config: ListenerConfig, deps: ListenerDeps): List
     for (const socket of connections) socket.destroy();
   }
 
-  function updateClients(list: readonly ClientConfig[]): void {
+  function updateClients(list: readonly ClientConfig[]): Promise<void> {
     clients = compileClients(list);
     throughput.update(list);
+    // A client no longer in the config loses its sessions (SPEC §6); the others stay bound.
+    const known = new Set(list.map((c) => c.system_id));
+    const gone: Promise<CloseInfo>[] = [];
+    for (const entry of sessions.values()) {
+      if (entry.client !== undefined && !known.has(entry.client.systemId)) {
+        log.info({ sessionId: entry.client.id, systemId: entry.client.systemId }, 'client removed from the config, unbinding');
+        gone.push(drain(entry));
+      }
+    }
+    return Promise.all(gone).then(() => undefined);
+  }
+
+  async function update(next: ListenerConfig): Promise<AddressInfo | undefined> {
+    if (next.name !== name) throw new RangeError(`listener ${name}: update with the config of ${next.name}`);
+    const previous = config;
+    config = next;
+    if (!sameValue(previous.limits, next.limits)) {
+      limits = next.limits;
+      const sessionLimits = { window: limits.window, incomingWindow: limits.window, idleTimeoutMs: limits.idle_timeout };
+      for (const s of sessions.keys()) s.setLimits(sessionLimits);
+      if (active < limits.max_connections) capacityWarned = false;
+    }
+    if (!sameValue(previous.filters, next.filters)) filters = compileFilters(next.filters, { throughput });
+    if (server === undefined || closing) return undefined;
+
+    const reopen = previous.address !== next.address || (previous.tls === undefined) !== (next.tls === undefined);
+    if (!reopen) {
+      if (next.tls !== undefined && !sameValue(previous.tls, next.tls)) {
+        // New certificate for new connections; those open keep theirs.
+        (server as TlsServer).setSecureContext(await loadTlsOptions(next.tls, handshakeTimeout(limits)));
+      }
+      return server.address() as AddressInfo;
+    }
+    // Stop accepting on the old socket first (the new one may be the same address), then listen;
+    // if that fails, listen as before again and report the failure to the caller.
+    const old = server;
+    const was = old.address() as AddressInfo;
+    old.close();
+    try {
+      server = await listen(next);
+    } catch (err) {
+      config = { ...next, address: previous.address, tls: previous.tls };
+      // The port it had, even when the config says 0: clients know that one.
+      const host = was.family === 'IPv6' ? `[${was.address}]` : was.address;
+      server = await listen({ ...config, address: `${host}:${was.port}` });
+      throw err;
+    }
+    return server.address() as AddressInfo;
   }
 
   function stats(): ListenerStats {
     return { connections: active, boundSessions, refused: { ...refused } };
   }
 
-  return { name, config, start, close, closeSessions, updateClients, stats };
+  return {
+    name,
+    get config() {
+      return config;
+    },
+    start,
+    close,
+    closeSessions,
+    updateClients,
+    update,
+    stats,
+  };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionError, createSession } from '../session/index.js';
+import { ConfigSchema } from '../config/schema.js';
 import { Status } from '../smpp/index.js';
 import { SmppClient, makeTestCertificates, startListener, type Harness, type TestCertificates } from './testing.js';
 
@@ -74,5 +75,30 @@ describe('TLS listener', () => {
     await expect(
       startListener({ listener: { tls: { cert: join(dir, 'missing.crt'), key: certs.serverKey } } }),
     ).rejects.toThrow(/ENOENT/);
+  });
+
+  it('new TLS files (config reload) serve new connections; a session already bound keeps going', async () => {
+    h = await startListener({ listener: { tls: { cert: certs.serverCert, key: certs.serverKey } } });
+    const before = await h.client({ ca });
+    expect(await before.bind('transceiver')).toBe(Status.ESME_ROK);
+
+    const otherDir = await mkdtemp(join(tmpdir(), 'smppd-tls-rotated-'));
+    try {
+      const rotated = await makeTestCertificates(otherDir);
+      const rotatedCa = await readFile(rotated.caCert);
+      const listener = ConfigSchema.parse({
+        listeners: [{ name: 'test', address: '127.0.0.1:0', tls: { cert: rotated.serverCert, key: rotated.serverKey } }],
+      }).listeners[0]!;
+      const address = await h.listener.update(listener);
+      expect(address?.port).toBe(h.port); // same socket: no re-open for new files
+
+      const after = await h.client({ ca: rotatedCa });
+      expect(await after.bind('transceiver')).toBe(Status.ESME_ROK);
+      // The old CA no longer verifies the server.
+      await expect(h.client({ ca })).rejects.toThrow();
+      expect((await before.submit()).command_status).toBe(Status.ESME_ROK);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
   });
 });

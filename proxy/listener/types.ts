@@ -99,17 +99,31 @@ export interface ListenerStats {
 
 export interface Listener {
   readonly name: string;
+  /** The config in force (update() replaces it). */
   readonly config: ListenerConfig;
   /** Reads the TLS files, listens; resolves with the bound address (port 0 -> the real port). */
   start(): Promise<AddressInfo>;
   /** Stops accepting connections; sessions stay (see closeSessions). */
   close(): Promise<void>;
   /**
-   * Unbinds every session (closing those not bound) and resolves when all are closed; sessions
-   * still open after `timeoutMs` are closed at once.
+   * Drains every session (SPEC §6): new requests are refused, those in flight are answered, then the
+   * session unbinds (one not bound just closes). Resolves when all are closed; sessions still open
+   * after `timeoutMs` are closed at once.
    */
   closeSessions(timeoutMs: number): Promise<void>;
-  /** A new `clients` list (config reload); bound sessions stay bound. */
-  updateClients(clients: readonly ClientConfig[]): void;
+  /**
+   * A new `clients` list (config reload). Bound sessions stay bound, except those of a client no
+   * longer in the list: they are drained (new requests refused, those in flight answered) and
+   * unbound. Resolves when those sessions have closed.
+   */
+  updateClients(clients: readonly ClientConfig[]): Promise<void>;
+  /**
+   * The listener's changed config (same name): limits apply at once to the live sessions, filters
+   * are recompiled, a new address or TLS on/off re-opens the accept socket (bound sessions stay), new
+   * TLS files apply to new connections. Resolves with the address it accepts on (undefined before
+   * start or after close). Rejects when the new address cannot be listened on: it then still
+   * accepts on the old one.
+   */
+  update(config: ListenerConfig): Promise<AddressInfo | undefined>;
   stats(): ListenerStats;
 }

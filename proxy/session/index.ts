@@ -16,6 +16,7 @@ export type {
   BindParams,
   BindRespPdu,
   BoundInfo,
+  OutgoingCall,
   OutgoingRequest,
   ResponseTo,
   Session,

@@ -17,7 +17,7 @@ import type {
   SessionStats,
   Timers,
 } from './types.js';
-import type { WindowMode } from './window.js';
+import type { PendingRequest as OutgoingCall, WindowMode } from './window.js';
 
 export type BindRespPdu = PduOf<'bind_transmitter_resp' | 'bind_receiver_resp' | 'bind_transceiver_resp'>;
 
@@ -112,6 +112,9 @@ export type SessionEvents = {
   error: [err: Error];
 };
 
+/** An outgoing request that settles itself (Session.requestWith); the window's entry type. */
+export type { PendingRequest as OutgoingCall } from './window.js';
+
 /** A request to send: the PDU without header fields (request() assigns them, in place). */
 export type OutgoingRequest = DataRequestPdu extends infer P
   ? P extends DataRequestPdu
@@ -149,6 +152,14 @@ export interface Session extends EventEmitter<SessionEvents> {
    * QUEUE_TIMEOUT, TIMEOUT, GENERIC_NACK, BAD_RESPONSE, INVALID_STATE, UNBOUND, CLOSED.
    */
   request<P extends OutgoingRequest>(pdu: P): Promise<ResponseTo<P>>;
+  /**
+   * request() without a promise, for the per-message path (bench: `npm run bench`, through smppd):
+   * `call` is the window's own entry, so a request costs no promise, closure or entry object.
+   * The session fills seq/responseId/deadline, drops `call.pdu` once written, and calls
+   * `call.resolve(response)` or `call.reject(err)` exactly once with what request() would resolve
+   * or reject with. A refusal (state, WINDOW_FULL, ENCODE_FAILED) calls reject inside this call.
+   */
+  requestWith(call: OutgoingCall): void;
   /** One enquire_link outside the window (health checks); rejects with TIMEOUT etc. */
   enquireLink(): Promise<PduOf<'enquire_link_resp'>>;
   /** Sends unbind, waits for unbind_resp (or unbindTimeoutMs), then closes. Unbound: just closes. */

@@ -295,6 +295,15 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     }) as Promise<ResponseTo<P>>;
   }
 
+  requestWith(call: PendingRequest): void {
+    const command = call.pdu!.command as string;
+    const refused = DATA_REQUESTS.has(command)
+      ? this.checkSend(command as DataRequestName)
+      : new SessionError('INVALID_COMMAND', `request() sends traffic requests, not ${command}`);
+    if (refused !== undefined) call.reject(refused);
+    else this.window.submit(call);
+  }
+
   enquireLink(): Promise<PduOf<'enquire_link_resp'>> {
     const refused = this.checkSend('enquire_link');
     if (refused !== undefined) return Promise.reject(refused);

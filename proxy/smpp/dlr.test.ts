@@ -192,6 +192,23 @@ describe('formatReceiptText', () => {
   });
 });
 
+describe('parseReceiptText on the canonical form (its fast path)', () => {
+  it('reads exactly what the tolerant parser reads', () => {
+    // A leading space takes the tolerant path: both readings of the same text must agree, including
+    // values that hold other whitespace, key-like tokens or nothing at all.
+    const value = fc.string({ unit: fc.constantFrom(...'0aZ:-_\t\u00a0 stat:id'), maxLength: 12 });
+    fc.assert(
+      fc.property(value, value, value, value, value, value, value, value, (id, sub, dlvrd, sd, dd, stat, err, text) => {
+        const t = `id:${id} sub:${sub} dlvrd:${dlvrd} submit date:${sd} done date:${dd} stat:${stat} err:${err} text:${text}`;
+        expect(parseReceiptText(t)).toEqual(parseReceiptText(` ${t}`));
+        expect(parseReceiptText(`${t}\0\0`)).toEqual(parseReceiptText(` ${t}`));
+        const replaced = replaceReceiptId(t, 'NEW');
+        if (replaced !== undefined) expect(parseReceiptText(replaced)).toMatchObject({ ok: true, receipt: { id: 'NEW' } });
+      }),
+    );
+  });
+});
+
 describe('receipt dates', () => {
   it('parses 10 and 12 digit dates as UTC', () => {
     expect(parseReceiptDate('2401151230')?.toISOString()).toBe('2024-01-15T12:30:00.000Z');

@@ -36,12 +36,70 @@ function asText(input: string | Uint8Array): string {
     : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
 }
 
+/** The keys of the canonical Appendix B text (formatReceiptText), in order, each after one space. */
+const CANONICAL_KEYS = [' sub:', ' dlvrd:', ' submit date:', ' done date:', ' stat:', ' err:'] as const;
+
+/**
+ * The canonical Appendix B form read without regular expressions: `id:` at offset 0, then every key
+ * of CANONICAL_KEYS in order, each value one token, then ` text:` and the rest. undefined on any
+ * other layout (the tolerant parser below reads it then): the result is what that parser gives for
+ * this form. ~10x faster than the regex scan, and it runs on every receipt (bench: `npm run bench`,
+ * through smppd with receipts).
+ */
+function parseCanonical(text: string): Receipt | undefined {
+  if (text.charCodeAt(0) !== 0x69 || text.charCodeAt(1) !== 0x64 || text.charCodeAt(2) !== 0x3a) return undefined; // 'id:'
+  let end = text.indexOf(' ', 3);
+  if (end <= 3) return undefined;
+  const id = text.slice(3, end);
+  const values: (string | undefined)[] = [];
+  for (const key of CANONICAL_KEYS) {
+    if (!text.startsWith(key, end)) return undefined;
+    const start = end + key.length;
+    end = text.indexOf(' ', start);
+    if (end < 0) return undefined;
+    values.push(start === end ? undefined : text.slice(start, end));
+  }
+  if (!text.startsWith(' text:', end)) return undefined;
+  const stat = values[4];
+  // A value with other whitespace than single spaces (tabs, line breaks) is the tolerant parser's job.
+  if (stat === undefined || hasWhitespace(id)) return undefined;
+  for (const v of values) if (v !== undefined && hasWhitespace(v)) return undefined;
+  return {
+    id,
+    stat: stat.toUpperCase(),
+    sub: values[0],
+    dlvrd: values[1],
+    submitDate: values[2],
+    doneDate: values[3],
+    err: values[5],
+    text: text.slice(end + 6),
+  };
+}
+
+/** Any character of the regex class \s (what the tolerant parser splits on); no regex for ASCII. */
+function hasWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 ? c === 0x20 || (c >= 0x09 && c <= 0x0d) : c >= 0xa0 && /\s/.test(s.charAt(i))) return true;
+  }
+  return false;
+}
+
+/** Without trailing NULs: some SMSCs NUL-terminate short_message. */
+function withoutTrailingNuls(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
 /**
  * Parses a receipt's short_message. ok only when the text starts with an `id:` key (leading whitespace
  * allowed) holding a non-empty id, and has a non-empty `stat:`: an MO text rarely looks like that.
  */
 export function parseReceiptText(input: string | Uint8Array): ReceiptParse {
-  const text = asText(input).replace(/\0+$/, ''); // some SMSCs NUL-terminate short_message
+  const text = withoutTrailingNuls(asText(input));
+  const canonical = parseCanonical(text);
+  if (canonical !== undefined) return { ok: true, receipt: canonical };
   const marks: { key: Field; start: number; valueStart: number }[] = [];
   for (const m of text.matchAll(KEY)) {
     const key = m[2].toLowerCase().replace(/[\s_-]/g, '') as Field;
@@ -144,11 +202,19 @@ export function replaceReceiptId(input: Uint8Array, newId: string): Buffer | und
 export function replaceReceiptId(input: string | Uint8Array, newId: string): string | Buffer | undefined {
   if (!/^[\x21-\x7e]+$/.test(newId)) throw new RangeError('receipt id must be non-empty printable ASCII');
   const text = asText(input);
-  if (!parseReceiptText(text).ok) return undefined;
-  const m = ID_FIELD.exec(text);
-  if (m === null) return undefined;
-  const start = m[1].length;
-  const end = start + m[2].length;
+  let start: number;
+  let end: number;
+  const canonical = parseCanonical(withoutTrailingNuls(text));
+  if (canonical !== undefined) {
+    start = 3; // after 'id:'
+    end = start + canonical.id.length;
+  } else {
+    if (!parseReceiptText(text).ok) return undefined;
+    const m = ID_FIELD.exec(text);
+    if (m === null) return undefined;
+    start = m[1].length;
+    end = start + m[2].length;
+  }
   if (typeof input === 'string') return text.slice(0, start) + newId + text.slice(end);
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   return Buffer.concat([bytes.subarray(0, start), Buffer.from(newId, 'latin1'), bytes.subarray(end)]);
@@ -238,27 +304,49 @@ export function isFinalMessageState(state: number): boolean {
 
 export type MessageIdMode = 'auto' | 'hex' | 'decimal' | 'string';
 
-const DECIMAL = /^[0-9]+$/;
-const HEX = /^[0-9a-f]+$/i;
 const HEX_DASHES = /^[0-9a-f-]+$/i;
+const EDGE_SPACE = /^[\s\0]+|[\s\0]+$/g;
 
 function textKey(id: string): string {
   return HEX_DASHES.test(id) ? id.toUpperCase() : id;
 }
 
+/** Printable ASCII other than space: an id edge that needs no trimming (the common case, no regex). */
+function plainEdge(code: number): boolean {
+  return code > 0x20 && code < 0x7f;
+}
+
+// Numbers below 2^53 convert exactly through a double: 15 decimal or 13 hex digits. Longer ids take
+// BigInt. Avoiding BigInt and the regexes on the usual 8-20 character ids saves ~1 µs per message
+// (bench: `npm run bench`, through smppd).
+function decimalKey(t: string): string {
+  return t.length <= 15 ? String(Number(t)) : BigInt(t).toString();
+}
+
+function hexKey(t: string): string {
+  return t.length <= 13 ? String(parseInt(t, 16)) : BigInt(`0x${t}`).toString();
+}
+
 /** Lookup keys of an SMSC message id, most specific first: one key, two for all-digit ids under auto. */
 export function messageIdKeys(id: string, mode: MessageIdMode): string[] {
   if (mode === 'string') return id === '' ? [] : [id];
-  const t = id.replace(/^[\s\0]+|[\s\0]+$/g, '');
+  const t = id.length > 0 && plainEdge(id.charCodeAt(0)) && plainEdge(id.charCodeAt(id.length - 1)) ? id : id.replace(EDGE_SPACE, '');
   if (t === '') return [];
-  const dec = DECIMAL.test(t);
-  const hex = HEX.test(t);
-  if (mode === 'decimal') return [dec ? BigInt(t).toString() : textKey(t)];
-  if (mode === 'hex') return [hex ? BigInt(`0x${t}`).toString() : textKey(t)];
+  let dec = true;
+  let hex = true;
+  for (let i = 0; i < t.length && hex; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) continue;
+    dec = false;
+    const lower = c | 0x20;
+    if (lower < 0x61 || lower > 0x66) hex = false;
+  }
+  if (mode === 'decimal') return [dec ? decimalKey(t) : textKey(t)];
+  if (mode === 'hex') return [hex ? hexKey(t) : textKey(t)];
   if (!hex) return [textKey(t)];
-  const asHex = BigInt(`0x${t}`).toString();
+  const asHex = hexKey(t);
   if (!dec) return [asHex];
-  const asDec = BigInt(t).toString();
+  const asDec = decimalKey(t);
   return asDec === asHex ? [asDec] : [asDec, asHex];
 }
 

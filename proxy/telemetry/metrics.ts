@@ -6,11 +6,13 @@
 // (boundedChildren below). Never a message id, phone number, system_id or address: each distinct value
 // is a time series kept forever by Prometheus.
 //
-// Per-message cost: endpointMetrics() and clusterMetrics() hand out children bound to labels known at
-// setup, so the submit and receipt paths are an inc()/observe() with no label hashing.
+// Per-message cost: endpointMetrics() and clusterMetrics() hand out series bound to labels known at
+// setup, and the per-message counters and latency histograms are batched (batched.ts): the submit
+// and receipt paths are an addition per update, no label hashing, nothing allocated.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from '../cluster/circuit-breaker.js';
+import { BatchedSeries, LatencyHistogram, type BatchedCounter, type HistogramSeries } from './batched.js';
 
 /** Seconds; from 1 ms (an SMSC on the same host) to 30 s (beyond any sane response timeout). */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -33,9 +35,9 @@ export interface MetricsOptions {
 /** Children for one upstream endpoint, bound at setup (see the top of this file). */
 export interface EndpointMetrics {
   /** smppd_endpoint_requests_total: one per request sent to the endpoint. */
-  readonly requests: Counter.Internal;
+  readonly requests: BatchedCounter;
   /** smppd_endpoint_latency_seconds: observe(seconds) per response received. */
-  readonly latency: Histogram.Internal<string>;
+  readonly latency: HistogramSeries;
   /** smppd_window_used: outstanding requests over all the endpoint's sessions. */
   readonly windowUsed: Gauge.Internal<string>;
   /** smppd_upstream_sessions: how many of the endpoint's sessions are in `state` (e.g. bound, connecting). */
@@ -51,7 +53,7 @@ export interface ClusterMetrics {
   /** smppd_dlr_received_total{cluster,status}: one receipt with its `stat` value (DELIVRD, UNDELIV, ...). */
   receipt(stat: string): void;
   /** smppd_dlr_unmatched_total: a receipt whose message id matched no stored message. */
-  readonly dlrUnmatched: Counter.Internal;
+  readonly dlrUnmatched: BatchedCounter;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -60,13 +62,30 @@ export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  /** The batched series of each counter, flushed by its collect() (batched.ts). */
+  const batchedOf = new Map<Counter<string>, BatchedSeries>();
 
-  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Counter<L>({ name, help, labelNames, registers });
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) => {
+    const series = new BatchedSeries();
+    const c = new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        series.flush();
+      },
+    });
+    batchedOf.set(c as Counter<string>, series);
+    return c;
+  };
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });
-  const histogram = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Histogram<L>({ name, help, labelNames, buckets: [...LATENCY_BUCKETS], registers });
+  const latencyHistogram = (name: string, help: string, labelNames: readonly string[] = []) =>
+    new LatencyHistogram(name, help, labelNames, LATENCY_BUCKETS, registry);
+  /** A batched series of `c` (its child for `labels`, or the counter itself), counted on its next collect. */
+  const batched = <L extends string>(c: Counter<L>, labels?: Partial<Record<L, string>>): BatchedCounter =>
+    batchedOf.get(c as Counter<string>)!.add(labels === undefined ? c : c.labels(labels));
 
   const m = {
     // Messages (SPEC §5).
@@ -74,7 +93,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     messagesDelivered: counter('smppd_messages_delivered_total', 'Messages accepted by an upstream SMSC (ESME_ROK)'),
     messagesFailed: counter('smppd_messages_failed_total', 'Messages answered to the client with an error status'),
     submitResponses: counter('smppd_submit_responses_total', 'submit_sm_resp sent to clients, by command_status name', ['status']),
-    requestLatency: histogram('smppd_request_latency_seconds', 'Client submit_sm to submit_sm_resp, end to end'),
+    requestLatency: latencyHistogram('smppd_request_latency_seconds', 'Client submit_sm to submit_sm_resp, end to end').labels(),
     retries: counter('smppd_retries_total', 'Submits retried, by reason', ['cluster', 'reason']),
     routingDecisions: counter('smppd_routing_decisions_total', 'Messages routed, by route and chosen cluster', ['route', 'cluster']),
     moReceived: counter('smppd_mo_received_total', 'Mobile-originated deliver_sm received from upstream'),
@@ -96,7 +115,7 @@ export function createMetrics(options: MetricsOptions = {}) {
 
     // Upstream side.
     endpointRequests: counter('smppd_endpoint_requests_total', 'Requests sent to an upstream endpoint', ['cluster', 'endpoint']),
-    endpointLatency: histogram('smppd_endpoint_latency_seconds', 'Upstream request to response', ['cluster', 'endpoint']),
+    endpointLatency: latencyHistogram('smppd_endpoint_latency_seconds', 'Upstream request to response', ['cluster', 'endpoint']),
     upstreamSessions: gauge('smppd_upstream_sessions', 'Upstream sessions, by state', ['cluster', 'endpoint', 'state']),
     windowUsed: gauge('smppd_window_used', 'Outstanding upstream requests', ['cluster', 'endpoint']),
     circuitState: gauge('smppd_circuit_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', ['cluster', 'endpoint']),
@@ -112,9 +131,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     configReloads: counter('smppd_config_reloads_total', 'Config reloads, by result', ['result']),
   };
 
-  const submitResponseChild = boundedChildren((status) => m.submitResponses.labels({ status }));
+  const submitResponseChild = boundedChildren((status) => batched(m.submitResponses, { status }));
   const endpoints = new Map<string, EndpointMetrics>();
   const clusters = new Map<string, ClusterMetrics>();
+  const decisions = new Map<string, BatchedCounter>();
 
   function endpointMetrics(cluster: string, endpoint: string): EndpointMetrics {
     const key = `${cluster}\u0000${endpoint}`;
@@ -124,9 +144,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     const circuitState = m.circuitState.labels(labels);
     circuitState.set(CIRCUIT_STATE_VALUE.closed);
     const sessionStates = new Set<string>();
+    const requests = batched(m.endpointRequests, labels);
     const em: EndpointMetrics = {
-      requests: m.endpointRequests.labels(labels),
-      latency: m.endpointLatency.labels(labels),
+      requests,
+      latency: m.endpointLatency.labels(cluster, endpoint),
       windowUsed: m.windowUsed.labels(labels),
       sessions(state, count) {
         sessionStates.add(state);
@@ -138,8 +159,9 @@ export function createMetrics(options: MetricsOptions = {}) {
       },
       remove() {
         endpoints.delete(key);
+        batchedOf.get(m.endpointRequests)!.drop(requests);
         m.endpointRequests.remove(labels);
-        m.endpointLatency.remove(labels);
+        m.endpointLatency.remove(cluster, endpoint);
         m.windowUsed.remove(labels);
         m.circuitState.remove(labels);
         for (const to of Object.keys(CIRCUIT_STATE_VALUE)) m.circuitTransitions.remove({ cluster, endpoint, to });
@@ -153,10 +175,10 @@ export function createMetrics(options: MetricsOptions = {}) {
   function clusterMetrics(cluster: string): ClusterMetrics {
     const cached = clusters.get(cluster);
     if (cached) return cached;
-    const receiptChild = boundedChildren((status) => m.dlrReceived.labels({ cluster, status }));
+    const receiptChild = boundedChildren((status) => batched(m.dlrReceived, { cluster, status }));
     const cm: ClusterMetrics = {
       receipt: (stat) => receiptChild(stat).inc(),
-      dlrUnmatched: m.dlrUnmatched.labels({ cluster }),
+      dlrUnmatched: batched(m.dlrUnmatched, { cluster }),
     };
     clusters.set(cluster, cm);
     return cm;
@@ -165,9 +187,20 @@ export function createMetrics(options: MetricsOptions = {}) {
   return {
     registry,
     ...m,
+    /** Batched per-message increments of messagesSubmitted, messagesDelivered and messagesFailed. */
+    submitted: batched(m.messagesSubmitted),
+    delivered: batched(m.messagesDelivered),
+    failed: batched(m.messagesFailed),
     /** smppd_submit_responses_total for one response; `status` is a statusName() (peer codes are capped). */
     submitResponse(status: string): void {
       submitResponseChild(status).inc();
+    },
+    /** The smppd_routing_decisions_total series of a route and the cluster it chose (cache it: built from two strings). */
+    routingDecision(route: string, cluster: string): BatchedCounter {
+      const key = `${route}\u0000${cluster}`;
+      let c = decisions.get(key);
+      if (c === undefined) decisions.set(key, (c = batched(m.routingDecisions, { route, cluster })));
+      return c;
     },
     endpointMetrics,
     clusterMetrics,
@@ -176,9 +209,9 @@ export function createMetrics(options: MetricsOptions = {}) {
 
 /** Children of a counter by one peer-supplied label value: at most MAX_PEER_LABEL_VALUES distinct
  *  values, later ones share the `other` child. Caching the children also spares the label hashing. */
-function boundedChildren(make: (value: string) => Counter.Internal): (value: string) => Counter.Internal {
-  const children = new Map<string, Counter.Internal>();
-  let other: Counter.Internal | undefined;
+function boundedChildren(make: (value: string) => BatchedCounter): (value: string) => BatchedCounter {
+  const children = new Map<string, BatchedCounter>();
+  let other: BatchedCounter | undefined;
   return (value) => {
     const child = children.get(value);
     if (child) return child;
