@@ -5,6 +5,7 @@
 //
 // Exit codes (SPEC §2): 0 clean exit, 1 bad config or usage, 2 runtime failure.
 
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { adminDepsFromProxy, buildAdmin } from './admin/index.js';
 import { parseHostPort } from './config/net.js';
@@ -60,13 +61,26 @@ async function main(): Promise<void> {
 
   const configPath = args.config;
   const env = process.env as Record<string, string | undefined>;
-  const loaded = await loadConfig(configPath, { env });
+  // --validate checks the config itself. The files it names (TLS certificates, `*_file` secrets)
+  // belong to the machine that runs it — in Kubernetes they exist only inside the pod — so here an
+  // unreadable one is a warning; at start it is a problem like any other.
+  const missingFiles: string[] = [];
+  const readFileForValidate = async (path: string): Promise<string> => {
+    if (path === configPath) return readFile(path, 'utf8');
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      missingFiles.push(`cannot read "${path}" (${(err as NodeJS.ErrnoException).code ?? 'error'}): checked again at start`);
+      return 'placeholder';
+    }
+  };
+  const loaded = await loadConfig(configPath, args.validate ? { env, readFile: readFileForValidate } : { env });
   if (!loaded.ok) {
     for (const problem of loaded.problems) process.stderr.write(`${problem}\n`);
     process.exit(1);
   }
   if (args.validate) {
-    for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of [...missingFiles, ...loaded.warnings]) process.stderr.write(`warning: ${warning}\n`);
     process.stdout.write(`${configPath}: ok\n`);
     return;
   }
