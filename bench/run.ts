@@ -1,7 +1,8 @@
 // `npm run bench`: the simulator, smppd and the load generator on this machine, in one run.
 // The simulator and smppd run as child processes (their own cores); the load generator runs here.
-// Prints one table (or JSON with --json). Scenarios are entries of SCENARIOS: to add one (e.g. the
-// Redis store runs), add an entry; a stack variant (store backend, config tweaks) is a ProxyVariant.
+// Prints one table (or JSON with --json). Scenarios are entries of SCENARIOS: to add one, add an
+// entry; a stack variant (store backend, config tweaks) is a ProxyVariant. The Redis store runs (f)
+// use a private redis-server (e2e/helpers/redis-server.ts) and are compared with (b) and (c).
 //
 // Options: --json, --only id,id  (see --help), --quick (smaller counts, for a smoke run).
 
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { openIdleSessions, runBench, type BenchOptions, type BenchResult } from '../e2e/bench/index.js';
 import { freePort, startNode, waitForBind, type NodeChild } from '../e2e/bench/processes.js';
+import { startRedisServer, type RedisServer } from '../e2e/helpers/redis-server.js';
 
 const HOST = '127.0.0.1';
 const CLIENT = { systemId: 'acme', password: 'secret' };
@@ -51,6 +53,11 @@ interface ProxyVariant {
 
 const MEMORY: ProxyVariant = { key: 'memory', store: { backend: 'memory', ttl: '1h', max_entries: 5_000_000 } };
 
+/** smppd on the Redis store (issue 5): a private redis-server, started on first use. */
+async function redisVariant(ctx: Context): Promise<ProxyVariant> {
+  return { key: 'redis', store: { backend: 'redis', ttl: '1h', redis: { url: await ctx.redisUrl(), key_prefix: 'smppd-bench:' } } };
+}
+
 interface Row {
   id: string;
   title: string;
@@ -72,6 +79,8 @@ interface Context {
   sizes: Sizes;
   rows: Map<string, Row>;
   simPort(): Promise<number>;
+  /** URL of a private redis-server for the Redis store runs (started on first use). */
+  redisUrl(): Promise<string>;
   /** A running smppd; `fresh` restarts it (e.g. to measure memory without earlier traffic). */
   proxy(variant: ProxyVariant, fresh?: boolean): Promise<{ port: number; child: NodeChild }>;
   log(line: string): void;
@@ -160,6 +169,37 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: 'proxy-redis',
+    title: '(f) through smppd, Redis store',
+    needsProxy: true,
+    async run(ctx) {
+      const { port } = await ctx.proxy(await redisVariant(ctx));
+      const r = await measured(ctx, port, { count: ctx.sizes.throughputCount });
+      const row = throughputRow(this.id, this.title, r);
+      const memory = ctx.rows.get('proxy')?.msgPerSec;
+      row.target = '>= 60% of (b)';
+      row.met = r.ok === r.sent && (memory === undefined ? undefined : r.msgPerSec >= 0.6 * memory);
+      if (memory !== undefined) row.note = [row.note, `${pct(r.msgPerSec, memory)} of the memory store (b)`].filter(Boolean).join('; ');
+      return row;
+    },
+  },
+  {
+    id: 'proxy-redis-receipts',
+    title: '    Redis store, with receipts',
+    needsProxy: true,
+    async run(ctx) {
+      const { port } = await ctx.proxy(await redisVariant(ctx));
+      const r = await measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true });
+      const row = throughputRow(this.id, this.title, r);
+      const rc = r.receipts!;
+      row.target = '>= 20,000/s, every receipt matched';
+      row.met = rc.perSec >= 20_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
+      const memory = ctx.rows.get('proxy-receipts')?.msgPerSec;
+      if (memory !== undefined) row.note = [row.note, `${pct(rc.perSec, memory)} of the memory store (c)`].filter(Boolean).join('; ');
+      return row;
+    },
+  },
+  {
     id: 'proxy-p99',
     title: '(d) through smppd, 10,000 msg/s offered',
     needsProxy: true,
@@ -244,6 +284,12 @@ class Stack {
   private sim: { child: NodeChild; port: number } | undefined;
   private readonly proxies = new Map<string, { child: NodeChild; port: number }>();
   private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-bench-'));
+  private redis: Promise<RedisServer> | undefined;
+
+  async redisUrl(): Promise<string> {
+    this.redis ??= startRedisServer();
+    return (await this.redis).url;
+  }
 
   async simPort(): Promise<number> {
     if (this.sim !== undefined) return this.sim.port;
@@ -284,6 +330,7 @@ class Stack {
   async close(): Promise<void> {
     await Promise.all([...this.proxies.values()].map((p) => p.child.stop()));
     if (this.sim !== undefined) await this.sim.child.stop();
+    if (this.redis !== undefined) await (await this.redis).stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -347,6 +394,7 @@ async function main(): Promise<number> {
     sizes,
     rows,
     simPort: () => stack.simPort(),
+    redisUrl: () => stack.redisUrl(),
     proxy: (variant, fresh) => stack.proxy(variant, fresh),
     log,
   };

@@ -30,6 +30,8 @@ import { createForwarder } from './forwarder/index.js';
 import { createClientRegistry, createListener, type Listener, type MutableClientRegistry } from './listener/index.js';
 import { compileRoutes } from './router/route-table.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { createRedisStoreFromConfig } from './store/redis-store.js';
+import { createFleet } from './app-fleet.js';
 import { createMessageIdGenerator } from './store/message-id.js';
 import type { MessageStore } from './store/store.js';
 import type { Logger } from './telemetry/logger.js';
@@ -84,10 +86,16 @@ export interface Proxy {
   reload(): Promise<ReloadResult>;
 }
 
-function createStore(config: Config): MessageStore {
-  if (config.store.backend !== 'memory') {
-    // The Redis backend is a separate piece of work; refusing loudly beats silently running on memory.
-    throw new Error(`store.backend "${config.store.backend}" is not available in this build`);
+function createStore(config: Config, logger: Logger): MessageStore {
+  if (config.store.backend === 'redis') {
+    // Shared by the replicas (issue 5). While Redis is away: readiness 503 (store.healthy), submits
+    // answered ESME_RMSGQFUL, upstream receipts ESME_RX_T_APPN; it reconnects by itself.
+    return createRedisStoreFromConfig(config.store, {
+      onHealthChange: (healthy, err) => {
+        if (healthy) logger.info({}, 'store reachable (redis)');
+        else logger.error({ err }, 'store unreachable (redis): not ready, submits answered ESME_RMSGQFUL');
+      },
+    });
   }
   return createMemoryStore({ ttlMs: config.store.ttl, maxEntries: config.store.max_entries });
 }
@@ -110,7 +118,9 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const feedback = createFeedback();
-  const store = deps.store ?? createStore(initialConfig);
+  const store = deps.store ?? createStore(initialConfig, logger);
+  // store.backend: redis — throughput and max_binds of clusters and clients hold for the whole fleet.
+  const fleet = createFleet(initialConfig.store, logger.child({ component: 'fleet' }));
   const registry = createClientRegistry();
   let config = initialConfig;
   let router = compileRoutes(config.routes);
@@ -135,11 +145,12 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
       logger: logger.child({ cluster: c.name }),
       metrics,
       feedback,
+      fleet: fleet?.clusters,
     });
   for (const c of config.clusters) clusters.set(c.name, makeCluster(c));
   registry.onReceiverBound((systemId) => fwd.onReceiverBound(systemId));
 
-  const throughput = createClientThroughput(config.clients);
+  const throughput = fleet?.clientThroughput(config.clients) ?? createClientThroughput(config.clients);
   const authFailures = createAuthFailures();
   const makeListener = (l: ListenerConfig, clients: Config['clients']): Listener =>
     createListener(l, {
@@ -150,6 +161,7 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
       handleRequest: fwd.handleRequest,
       throughput,
       authFailures,
+      clientSlots: fleet?.clientSlots,
     });
   let listeners: Listener[] = config.listeners.map((l) => makeListener(l, config.clients));
 
@@ -324,6 +336,7 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
       await Promise.all([...clusters.values(), ...retiring].map((c) => c.close()));
       await Promise.all(background);
       await store.close();
+      await fleet?.close();
     },
     reload() {
       const run = reloads.then(reloadOnce);

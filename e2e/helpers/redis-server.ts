@@ -1,5 +1,5 @@
 // A private redis-server for tests and benchmarks: started on a free 127.0.0.1 port in a temp dir,
-// without persistence (`--save "" --appendonly no`), stopped (and its dir removed) by stop().
+// without persistence (`--save "" --appendonly no`) unless `durable`, stopped (and its dir removed) by stop().
 // kill() and start() let a test take Redis away mid-run and bring it back on the same port.
 // startRedisSentinel() adds a Sentinel in front of a server (Sentinel connection settings).
 // useRedis() prefers REDIS_URL from the environment (a shared Redis, e.g. in CI) and falls back to a
@@ -44,9 +44,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
+function launch(port: number, dir: string, durable: boolean): Promise<ChildProcess> {
+  // durable: every write is in the append-only file before Redis answers it, so a kill -9 and a
+  // start on the same dir lose nothing acknowledged (what a production Redis for smppd needs).
+  const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return spawnUntil(
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no'],
     READY_LINE,
   );
 }
@@ -99,12 +102,16 @@ function killAndWait(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts a private redis-server on a free port (or `port`). */
-export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+/**
+ * Starts a private redis-server on a free port (or `port`). `durable`: append-only file with fsync
+ * on every write, so start() after kill() comes back with every acknowledged write.
+ */
+export async function startRedisServer(options: { port?: number; durable?: boolean } = {}): Promise<RedisServer> {
+  const durable = options.durable === true;
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-redis-'));
-  let child: ChildProcess | undefined = await launch(port, dir).catch((err: unknown) => {
+  let child: ChildProcess | undefined = await launch(port, dir, durable).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });
@@ -129,7 +136,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     async start() {
       if (stopped) throw new Error('redis-server was stopped for good');
       if (child !== undefined) return;
-      child = await launch(port, dir);
+      child = await launch(port, dir, durable);
     },
     async stop() {
       if (stopped) return;

@@ -264,6 +264,19 @@ describe('upstream cluster over real TCP', () => {
     expect(connsOf('other').size).toBe(3);
   });
 
+  it('a small burst goes out on one session (one write); a large one still spreads over the sessions', async () => {
+    const up = await smsc({ latencyMs: 5 });
+    const { cluster, allBound } = start(config({ endpoints: [endpoint(up, { binds: 3, window: 10 })] }));
+    await allBound();
+    const connsOf = (text: string) =>
+      new Set(up.received.filter((r) => (r.pdu as SubmitSm).short_message.toString() === text).map((r) => r.conn));
+    await Promise.all(Array.from({ length: 4 }, () => cluster.send(sm('small'), { timeoutMs: 2000 })));
+    expect(connsOf('small').size).toBe(1);
+    // Up to half a window per session and tick: 15 requests take all three sessions.
+    await Promise.all(Array.from({ length: 15 }, () => cluster.send(sm('large'), { timeoutMs: 2000 })));
+    expect(connsOf('large').size).toBe(3);
+  });
+
   it('throughput: waits for a token up to the deadline, else THROTTLED (never sent)', async () => {
     const up = await smsc();
     const { cluster, allBound } = start(config({ throughput: 5, endpoints: [endpoint(up)] }));

@@ -14,14 +14,16 @@
 
 import { endpointSessionChanged } from '../config/diff.js';
 import type { ClusterConfig, EndpointConfig } from '../config/schema.js';
-import { silentLogger, isSessionError, systemTimers, type OutgoingRequest, type Timers } from '../session/index.js';
+import { silentLogger, isSessionError, systemTimers, type Timers } from '../session/index.js';
 import { Status, responseFor, statusName, type Pdu, type RequestPdu } from '../smpp/index.js';
 import { createBalancer, type Balancer } from './balancer.js';
 import { DueQueue } from './due-queue.js';
 import { Endpoint, endpointKey, type Conn } from './endpoint.js';
 import { ClusterError, fromSessionError, type ClusterErrorCode } from './errors.js';
-import { PendingSend, SendState } from './pending.js';
+import { PendingSend, SendState, UpstreamCall, type CallOwner } from './pending.js';
 import { Throttle, isSubmission } from './throttle.js';
+import { FleetThrottle, type ClusterThrottle } from './fleet-throttle.js';
+import { createLocalBindSlots, type BindSlots } from '../store/fleet-limits.js';
 import type {
   Cluster,
   ClusterDeps,
@@ -59,7 +61,7 @@ export function endpointNames(config: ClusterConfig): string[] {
   return config.endpoints.map((e) => (seen.get(e.address)! > 1 ? `${e.system_id}@${e.address}` : e.address));
 }
 
-class UpstreamCluster implements Cluster {
+class UpstreamCluster implements Cluster, CallOwner {
   readonly name: string;
   private config: ClusterConfig;
   private readonly deps: ClusterDeps;
@@ -75,7 +77,9 @@ class UpstreamCluster implements Cluster {
   /** Endpoints an update() took out of the config, until their sessions closed. */
   private readonly retired = new Set<Endpoint>();
   private readonly deadlines: DueQueue<PendingSend>;
-  private throttle: Throttle<PendingSend> | undefined;
+  private throttle: ClusterThrottle<PendingSend> | undefined;
+  /** Bind slots for `max_binds`: the fleet's (Redis) or this replica's own. */
+  private readonly slots: BindSlots;
   private readonly affinity = new Map<string, AffinityEntry>();
   private affinitySweptAt = 0;
   private readonly maxQueue: number;
@@ -97,18 +101,22 @@ class UpstreamCluster implements Cluster {
     this.maxQueue = deps.maxQueue ?? DEFAULTS.maxQueue;
     this.balancer = createBalancer(config.load_balancer, this.rng);
     this.deadlines = new DueQueue(this.timers, (p) => this.onDeadline(p), DEADLINE_GRANULARITY_MS);
+    this.slots = deps.fleet?.slots ?? createLocalBindSlots();
     this.throttle = config.throughput > 0 ? this.createThrottle(config.throughput) : undefined;
     const names = endpointNames(config);
     config.endpoints.forEach((e, i) => this.addEndpoint(this.createEndpoint(e, names[i]!)));
   }
 
-  private createThrottle(rate: number): Throttle<PendingSend> {
-    return new Throttle<PendingSend>(
-      rate,
-      this.timers,
-      (p) => p.state === SendState.WAITING,
-      (p) => this.route(p),
-    );
+  private createThrottle(rate: number): ClusterThrottle<PendingSend> {
+    const isWaiting = (p: PendingSend): boolean => p.state === SendState.WAITING;
+    const release = (p: PendingSend): void => this.route(p);
+    // With a fleet (store.backend: redis) the rate holds across all replicas (fleet-throttle.ts).
+    const fleet = this.deps.fleet;
+    if (fleet !== undefined) {
+      const onError = (err: unknown, what: string): void => fleet.onError?.(err, what);
+      return new FleetThrottle<PendingSend>(rate, fleet.rateKey(this.name), fleet.tokens, this.timers, isWaiting, release, onError);
+    }
+    return new Throttle<PendingSend>(rate, this.timers, isWaiting, release);
   }
 
   private createEndpoint(e: EndpointConfig, name: string): Endpoint {
@@ -127,6 +135,8 @@ class UpstreamCluster implements Cluster {
       maxQueue: this.maxQueue,
       reconnect: deps.reconnect ?? DEFAULTS.reconnect,
       onLost: (conn) => this.onLost(conn),
+      slots: this.slots,
+      slotsKey: this.deps.fleet?.endpointSlotsKey(this.name, name) ?? `${this.name}\u0000${name}`,
     });
   }
 
@@ -302,7 +312,7 @@ class UpstreamCluster implements Cluster {
     ep.circuit.allowRequest(); // takes the half-open probe slot, if that is the state
     ep.addPending(1);
     if (conn.ready) {
-      void this.transmit(p, conn);
+      this.transmit(p, conn);
     } else if (conn.queued < this.maxQueue) {
       conn.push(p);
     } else {
@@ -390,28 +400,28 @@ class UpstreamCluster implements Cluster {
 
   // ---- the request on the wire --------------------------------------------------------------
 
-  private async transmit(p: PendingSend, conn: Conn): Promise<void> {
-    const ep = conn.endpoint;
+  private transmit(p: PendingSend, conn: Conn): void {
     const session = conn.session!;
     p.state = SendState.IN_FLIGHT;
     p.conn = conn;
-    const sentAt = (p.sentAt = this.timers.now());
-    ep.metrics?.requests.inc();
-    let response: Pdu | undefined;
-    let failure: unknown;
-    try {
-      response = await session.request(p.pdu as OutgoingRequest);
-    } catch (err) {
-      failure = err;
-    }
+    p.sentAt = this.timers.now();
+    conn.endpoint.metrics?.requests.inc();
+    // answered() follows, exactly once (inside this call when the session refuses at once).
+    session.requestWith(new UpstreamCall(this, p, conn, session));
+  }
+
+  /** The session settled a request written by transmit() (CallOwner). */
+  answered(call: UpstreamCall, response: Pdu | undefined, failure: Error | undefined): void {
+    const { send: p, conn, session } = call;
+    const ep = conn.endpoint;
     ep.addPending(-1);
     if (conn.session === session) {
       if (conn.queued > 0) this.pumpConn(conn);
       else if (conn.state === 'retiring') conn.maybeUnbind();
     }
     // Settled already: the deadline passed (a late answer proves nothing about the endpoint's health).
-    if ((p.state as SendState) === SendState.DONE) return;
-    const latencyMs = this.timers.now() - sentAt;
+    if (p.state === SendState.DONE) return;
+    const latencyMs = this.timers.now() - p.sentAt;
     if (response === undefined) {
       response = this.failedTransmit(p, ep, failure, latencyMs);
       if (response === undefined) return;
@@ -460,7 +470,7 @@ class UpstreamCluster implements Cluster {
     while (conn.queued > 0 && !session.windowFull && (conn.state === 'bound' || conn.state === 'retiring')) {
       const p = conn.shift();
       if (p === undefined) break;
-      void this.transmit(p, conn);
+      this.transmit(p, conn);
     }
   }
 

@@ -37,6 +37,8 @@ import type { Candidate } from './balancer.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { SendState, type PendingSend } from './pending.js';
 import type { ClusterDeps, ClusterLogger, EndpointHealth, EndpointState } from './types.js';
+import type { BindSlots } from '../store/fleet-limits.js';
+import { EndpointSlots } from './endpoint-slots.js';
 
 /** `retiring`: taken out of service by a reload; unbinds once its requests are answered. */
 export type ConnState = 'idle' | 'connecting' | 'bound' | 'retiring';
@@ -141,7 +143,13 @@ export interface EndpointOptions {
   reconnect: { initialMs: number; maxMs: number };
   /** `conn` lost its session: its queued requests need another home. */
   onLost(conn: Conn): void;
+  /** Bind slots for the cluster's `max_binds` (endpoint-slots.ts), and this endpoint's key among them. */
+  slots?: BindSlots;
+  slotsKey?: string;
 }
+
+/** The smppd_window_used gauge is set at least every this many pending changes (addPending). */
+const GAUGE_EVERY = 256;
 
 /** Identity of an endpoint across config reloads: a session stays valid while these do not change. */
 export function endpointKey(e: EndpointConfig): string {
@@ -162,7 +170,8 @@ export class Endpoint implements Candidate {
   available = false;
   /** Requests given to this endpoint's slots (queued or in flight) and not yet settled by a session. */
   pending = 0;
-  private gaugeAt = -Infinity;
+  /** addPending calls since the gauge was last set. */
+  private gaugeSkipped = 0;
   /** Slots bound / binding now. */
   bound = 0;
   connecting = 0;
@@ -188,7 +197,16 @@ export class Endpoint implements Candidate {
   private failing = false;
   private retryTimer: unknown;
   private rr = 0;
+  /** The slot this tick's requests go to while it has room (pickConn); cleared at the end of the tick. */
+  private burstConn: Conn | undefined = undefined;
+  /** Requests burstConn may still take this tick. */
+  private burstLeft = 0;
+  private readonly endBurst = (): void => {
+    this.burstConn = undefined;
+  };
   private readonly attempts = new Set<Promise<void>>();
+  /** max_binds: a bind slot per bound session (endpoint-slots.ts); undefined without slots. */
+  private readonly slots: EndpointSlots<Conn> | undefined;
   private readonly onRetry = (): void => {
     this.retryTimer = undefined;
     this.pump();
@@ -221,6 +239,8 @@ export class Endpoint implements Candidate {
     });
     this.conns = [];
     for (let i = 0; i < opts.config.binds; i++) this.conns.push(new Conn(this, i));
+    this.slots =
+      opts.slots === undefined ? undefined : new EndpointSlots(opts.slots, opts.slotsKey ?? opts.name, timers, opts.rng, () => this.pump());
   }
 
   /** Balancer load: pending requests per bound session, so endpoints with more binds take more. */
@@ -235,18 +255,17 @@ export class Endpoint implements Candidate {
 
   /**
    * Counts requests given to / settled by this endpoint's slots. The smppd_window_used gauge follows
-   * at most once a second while busy (a prom-client child still hashes its labels on every set, and
-   * this runs twice per message), and at once when the endpoint drains to 0, so it never stays stale.
+   * every GAUGE_EVERY changes while busy (a prom-client child still hashes its labels on every set,
+   * and this runs twice per message; counting instead of reading the clock spares two clock reads
+   * per message, bench: `npm run bench`), and at once when the endpoint drains to 0, so it never
+   * stays stale.
    */
   addPending(delta: number): void {
     const pending = (this.pending += delta);
     const m = this.metrics;
     if (m === undefined || this.retired) return;
-    if (pending !== 0) {
-      const now = this.timers.now();
-      if (now - this.gaugeAt < 1000) return;
-      this.gaugeAt = now;
-    }
+    if (pending !== 0 && ++this.gaugeSkipped < GAUGE_EVERY) return;
+    this.gaugeSkipped = 0;
     m.windowUsed.set(pending);
   }
 
@@ -263,8 +282,36 @@ export class Endpoint implements Candidate {
     this.pump();
   }
 
-  /** The bound slot with the least load; equals take turns. O(binds). */
+  /**
+   * The bound slot with the least load; equals take turns. O(binds). Within one tick (the requests
+   * decoded from one client read, say) the slot picked keeps taking requests, up to half its window,
+   * while it has room and nothing waits in its queue: a burst leaves in one write instead of one per
+   * slot, and the SMSC reads it in one go (bench: `npm run bench`, through smppd: ~1 µs less per
+   * message in smppd and in the simulator). Larger bursts still spread over the slots, and from the
+   * next tick on the least loaded slot is chosen again.
+   */
   pickConn(): Conn | undefined {
+    const burst = this.burstConn;
+    if (
+      burst !== undefined &&
+      this.burstLeft > 0 &&
+      burst.state === 'bound' &&
+      burst.queued === 0 &&
+      !burst.session!.windowFull
+    ) {
+      this.burstLeft--;
+      return burst;
+    }
+    const conn = this.leastLoadedConn();
+    if (conn !== undefined) {
+      if (burst === undefined) process.nextTick(this.endBurst);
+      this.burstConn = conn;
+      this.burstLeft = Math.ceil(this.config.window / 2) - 1;
+    }
+    return conn;
+  }
+
+  private leastLoadedConn(): Conn | undefined {
     const conns = this.conns;
     const n = conns.length;
     let best: Conn | undefined;
@@ -313,6 +360,7 @@ export class Endpoint implements Candidate {
     this.closed = true;
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.slots?.close();
     const waits: Promise<unknown>[] = [...this.attempts];
     // Slots a reload is retiring: no more waiting for their answers.
     for (const [conn, done] of this.retiring) {
@@ -344,6 +392,7 @@ export class Endpoint implements Candidate {
     this.retired = true;
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.slots?.close();
     const waits: Promise<unknown>[] = [...this.attempts];
     // Out of service first (bound drops to 0), so re-routed requests cannot land on a sibling slot.
     const bound = this.conns.filter((c) => c.state === 'bound');
@@ -454,6 +503,13 @@ export class Endpoint implements Candidate {
     conn.state = 'connecting';
     this.connecting++;
     this.report();
+    // max_binds: no bind without a bind slot; endpoint-slots.ts wakes pump() to ask again.
+    if (this.slots !== undefined && !(await this.slots.hold(conn, this.opts.cluster.max_binds))) {
+      this.connecting--;
+      conn.state = 'idle';
+      this.report();
+      return;
+    }
     let session: Session | undefined;
     try {
       const socket = await this.openSocket();
@@ -475,6 +531,7 @@ export class Endpoint implements Candidate {
       conn.state = 'idle';
       if (conn.session === session) conn.session = undefined;
       if (session !== undefined) void session.close();
+      this.slots?.release(conn);
       if (!this.closed && !conn.removed) {
         this.log.warn({ err, address: this.config.address }, 'upstream bind failed');
         this.circuit.onFailure();
@@ -528,6 +585,7 @@ export class Endpoint implements Candidate {
     });
     session.on('request', (req) => this.onRequest(req));
     session.once('close', (info) => this.onClose(conn, session, info));
+    this.slots?.attach(conn, session);
     return session;
   }
 

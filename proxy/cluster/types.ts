@@ -7,6 +7,7 @@ import type { SessionLogger, Timers } from '../session/index.js';
 import type { CancelSm, DataSm, DeliverSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm } from '../smpp/index.js';
 import type { CircuitState } from './circuit-breaker.js';
 import type { EndpointMetrics } from '../telemetry/metrics.js';
+import type { ClusterFleet } from './fleet-throttle.js';
 
 /** The requests a cluster forwards upstream. */
 export type UpstreamRequest = SubmitSm | DataSm | SubmitMulti | QuerySm | CancelSm | ReplaceSm;
@@ -120,4 +121,9 @@ export interface ClusterDeps {
   maxQueue?: number;
   /** Re-bind delays after a failed bind or a lost session (default 1 s growing to 30 s, jittered). */
   reconnect?: { initialMs: number; maxMs: number };
+  /**
+   * The fleet's shared limits (store.backend: redis): `throughput` and `max_binds` then hold across
+   * all replicas. Without it both are this replica's own.
+   */
+  fleet?: ClusterFleet;
 }

@@ -9,5 +9,7 @@ export { createAuthFailures, failureKey } from './auth-failures.js';
 export type { AuthFailureOptions, AuthFailures } from './auth-failures.js';
 export { createClientThroughput, createRateLimit } from './rate-limit.js';
 export type { ClientThroughput, KeyedLimiter } from './rate-limit.js';
+export { createFleetClientThroughput } from './fleet-throughput.js';
+export type { FleetThroughputOptions } from './fleet-throughput.js';
 export { ConnectionRefusal, compileFilters, messageCount } from './chain.js';
 export type { ClientRequestPdu, FilterOptions, ListenerFilters } from './chain.js';

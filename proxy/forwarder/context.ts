@@ -23,7 +23,10 @@ export interface ForwarderOptions {
   drainBatch?: number;
   /** deliver_sm in flight to one client while draining. Default 10. */
   drainConcurrency?: number;
-  /** Lease of claimed deliveries; must outlast a batch. Default deliveryTimeout × (batch/concurrency + 1). */
+  /**
+   * Lease of claimed deliveries: what a replica that died had claimed goes out again after it.
+   * Deliveries a drain could not finish within it are released, not sent. Default max(10 s, 3 × deliveryTimeout).
+   */
   drainLeaseMs?: number;
   /** How often clients with kept deliveries and a bound receiver are drained. Default 5 s. */
   sweepIntervalMs?: number;

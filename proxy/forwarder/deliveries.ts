@@ -5,9 +5,11 @@
 // deliver_sm is kept in the store and the upstream is answered ESME_ROK only once it is kept (a store
 // failure answers ESME_RX_T_APPN so the SMSC tries again later: nothing is dropped silently).
 //
-// Kept deliveries are drained (at-least-once) when a receiver binds (onReceiverBound) and by a
-// periodic sweep over clients with a bound receiver on this replica, which also picks up deliveries
-// other replicas kept in a shared store. One drain per client at a time on this replica; in order,
+// Kept deliveries are drained (at-least-once) when a receiver binds (onReceiverBound), when the
+// store tells of a delivery queued by any replica for a client bound here (delivery-notices.ts), and
+// by a periodic sweep over clients with a bound receiver on this replica (the safety net, and what
+// hands out again the claims of a replica that died, once their lease ran out). A delivery claimed
+// before is counted in smppd_deliveries_redelivered_total when it goes out: a possible duplicate. One drain per client at a time on this replica; in order,
 // up to `drainConcurrency` deliver_sm in flight; each is acknowledged in the store on the client's
 // ESME_ROK and released on failure (tried again by a later drain).
 //
@@ -59,7 +61,13 @@ export class Deliveries {
   async deliver(client: string, pdu: UpstreamPdu, kind: DeliveryKind): Promise<number> {
     const session = this.ctx.registry.receiverFor(client);
     if (session !== undefined) {
-      const result = await this.send(session, pdu);
+      // send() inlined: one async frame fewer per receipt (bench: `npm run bench`, with receipts).
+      let result: DeliverResult;
+      try {
+        result = await session.deliver(pdu, this.ctx.options.deliveryTimeoutMs);
+      } catch {
+        result = 'failed';
+      }
       if (result === Status.ESME_ROK) return Status.ESME_ROK;
       if (result !== 'failed' && isPermanentRefusal(result)) {
         this.ctx.logger.warn({ client, kind, status: statusName(result) }, 'client refused a delivery for good; dropped');
@@ -132,6 +140,8 @@ export class Deliveries {
     for (;;) {
       if (this.closed || registry.receiverFor(client) === undefined) return false;
       let batch: ClaimedDelivery[];
+      // The lease runs from the store's clock at the take, no earlier than this.
+      const leaseEnd = this.ctx.timers.now() + options.drainLeaseMs;
       try {
         batch = await store.takeDeliveries(client, options.drainBatch, options.drainLeaseMs);
       } catch (err) {
@@ -142,16 +152,20 @@ export class Deliveries {
         this.pendingClients.delete(client);
         return true;
       }
-      if (!(await this.deliverBatch(client, batch))) return false;
+      if (!(await this.deliverBatch(client, batch, leaseEnd))) return false;
     }
   }
 
-  private async deliverBatch(client: string, batch: readonly ClaimedDelivery[]): Promise<boolean> {
+  private async deliverBatch(client: string, batch: readonly ClaimedDelivery[], leaseEnd: number): Promise<boolean> {
     let next = 0;
     let ok = true;
+    const { timers, options, metrics } = this.ctx;
     const worker = async (): Promise<void> => {
       while (next < batch.length) {
         const claim = batch[next++] as ClaimedDelivery;
+        // The lease is running short (a slow client): what is left goes back now, rather than be
+        // sent when its answer could come after another drain took it (this pass ends there).
+        if (ok && timers.now() + options.deliveryTimeoutMs > leaseEnd) ok = false;
         if (!ok) {
           await this.settle(client, claim, false);
           continue;
@@ -162,6 +176,9 @@ export class Deliveries {
           await this.settle(client, claim, false);
           continue;
         }
+        // Claimed before (a replica died holding it, a lease ran out, an attempt failed or was not
+        // made): the client may see it twice. Counted so duplicates can be accounted for.
+        if (claim.attempts > 1) metrics?.deliveriesRedelivered.inc();
         // A copy per attempt: the session assigns sequence_number in place, and the store's object
         // must not change (a lease that ran out may hand the same item to another drain).
         const result = await this.send(session, { ...(claim.item.pdu as UpstreamPdu) });

@@ -32,38 +32,38 @@ export class Inbound {
   async handle(d: UpstreamDelivery): Promise<number> {
     try {
       const info = receiptInfo(d.pdu);
-      return info === undefined ? await this.mo(d) : await this.receipt(d, info.id, info.stat);
+      if (info === undefined) return await this.mo(d);
+      // The receipt path runs here rather than in a method of its own: one async function fewer per
+      // receipt (bench: `npm run bench`, through smppd with receipts).
+      const { ctx } = this;
+      const cluster = d.cluster;
+      const stat = info.stat;
+      const clusterMetrics = ctx.metrics?.clusterMetrics(cluster);
+      clusterMetrics?.receipt(stat);
+      ctx.feedback?.recordReceipt(cluster, stat);
+      const keys = info.id === undefined ? [] : messageIdKeys(info.id, ctx.policy(cluster).messageId);
+      if (keys.length === 0) {
+        // Nothing to match on: no receipted_message_id and no readable `id:` in the text.
+        clusterMetrics?.dlrUnmatched.inc();
+        ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt without a message id; dropped');
+        return Status.ESME_ROK;
+      }
+      let record: MessageRecord | undefined = await ctx.store.findByUpstream(cluster, keys);
+      if (record === undefined) {
+        const held: OrphanReceipt = { pdu: detachPdu(d.pdu), receivedAt: ctx.timers.now() };
+        record = await ctx.store.holdOrphan(cluster, keys, held, ctx.options.orphanTtlMs);
+        if (record === undefined) {
+          ctx.metrics?.dlrOrphanHeld.inc();
+          ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt matched no message yet; held');
+          return Status.ESME_ROK;
+        }
+      }
+      return await this.deliveries.deliver(record.client, rewriteReceipt(d.pdu, record.id), 'receipt');
     } catch (err) {
       // The store failed: the SMSC keeps the PDU and tries again later.
       this.ctx.logger.warn({ err, cluster: d.cluster }, 'could not handle an upstream delivery; answered ESME_RX_T_APPN');
       return Status.ESME_RX_T_APPN;
     }
-  }
-
-  private async receipt(d: UpstreamDelivery, upstreamId: string | undefined, stat: string): Promise<number> {
-    const { ctx } = this;
-    const cluster = d.cluster;
-    const clusterMetrics = ctx.metrics?.clusterMetrics(cluster);
-    clusterMetrics?.receipt(stat);
-    ctx.feedback?.recordReceipt(cluster, stat);
-    const keys = upstreamId === undefined ? [] : messageIdKeys(upstreamId, ctx.policy(cluster).messageId);
-    if (keys.length === 0) {
-      // Nothing to match on: no receipted_message_id and no readable `id:` in the text.
-      clusterMetrics?.dlrUnmatched.inc();
-      ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt without a message id; dropped');
-      return Status.ESME_ROK;
-    }
-    let record: MessageRecord | undefined = await ctx.store.findByUpstream(cluster, keys);
-    if (record === undefined) {
-      const held: OrphanReceipt = { pdu: detachPdu(d.pdu), receivedAt: ctx.timers.now() };
-      record = await ctx.store.holdOrphan(cluster, keys, held, ctx.options.orphanTtlMs);
-      if (record === undefined) {
-        ctx.metrics?.dlrOrphanHeld.inc();
-        ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt matched no message yet; held');
-        return Status.ESME_ROK;
-      }
-    }
-    return this.deliveries.deliver(record.client, rewriteReceipt(d.pdu, record.id), 'receipt');
   }
 
   private async mo(d: UpstreamDelivery): Promise<number> {

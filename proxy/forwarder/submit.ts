@@ -3,13 +3,21 @@
 //
 // Order per message: route → new id → store.save → send (with retries) → store.setUpstreamId →
 // answer. The client hears ESME_ROK only when the upstream accepted and the store holds the upstream id
-// (receipts can be matched); a store failure is answered ESME_RSYSERR, never ESME_ROK. The record is
-// saved before sending so a store that is down stops the message before it reaches the SMSC; a message
-// that then fails upstream leaves a record that expires with store.ttl.
+// (receipts can be matched); a store failure is never answered ESME_ROK. The record is saved before
+// sending so a store that is down stops the message before it reaches the SMSC; a message that then
+// fails upstream leaves a record that expires with store.ttl.
 //
-// Hot path (bench: `npm run bench`, through smppd): one route lookup with a reused attribute object,
-// one record, one shallow copy of the PDU, one messageIdKeys call, one response object; no closures,
-// no logging per message.
+// Store failures (issue 5, SPEC §4 "submits get a retriable status" while Redis is unreachable):
+// - save failed: nothing went upstream, so the client may simply resubmit: ESME_RMSGQFUL
+//   (STORE_UNAVAILABLE_STATUS), the status smppd already uses for "cannot take it now, send it again
+//   later" (a client over its window) and that SMPP clients retry. Not ESME_RTHROTTLED: that one
+//   tells the client it is over its own contract, and operators watch it as such.
+// - setUpstreamId failed: the SMSC already has the message, so a resubmit would send it twice;
+//   answered ESME_RSYSERR (and logged as an error). Rare: only messages in flight when Redis goes.
+//
+// Hot path (bench: `npm run bench`, through smppd): one async function per submit_sm (single(),
+// which drives the retry loop itself), one route lookup with a reused attribute object, one record,
+// no copy of the PDU, one messageIdKeys call, one response object; no closures, no logging per message.
 
 import type { Route } from '../router/route-table.js';
 import { concatFromSar, concatFromUdh, ESM_CLASS_UDHI } from '../smpp/concat.js';
@@ -26,14 +34,17 @@ import type {
   Tlvs,
   UnsuccessSme,
 } from '../smpp/index.js';
-import type { OrphanReceipt } from '../store/store.js';
-import type { ForwarderContext } from './context.js';
-import { sendWithRetry, type SendOutcome } from './send.js';
+import { STORE_DONE, STORE_NO_ORPHANS, type OrphanReceipt } from '../store/store.js';
+import { sleep, type ForwarderContext } from './context.js';
+import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 
 /** Receives the orphan receipts setUpstreamId returned, to deliver after the client got its response. */
 export type OrphanSink = (client: string, id: string, orphans: readonly OrphanReceipt[]) => void;
 
 const ROK_NAME = statusName(Status.ESME_ROK);
+const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
+/** Answer to a submit whose record could not be saved (see the top of this file). */
+export const STORE_UNAVAILABLE_STATUS = Status.ESME_RMSGQFUL;
 
 /** Per-message bookkeeping shared by the three submit commands. */
 export class Submitter {
@@ -82,45 +93,86 @@ export class Submitter {
     m.requestLatency.observe((this.ctx.timers.now() - started) / 1000);
   }
 
-  /** submit_sm and data_sm. */
+  /**
+   * submit_sm and data_sm. Never rejects: a failure anywhere below (a bug included) is answered
+   * ESME_RSYSERR here, so the forwarder needs no wrapper around the one async function per message.
+   */
   async single(client: string, pdu: SubmitSm | DataSm, deadline: number): Promise<SubmitSmResp | DataSmResp> {
     const ctx = this.ctx;
-    const started = ctx.timers.now();
     const seq = pdu.sequence_number;
     const command = pdu.command === 'submit_sm' ? 'submit_sm_resp' : 'data_sm_resp';
-    ctx.metrics?.submitted.inc();
-    const route = this.route(pdu.destination_addr, pdu.source_addr, pdu.source_addr_ton, client);
-    if (route === undefined) {
-      this.count(Status.ESME_RINVDSTADR, started);
-      return { command, command_status: Status.ESME_RINVDSTADR, sequence_number: seq, message_id: '' };
-    }
-    const id = ctx.ids.next();
     try {
-      await ctx.store.save({ id, client, cluster: route.cluster, routeName: route.name, createdAt: started });
+      const started = ctx.timers.now();
+      ctx.metrics?.submitted.inc();
+      const route = this.route(pdu.destination_addr, pdu.source_addr, pdu.source_addr_ton, client);
+      if (route === undefined) {
+        this.count(Status.ESME_RINVDSTADR, started);
+        return { command, command_status: Status.ESME_RINVDSTADR, sequence_number: seq, message_id: '' };
+      }
+      const id = ctx.ids.next();
+      try {
+        const saved = ctx.store.save({ id, client, cluster: route.cluster, routeName: route.name, createdAt: started });
+        if (saved !== STORE_DONE) await saved; // STORE_DONE: saved already (store.ts)
+      } catch (err) {
+        ctx.logger.warn({ err, route: route.name }, 'store failed to save a message; answered ESME_RMSGQFUL');
+        this.count(STORE_UNAVAILABLE_STATUS, started);
+        return { command, command_status: STORE_UNAVAILABLE_STATUS, sequence_number: seq, message_id: '' };
+      }
+      // sendWithRetry's loop, driven here: its steps run in this async function (bench, above).
+      // The PDU is sent as it came, not copied: the upstream session overwrites sequence_number in
+      // place, and nothing reads the client's afterwards — `seq` is kept above and the client
+      // session answers with the sequence number it received (IncomingRequest).
+      const a = new Attempts(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined);
+      for (let step = a.next(); step !== 'done'; step = a.next()) {
+        if (step === 'wait') {
+          await sleep(ctx.timers, a.delayMs);
+          if (a.afterWait() === 'done') break;
+        }
+        try {
+          a.answered(await a.cluster!.send(pdu, a.opts!));
+        } catch (err) {
+          a.failed(err);
+        }
+      }
+      const outcome = a.outcome!;
+      this.recordDecision(route, outcome.cluster);
+      const tlvs = outcome.response?.tlvs;
+      let status = outcome.status;
+      let messageId = '';
+      if (status === Status.ESME_ROK) {
+        // The upstream accepted: index the message under its id. A store failure is answered
+        // ESME_RSYSERR: a receipt could not be matched to what we would acknowledge.
+        const upstreamId = (outcome.response as SubmitSmResp | DataSmResp).message_id;
+        const keys = messageIdKeys(upstreamId, ctx.policy(outcome.cluster).messageId);
+        let orphans: readonly OrphanReceipt[] | undefined;
+        try {
+          const indexed = ctx.store.setUpstreamId(id, outcome.cluster, upstreamId, keys, outcome.endpoint);
+          orphans = indexed === STORE_NO_ORPHANS ? NO_ORPHANS : await indexed; // store.ts
+        } catch (err) {
+          this.unrecorded(err, outcome.cluster);
+        }
+        if (orphans === undefined) {
+          status = Status.ESME_RSYSERR;
+        } else {
+          messageId = id;
+          if (orphans.length > 0) this.onOrphans(client, id, orphans);
+        }
+      }
+      this.count(status, started);
+      const resp: SubmitSmResp | DataSmResp = { command, command_status: status, sequence_number: seq, message_id: messageId };
+      // data_sm_resp may carry delivery_failure_reason, network_error_code, ... (SMPP 3.4 §4.7.2): pass them on.
+      if (tlvs !== undefined && command === 'data_sm_resp') resp.tlvs = tlvs;
+      return resp;
     } catch (err) {
-      ctx.logger.warn({ err, route: route.name }, 'store failed to save a message; answered ESME_RSYSERR');
-      this.count(Status.ESME_RSYSERR, started);
+      // Every request gets exactly one response, a bug below included.
+      ctx.logger.error({ err, command: pdu.command }, 'request failed unexpectedly; answered ESME_RSYSERR');
       return { command, command_status: Status.ESME_RSYSERR, sequence_number: seq, message_id: '' };
     }
-    // A copy: the upstream session assigns sequence_number in place, and the client's PDU keeps its own.
-    const upstream: SubmitSm | DataSm = { ...pdu };
-    const outcome = await sendWithRetry(ctx, route.cluster, route.fallback, upstream, deadline, affinityOf(client, pdu), undefined);
-    this.recordDecision(route, outcome.cluster);
-    const tlvs = outcome.response?.tlvs;
-    let status = outcome.status;
-    let messageId = '';
-    if (status === Status.ESME_ROK) {
-      if (await this.accepted(client, id, outcome, (outcome.response as SubmitSmResp | DataSmResp).message_id)) {
-        messageId = id;
-      } else {
-        status = Status.ESME_RSYSERR;
-      }
-    }
-    this.count(status, started);
-    const resp: SubmitSmResp | DataSmResp = { command, command_status: status, sequence_number: seq, message_id: messageId };
-    // data_sm_resp may carry delivery_failure_reason, network_error_code, ... (SMPP 3.4 §4.7.2): pass them on.
-    if (tlvs !== undefined && command === 'data_sm_resp') resp.tlvs = tlvs;
-    return resp;
+  }
+
+  /** The SMSC has the message but smppd cannot track it: say so loudly, a client resubmit may duplicate it. */
+  private unrecorded(err: unknown, cluster: string): void {
+    this.ctx.logger.error({ err, cluster }, 'store failed to record an accepted message; answered ESME_RSYSERR');
   }
 
   /**
@@ -134,8 +186,7 @@ export class Submitter {
     try {
       orphans = await ctx.store.setUpstreamId(id, outcome.cluster, upstreamId, keys, outcome.endpoint);
     } catch (err) {
-      // The SMSC has the message but smppd cannot track it: say so loudly, a client resubmit may duplicate it.
-      ctx.logger.error({ err, cluster: outcome.cluster }, 'store failed to record an accepted message; answered ESME_RSYSERR');
+      this.unrecorded(err, outcome.cluster);
       return false;
     }
     if (orphans.length > 0) this.onOrphans(client, id, orphans);
@@ -190,8 +241,8 @@ export class Submitter {
         parts: groups.size,
       });
     } catch (err) {
-      ctx.logger.warn({ err, route: first.name }, 'store failed to save a message; answered ESME_RSYSERR');
-      return fail(Status.ESME_RSYSERR);
+      ctx.logger.warn({ err, route: first.name }, 'store failed to save a message; answered ESME_RMSGQFUL');
+      return fail(STORE_UNAVAILABLE_STATUS);
     }
 
     const affinity = affinityOf(client, pdu);

@@ -2,6 +2,7 @@
 export { DEADLINE_GRACE_MS, createListener } from './listener.js';
 export { createClientRegistry } from './client-registry.js';
 export type { ClientRegistryOptions } from './client-registry.js';
+export type { ClientSlots } from './client-slots.js';
 export type {
   ClientDeliveryPdu,
   ClientRegistry,

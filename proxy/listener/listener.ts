@@ -33,6 +33,7 @@ import type { ClientConfig, ListenerConfig } from '../config/schema.js';
 import { sameValue } from '../config/diff.js';
 import { parseHostPort } from '../config/net.js';
 import {
+  BindOutcome,
   ConnectionRefusal,
   compileClients,
   compileFilters,
@@ -52,9 +53,10 @@ import {
   type Session,
   type SessionLogger,
 } from '../session/index.js';
-import { Status, statusName, type Pdu } from '../smpp/index.js';
+import { Status, responseNameOf, statusName, type Pdu } from '../smpp/index.js';
 import { sessionLogger, type Logger } from '../telemetry/logger.js';
 import { BoundClient } from './client-session.js';
+import { SessionSlot } from './client-slots.js';
 import { DeadlineQueue } from './deadlines.js';
 import { loadTlsOptions } from './tls.js';
 import type { Listener, ListenerDeps, ListenerStats } from './types.js';
@@ -203,6 +205,8 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
     const remote = `${ip.includes(':') ? `[${ip}]` : ip}:${socket.remotePort ?? 0}`;
     const slog = new SessionLog(sessionLogger(deps.logger, { sessionId: id, listener: name, remote }));
     let client: BoundClient | undefined;
+    /** The client's fleet bind slot (max_binds across replicas, client-slots.ts). */
+    const slot = new SessionSlot();
 
     const session = createSession({
       socket,
@@ -210,7 +214,7 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
       systemId: deps.systemId ?? 'smppd',
       timers,
       logger: slog,
-      authenticate: (bind) => authenticate(bind, remoteAddress, slog),
+      authenticate: (bind) => authenticate(bind, remoteAddress, slog, slot, () => void session.unbind()),
       // Outgoing (deliver_sm to the client): a burst of receipts waits for a window slot.
       window: limits.window,
       windowMode: 'wait',
@@ -246,6 +250,7 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
 
     session.on('close', (info: CloseInfo) => {
       sessions.delete(session);
+      slot.release();
       if (client !== undefined) {
         registry.remove(client);
         boundSessions--;
@@ -257,14 +262,33 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
     });
   }
 
-  function authenticate(bind: BindPdu, remoteAddress: string, slog: SessionLog): number | Promise<number> {
+  function authenticate(
+    bind: BindPdu,
+    remoteAddress: string,
+    slog: SessionLog,
+    slot: SessionSlot,
+    unbind: () => void,
+  ): number | Promise<number> {
     const bindType = BIND_TYPE_OF[bind.command];
     // Synchronous on success: the 'bound' event (which adds the session to the registry) follows
-    // in the same tick, so two binds cannot both pass the max_binds check.
+    // in the same tick, so two binds cannot both pass the max_binds check. With fleet slots
+    // (store.backend: redis) the bind also takes one of the client's slots in Redis, atomically:
+    // that bounds the binds of all replicas together.
     const d = clients.decide(
       { systemId: bind.system_id, password: bind.password, bindType, remote: parseIp(remoteAddress) },
       (systemId) => registry.bindCount(systemId),
     );
+    const max = d.client?.max_binds ?? 0;
+    const fleet = deps.clientSlots;
+    if (d.status === Status.ESME_ROK && max > 0 && fleet !== undefined) {
+      return slot.take(fleet, bind.system_id, max, unbind).then((ok) => {
+        const outcome = ok ? BindOutcome.OK : BindOutcome.MAX_BINDS;
+        metrics?.bindAttempts.inc({ listener: name, result: outcome });
+        if (ok) return Status.ESME_ROK;
+        slog.info({ systemId: bind.system_id, bindType, outcome, status: statusName(Status.ESME_RBINDFAIL) }, 'bind refused');
+        return Status.ESME_RBINDFAIL;
+      });
+    }
     metrics?.bindAttempts.inc({ listener: name, result: d.outcome });
     if (d.status === Status.ESME_ROK) return d.status;
     slog.info({ systemId: bind.system_id, bindType, outcome: d.outcome, status: statusName(d.status) }, 'bind refused');
@@ -314,15 +338,15 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
 
   function respondWith(p: PendingRequest, resp: Pdu): void {
     const req = p.req;
-    if (resp.command !== `${req.command}_resp` && resp.command !== 'generic_nack') {
+    if (resp.command !== responseNameOf(req.command) && resp.command !== 'generic_nack') {
       p.log.error({ command: req.command, response: resp.command }, 'forwarder answered with the wrong response');
       req.respond(Status.ESME_RSYSERR);
       return;
     }
-    // The client's sequence_number is the request's, never the upstream's.
-    const { command: _command, command_status: status, sequence_number: _seq, ...body } = resp;
+    // Sent as the forwarder built it (no body copied, bench: `npm run bench`), with the client's
+    // sequence_number: the request's, never the upstream's.
     try {
-      req.respond(status, body as never);
+      req.respondWith(resp as never);
     } catch (err) {
       // Not encodable: the session already answered ESME_RSYSERR in its place.
       p.log.error({ err, command: req.command }, 'response could not be encoded');

@@ -8,6 +8,7 @@ import type { AuthFailures, ClientRequestPdu, ClientThroughput } from '../filter
 import type { BindType, Timers } from '../session/index.js';
 import type { Pdu, PduOf } from '../smpp/index.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { ClientSlots } from './client-slots.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 export type { ClientRequestPdu } from '../filter/index.js';
@@ -80,6 +81,8 @@ export interface ListenerDeps {
   throughput?: ClientThroughput;
   /** Bind failure slowdown per address: pass one instance to every listener. */
   authFailures?: AuthFailures;
+  /** Clients' max_binds across all replicas (store.backend: redis); without it, this replica's count. */
+  clientSlots?: ClientSlots;
   /** Clock and timers (tests); default the system's. */
   timers?: Timers;
   /** Waits `ms` before a failed bind is answered (tests record instead of waiting). */

@@ -176,6 +176,38 @@ describe('incoming requests', () => {
     await session.close();
   });
 
+  it('respondWith sends a whole response with the sequence number received, even if the PDU was renumbered', async () => {
+    const { session, peer } = await boundWithRawPeer('smsc');
+    session.on('request', (req) => {
+      if (req.command !== 'submit_sm') return;
+      req.pdu.sequence_number = 999; // the owner sent the PDU on, and another session numbered it
+      const resp = { command: 'submit_sm_resp', command_status: 0, sequence_number: 0, message_id: 'm-7' } as const;
+      expect(req.respondWith({ ...resp })).toBe(true);
+      expect(req.respondWith({ ...resp })).toBe(false); // exactly once
+    });
+    const sent = peer.send(submitSm());
+    expect(await peer.next()).toEqual({ command: 'submit_sm_resp', command_status: 0, sequence_number: sent.sequence_number, message_id: 'm-7' });
+    expect(session.incomingPending).toBe(0);
+    await session.close();
+  });
+
+  it('respondWith: a response that cannot be encoded still answers (ESME_RSYSERR) and throws ENCODE_FAILED', async () => {
+    const { session, peer } = await boundWithRawPeer('smsc');
+    let thrown: unknown;
+    session.on('request', (req) => {
+      if (req.command !== 'submit_sm') return;
+      try {
+        req.respondWith({ command: 'submit_sm_resp', command_status: 0, sequence_number: 0, message_id: 'x'.repeat(100) });
+      } catch (err) {
+        thrown = err;
+      }
+    });
+    const sent = peer.send(submitSm());
+    expect(await peer.expect('submit_sm_resp')).toMatchObject({ command_status: Status.ESME_RSYSERR, sequence_number: sent.sequence_number });
+    expect(thrown).toMatchObject({ code: 'ENCODE_FAILED' });
+    await session.close();
+  });
+
   it('the owner can pause and resume reading', async () => {
     const { session, peer } = await boundWithRawPeer('smsc');
     session.pauseReading();

@@ -113,7 +113,7 @@ export type SessionEvents = {
 };
 
 /** An outgoing request that settles itself (Session.requestWith); the window's entry type. */
-export type { PendingRequest as OutgoingCall } from './window.js';
+export type { OutgoingCall };
 
 /** A request to send: the PDU without header fields (request() assigns them, in place). */
 export type OutgoingRequest = DataRequestPdu extends infer P

@@ -699,15 +699,35 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
 
   // ---- Responder: called by IncomingRequest.respond -------------------------------------------
 
-  answerIncoming(req: RequestPdu, status: number, body: object | undefined): boolean {
+  answerIncoming(req: RequestPdu, sequenceNumber: number, status: number, body: object | undefined): boolean {
+    if (this.state === 'closed' || this.ending) return false;
+    this.incomingPending--;
+    const resp = responseFor(req, status, body as never);
+    resp.sequence_number = sequenceNumber;
+    let frame: Buffer;
+    try {
+      frame = this.encode(resp);
+    } catch (err) {
+      // Keep "every request gets exactly one response", then surface the programming error.
+      const fallback = responseFor(req, Status.ESME_RSYSERR);
+      fallback.sequence_number = sequenceNumber;
+      this.writeFrame(this.encode(fallback));
+      throw err;
+    }
+    return this.writeFrame(frame);
+  }
+
+  answerIncomingWith(req: RequestPdu, resp: Pdu): boolean {
     if (this.state === 'closed' || this.ending) return false;
     this.incomingPending--;
     let frame: Buffer;
     try {
-      frame = this.encode(responseFor(req, status, body as never));
+      frame = this.encode(resp);
     } catch (err) {
-      // Keep "every request gets exactly one response", then surface the programming error.
-      this.writeFrame(this.encode(responseFor(req, Status.ESME_RSYSERR)));
+      // As answerIncoming: ESME_RSYSERR in its place, then the programming error.
+      const fallback = responseFor(req, Status.ESME_RSYSERR);
+      fallback.sequence_number = resp.sequence_number;
+      this.writeFrame(this.encode(fallback));
       throw err;
     }
     return this.writeFrame(frame);

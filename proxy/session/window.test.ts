@@ -57,6 +57,43 @@ describe('outgoing window, reject mode', () => {
   });
 });
 
+describe('requestWith (a request that settles itself, no promise)', () => {
+  function call(pdu: object) {
+    const settled: { response?: unknown; error?: unknown } = {};
+    const c = {
+      pdu: pdu as never,
+      seq: 0,
+      responseId: 0,
+      deadline: 0,
+      resolve: (r: unknown) => (settled.response = r),
+      reject: (e: unknown) => (settled.error = e),
+    };
+    return { c, settled };
+  }
+
+  it('settles once with the response, and refuses at once with what request() would reject with', async () => {
+    const { session, peer } = await boundWithRawPeer('esme', { window: 1, enquireLinkIntervalMs: 0 });
+    const first = call(submitSm({ short_message: Buffer.from('one') }));
+    session.requestWith(first.c);
+    expect(first.c.pdu).toBeUndefined(); // written: the window keeps no body
+    const full = call(submitSm());
+    session.requestWith(full.c);
+    expect(full.settled.error).toMatchObject({ code: 'WINDOW_FULL', sent: false });
+    const s = await peer.expect('submit_sm');
+    expect(s.short_message.toString()).toBe('one');
+    answer(peer, s, 'id-1');
+    await vi.waitFor(() => expect(first.settled.response).toMatchObject({ command: 'submit_sm_resp', message_id: 'id-1' }));
+    expect(first.settled.error).toBeUndefined();
+    const notData = call({ command: 'enquire_link' });
+    session.requestWith(notData.c);
+    expect(notData.settled.error).toMatchObject({ code: 'INVALID_COMMAND' });
+    await session.close();
+    const closed = call(submitSm());
+    session.requestWith(closed.c);
+    expect(closed.settled.error).toMatchObject({ code: 'CLOSED' });
+  });
+});
+
 describe('outgoing window, wait mode', () => {
   it('queues when full, sends in order as slots free, and bounds the queue', async () => {
     const { session, peer } = await boundWithRawPeer('esme', {

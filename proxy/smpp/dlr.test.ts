@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type MessageIdMode,
   MESSAGE_STATE,
+  canonicalReceiptIdStat,
   formatReceiptDate,
   formatReceiptText,
   isFinalMessageState,
@@ -193,10 +194,19 @@ describe('formatReceiptText', () => {
 });
 
 describe('parseReceiptText on the canonical form (its fast path)', () => {
+  it('canonicalReceiptIdStat reads id and stat of the canonical form only', () => {
+    expect(canonicalReceiptIdStat(Buffer.from(`${CANONICAL}\0`, 'latin1'))).toEqual({ id: '0123456789', stat: 'DELIVRD' });
+    expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace('stat:DELIVRD', 'stat:delivrd')))).toEqual({ id: '0123456789', stat: 'DELIVRD' });
+    expect(canonicalReceiptIdStat(Buffer.from(` ${CANONICAL}`))).toBeUndefined();
+    expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace(' sub:', '  sub:')))).toBeUndefined();
+    expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace('stat:DELIVRD', 'stat:')))).toBeUndefined();
+    expect(canonicalReceiptIdStat(Buffer.from('hello'))).toBeUndefined();
+  });
+
   it('reads exactly what the tolerant parser reads', () => {
     // A leading space takes the tolerant path: both readings of the same text must agree, including
     // values that hold other whitespace, key-like tokens or nothing at all.
-    const value = fc.string({ unit: fc.constantFrom(...'0aZ:-_\t\u00a0 stat:id'), maxLength: 12 });
+    const value = fc.string({ unit: fc.constantFrom(...'0aZ:-_\t\u00a0\u00e9\u2003 stat:id'), maxLength: 12 });
     fc.assert(
       fc.property(value, value, value, value, value, value, value, value, (id, sub, dlvrd, sd, dd, stat, err, text) => {
         const t = `id:${id} sub:${sub} dlvrd:${dlvrd} submit date:${sd} done date:${dd} stat:${stat} err:${err} text:${text}`;
@@ -204,6 +214,16 @@ describe('parseReceiptText on the canonical form (its fast path)', () => {
         expect(parseReceiptText(`${t}\0\0`)).toEqual(parseReceiptText(` ${t}`));
         const replaced = replaceReceiptId(t, 'NEW');
         if (replaced !== undefined) expect(parseReceiptText(replaced)).toMatchObject({ ok: true, receipt: { id: 'NEW' } });
+        if ([...t].every((c) => c.charCodeAt(0) <= 0xff)) {
+          // As bytes (a short_message): the same reading, and the same rewrite byte for byte.
+          const bytes = Buffer.from(`${t}\0`, 'latin1');
+          expect(parseReceiptText(bytes)).toEqual(parseReceiptText(` ${t}`));
+          expect(replaceReceiptId(bytes, 'NEW')?.toString('latin1')).toBe(replaceReceiptId(`${t}\0`, 'NEW'));
+          // The receipt path's shortcut reads the same id and stat, or leaves the text to the parser.
+          const quick = canonicalReceiptIdStat(bytes);
+          const full = parseReceiptText(bytes);
+          if (quick !== undefined) expect(full).toMatchObject({ ok: true, receipt: quick });
+        }
       }),
     );
   });

@@ -60,6 +60,13 @@ describe('responseFor / genericNack', () => {
         command: 'bind_transceiver_resp', command_status: 0, sequence_number: 3, system_id: 'smppd',
         tlvs: { sc_interface_version: 0x34 },
       });
+    expect(responseFor(fixture('deliver_sm'), 0)).toEqual({
+      command: 'deliver_sm_resp', command_status: 0, sequence_number: fixture('deliver_sm').sequence_number, message_id: '',
+    });
+    expect(responseFor(fixture('data_sm'), 0, { message_id: 'd1', tlvs: { network_error_code: Buffer.from([3, 0, 1]) } })).toEqual({
+      command: 'data_sm_resp', command_status: 0, sequence_number: fixture('data_sm').sequence_number, message_id: 'd1',
+      tlvs: { network_error_code: Buffer.from([3, 0, 1]) },
+    });
     expect(responseFor(fixture('submit_multi'), 0)).toMatchObject({ message_id: '', unsuccess_smes: [] });
     expect(responseFor(fixture('query_sm'), 0)).toMatchObject({ message_id: 'm1', final_date: '', message_state: 0 });
     expect(responseFor(fixture('unbind'), 0)).toEqual({ command: 'unbind_resp', command_status: 0, sequence_number: 5 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runStoreContract } from './contract.js';
 import { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
-import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord } from './store.js';
+import { STORE_DONE, STORE_NO_ORPHANS, StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord } from './store.js';
 
 runStoreContract('memory', (options) => createMemoryStore(options));
 
@@ -24,6 +24,19 @@ function makeClockedStore(options: Partial<MemoryStoreOptions> = {}) {
 describe('memory store', () => {
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it('answers the per-message calls with the settled STORE_DONE / STORE_NO_ORPHANS (callers skip the await)', async () => {
+    const { store } = makeClockedStore();
+    expect(store.save(record('m1'))).toBe(STORE_DONE);
+    expect(store.setUpstreamId('m1', 'vodacom', '7', ['dec:7'])).toBe(STORE_NO_ORPHANS);
+    // Failures still reject (never the shared promises).
+    await expect(store.setUpstreamId('nope', 'vodacom', '8', ['dec:8'])).rejects.toMatchObject({ code: StoreErrorCode.NOT_FOUND });
+    await store.holdOrphan('vodacom', ['dec:9'], { pdu: {}, receivedAt: T0 }, 1000);
+    await store.save(record('m2'));
+    const withOrphan = store.setUpstreamId('m2', 'vodacom', '9', ['dec:9']);
+    expect(withOrphan).not.toBe(STORE_NO_ORPHANS);
+    expect(await withOrphan).toHaveLength(1);
   });
 
   it('evicts the oldest messages beyond max_entries, with their upstream keys, and counts them', async () => {

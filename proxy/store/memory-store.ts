@@ -16,6 +16,8 @@ import { Fifo } from './fifo.js';
 import {
   DEFAULT_LEASE_MS,
   MAX_MESSAGE_ID_LENGTH,
+  STORE_DONE,
+  STORE_NO_ORPHANS,
   StoreError,
   StoreErrorCode,
   type ClaimedDelivery,
@@ -147,6 +149,10 @@ interface DeliveryEntry extends Queued {
 }
 
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
+// The per-message calls (save, setUpstreamId, findByUpstream) are not `async`: the memory backend
+// answers synchronously and returns the shared settled promises of store.ts (STORE_DONE,
+// STORE_NO_ORPHANS), which callers need not await (bench: `npm run bench`, through smppd). Errors
+// still come as rejections, never throws.
 
 function positive(name: string, value: number, integer: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
@@ -223,7 +229,16 @@ class MemoryStore implements MessageStore {
 
   // --- messages ---
 
-  async save(record: MessageRecord): Promise<void> {
+  save(record: MessageRecord): Promise<void> {
+    try {
+      this.saveNow(record);
+      return STORE_DONE;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private saveNow(record: MessageRecord): void {
     this.assertOpen();
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
@@ -263,13 +278,28 @@ class MemoryStore implements MessageStore {
     return this.liveRecord(id, this.clock())?.toRecord();
   }
 
-  async setUpstreamId(
+  setUpstreamId(
     id: string,
     cluster: string,
     upstreamId: string,
     keys: readonly string[],
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]> {
+    try {
+      const orphans = this.setUpstreamIdNow(id, cluster, upstreamId, keys, endpoint);
+      return orphans === NO_ORPHANS ? STORE_NO_ORPHANS : Promise.resolve(orphans);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private setUpstreamIdNow(
+    id: string,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint: string | undefined,
+  ): readonly OrphanReceipt[] {
     this.assertOpen();
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
@@ -303,9 +333,13 @@ class MemoryStore implements MessageStore {
     return this.orphanIndex.size === 0 ? NO_ORPHANS : this.takeOrphans(cluster, keys, now);
   }
 
-  async findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
-    this.assertOpen();
-    return this.lookupUpstream(cluster, keys, this.clock());
+  findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.lookupUpstream(cluster, keys, this.clock()));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   // --- orphan receipts ---

@@ -10,6 +10,12 @@
 // - Cluster: `cluster: { nodes: [n1:6379, ...] }`; the URL gives credentials and TLS. The key prefix
 //   must carry a hash tag ("{smppd}:"), see redis-keys.ts.
 //
+// Durability: smppd acknowledges a submit once its record is written to Redis, so the records must
+// outlive a Redis restart or failover, or receipts for messages acknowledged before it no longer
+// match. Run Redis with the append-only file and `appendfsync always` (or `everysec`, accepting up
+// to a second of acknowledged writes lost on a crash), or with a replica behind Sentinel; with
+// `maxmemory`, use `maxmemory-policy noeviction` (redis-store.ts).
+//
 // Fail fast, recover alone: a store call while Redis is unreachable must reject at once (StoreError
 // BACKEND: the forwarder answers a retriable status and readiness goes 503) rather than wait in a
 // queue. Hence no offline queue, no retry of a command after its connection dropped (in-flight calls

@@ -171,9 +171,25 @@ function fieldsOf(flat: readonly string[]): Record<string, string> {
 
 /** A script's {id, flat fields} answer as a record; undefined for none. */
 function foundRecord(reply: unknown): MessageRecord | undefined {
-  if (reply === null || reply === undefined) return undefined;
+  if (reply === null || reply === undefined || reply === false) return undefined;
   const [id, flat] = reply as [string, string[]];
   return recordFromHash(id, fieldsOf(flat));
+}
+
+/** The batch script's JSON reply (plain JSON.parse: a reviver would visit every value). */
+function parseBatchReply(reply: unknown): unknown[] {
+  try {
+    const results = JSON.parse(String(reply)) as unknown;
+    if (Array.isArray(results)) return results;
+  } catch {
+    // reported below
+  }
+  throw new StoreError(StoreErrorCode.CORRUPT, 'redis store batch reply is not a JSON array');
+}
+
+/** cjson writes an empty Lua table as {}: every operation that returns a table means a list. */
+function listOrValue(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? [] : value;
 }
 
 function usedMemory(info: string): number {
@@ -551,17 +567,18 @@ class RedisStore implements RedisMessageStore {
   }
 
   private async send(ops: readonly QueuedOp[]): Promise<void> {
+    // Call layout (redis-scripts.ts): the keys as KEYS, the operations as one JSON argument.
     const keys: string[] = [];
-    const args: (string | number)[] = [this.prefix];
+    const encoded: unknown[][] = [];
     for (const op of ops) {
       for (const key of op.keys) keys.push(key);
-      args.push(op.name, op.keys.length, op.args.length);
-      for (const arg of op.args) args.push(arg);
+      encoded.push([op.name, op.keys.length, ...op.args]);
     }
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
-      const results = (await this.run(() => call.call(this.client, keys.length, ...keys, ...args))) as unknown[];
-      for (let i = 0; i < ops.length; i++) (ops[i] as QueuedOp).resolve(results[i]);
+      const reply = await this.run(() => call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded)));
+      const results = parseBatchReply(reply);
+      for (let i = 0; i < ops.length; i++) (ops[i] as QueuedOp).resolve(listOrValue(results[i]));
     } catch (err) {
       for (const op of ops) op.reject(err);
     }

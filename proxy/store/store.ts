@@ -94,11 +94,21 @@ export interface StoreStats {
   };
 }
 
+/**
+ * Settled promises a store may return to say "done already": `save` resolving with nothing, and
+ * `setUpstreamId` resolving with no orphans. A caller that gets one of these very objects may go on
+ * without awaiting it (one await and one microtask fewer per message; bench: `npm run bench`,
+ * through smppd); any other promise is awaited as usual. The memory backend returns them.
+ */
+export const STORE_DONE: Promise<void> = Promise.resolve();
+export const STORE_NO_ORPHANS: Promise<readonly OrphanReceipt[]> = Promise.resolve(Object.freeze([]));
+
 export interface MessageStore {
   /**
    * Store a record (call before the client is acknowledged). Saving an id that exists replaces its
    * record and restarts its ttl; upstream index keys already set for the id stay.
    * Rejects with INVALID_ARGUMENT for an empty id or one longer than MAX_MESSAGE_ID_LENGTH.
+   * May return STORE_DONE.
    */
   save(record: MessageRecord): Promise<void>;
 
@@ -116,7 +126,7 @@ export interface MessageStore {
    *
    * Returns the orphan receipts held under any of the keys for this cluster, each once, oldest
    * first, and removes them from the store: the caller delivers them now.
-   * Rejects with NOT_FOUND when the id is unknown or expired.
+   * Rejects with NOT_FOUND when the id is unknown or expired. May return STORE_NO_ORPHANS.
    */
   setUpstreamId(
     id: string,

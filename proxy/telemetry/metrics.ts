@@ -103,6 +103,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     dlrUnmatched: counter('smppd_dlr_unmatched_total', 'Receipts whose message id matched no stored message', ['cluster']),
     dlrOrphanHeld: counter('smppd_dlr_orphan_held_total', 'Receipts that matched no message yet (before its submit response) and were held'),
     pendingDeliveries: gauge('smppd_pending_deliveries', 'Receipts and MO waiting for a client to bind'),
+    deliveriesRedelivered: counter(
+      'smppd_deliveries_redelivered_total',
+      'Kept receipts and MO sent to a client after an earlier claim (lease run out, replica died, failed attempt): possible duplicates',
+    ),
 
     // Client side.
     connectionActive: gauge('smppd_connection_active', 'Open client TCP connections', ['listener']),

@@ -1,0 +1,107 @@
+// Several real smppd processes sharing one Redis (issue 5): what a Kubernetes Deployment with
+// `store.backend: redis` runs. Each replica gets its own admin port (readiness, /metrics, /healthz),
+// the same config otherwise, and the test's Redis URL with a key prefix no other test uses.
+
+import { randomBytes } from 'node:crypto';
+import { spawnSmppd, type SmppdProcess } from './dataplane-process.js';
+import { freePort } from './redis-server.js';
+
+export interface ReplicaOptions {
+  redisUrl: string;
+  /** Simulator ports: one cluster endpoint each. */
+  simPorts: readonly number[];
+  count?: number;
+  /** Fields of the cluster besides name and endpoints (throughput, max_binds, ...). */
+  cluster?: Record<string, unknown>;
+  /** Fields of each endpoint besides address and credentials (default binds 1, window 100). */
+  endpoint?: Record<string, unknown>;
+  /** Fields of the client acme/secret (max_binds, throughput, ...). */
+  client?: Record<string, unknown>;
+  /** Listener limits. */
+  limits?: Record<string, unknown>;
+  /** Key prefix (default a fresh one). */
+  keyPrefix?: string;
+}
+
+export interface Replica {
+  readonly index: number;
+  readonly process: SmppdProcess;
+  readonly smppPort: number;
+  readonly adminPort: number;
+}
+
+export interface Replicas {
+  readonly list: Replica[];
+  readonly keyPrefix: string;
+  stop(): Promise<void>;
+}
+
+function config(o: ReplicaOptions, adminPort: number, keyPrefix: string) {
+  return {
+    listeners: [{ name: 'smpp', address: '127.0.0.1:0', limits: { window: 500, request_timeout: '10s', ...o.limits } }],
+    clients: [{ system_id: 'acme', password: 'secret', ...o.client }],
+    clusters: [
+      {
+        name: 'sim',
+        endpoints: o.simPorts.map((port) => ({
+          address: `127.0.0.1:${port}`,
+          system_id: 'smppd',
+          password: 'pw',
+          binds: 1,
+          window: 100,
+          ...o.endpoint,
+        })),
+        bind_type: 'transceiver',
+        message_id: 'auto',
+        ...o.cluster,
+      },
+    ],
+    routes: [{ name: 'all', cluster: 'sim' }],
+    store: { backend: 'redis', ttl: '1h', redis: { url: o.redisUrl, key_prefix: keyPrefix } },
+    admin: { address: `127.0.0.1:${adminPort}` },
+    shutdown: { drain_timeout: '2s' },
+  };
+}
+
+/** Starts `count` (default 3) smppd processes on one Redis, in parallel. */
+export async function startReplicas(o: ReplicaOptions): Promise<Replicas> {
+  const keyPrefix = o.keyPrefix ?? `smppd-e2e:${randomBytes(4).toString('hex')}:`;
+  const count = o.count ?? 3;
+  const list = await Promise.all(
+    Array.from({ length: count }, async (_, index): Promise<Replica> => {
+      const adminPort = await freePort();
+      const smppd = await spawnSmppd(config(o, adminPort, keyPrefix));
+      return { index, process: smppd, smppPort: smppd.ports.get('smpp')!, adminPort };
+    }),
+  );
+  return {
+    list,
+    keyPrefix,
+    stop: async () => {
+      await Promise.all(list.map((r) => r.process.stop()));
+    },
+  };
+}
+
+/** GET `path` on a replica's admin API: status and text, or status 0 when it does not answer. */
+export async function admin(r: Replica, path: string): Promise<{ status: number; text: string }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${r.adminPort}${path}`);
+    return { status: res.status, text: await res.text() };
+  } catch {
+    return { status: 0, text: '' };
+  }
+}
+
+/** A metric's value from the replica's /metrics (the sum over its series); 0 when absent. */
+export async function metric(r: Replica, name: string): Promise<number> {
+  const { text } = await admin(r, '/metrics');
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

@@ -1,0 +1,127 @@
+// Issue 5 acceptance, a replica killed (kill -9) in the middle of a run: three smppd processes on one
+// private redis-server, a simulator sending each receipt on a random replica's upstream session.
+// Every receipt still reaches the client. Duplicates may only come from what was in flight at the
+// kill, and each is accounted for: either the simulator sent the receipt again (its deliver_sm to the
+// dead replica failed: receiptsFailed) or a replica handed out a kept delivery that had been claimed
+// before (smppd_deliveries_redelivered_total: the dead replica's claims, after their lease).
+
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { Status } from '../proxy/smpp/index.js';
+import { startSimulator, type Simulator } from './sim/index.js';
+import { buildIfStale } from './helpers/dataplane-process.js';
+import { connectClient, destinations, receiptIds, tally, type EsmeClient } from './helpers/receipts-client.js';
+import { cleanupList, eventually } from './helpers/receipts-proxy.js';
+import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
+import { metric, startReplicas, type Replica, type Replicas } from './helpers/replicas.js';
+
+const COUNT = 20_000;
+/** Kill when this many receipts reached the client: mid-run. */
+const KILL_AFTER = 6_000;
+
+const cleanup = cleanupList();
+afterEach(() => cleanup.run());
+let redis: RedisServer;
+
+beforeAll(async () => {
+  await buildIfStale();
+  redis = await startRedisServer();
+}, 180_000);
+afterAll(() => redis?.stop());
+
+async function setUp(): Promise<{ sim: Simulator; replicas: Replicas }> {
+  const sim = cleanup.add(await startSimulator({ seed: 7, dlrSession: 'random', dlrDelayMs: 5 }));
+  const replicas = cleanup.add(await startReplicas({ redisUrl: redis.url, simPorts: [sim.port] }));
+  await eventually('every replica bound upstream', () => sim.stats().bound === 3);
+  return { sim, replicas };
+}
+
+function receiptIdsOf(clients: readonly EsmeClient[]): string[] {
+  return clients.flatMap((c) => c.deliveries.map((d) => receiptIds(d).tlv ?? receiptIds(d).text ?? '?'));
+}
+
+async function killNine(r: Replica): Promise<void> {
+  const exited = new Promise((resolve) => r.process.child.once('exit', resolve));
+  r.process.child.kill('SIGKILL');
+  await exited;
+}
+
+/** Waits until the clients together have a receipt for every id; returns the extra copies. */
+async function expectEveryReceipt(clients: readonly EsmeClient[], given: readonly string[], timeoutMs: number): Promise<number> {
+  const want = new Set(given);
+  await eventually(
+    'a receipt for every message',
+    () => {
+      const seen = new Set(receiptIdsOf(clients));
+      for (const id of want) if (!seen.has(id)) return false;
+      return true;
+    },
+    { timeoutMs, intervalMs: 100, describe: () => ({ got: receiptIdsOf(clients).length, want: want.size }) },
+  );
+  const ids = receiptIdsOf(clients);
+  expect(new Set(ids)).toEqual(want); // nothing the client was not given
+  return ids.length - want.size;
+}
+
+async function redelivered(replicas: readonly Replica[]): Promise<number> {
+  let sum = 0;
+  for (const r of replicas) sum += await metric(r, 'smppd_deliveries_redelivered_total');
+  return sum;
+}
+
+it(
+  'kill -9 of a third replica mid-run: every receipt delivered, duplicates only from what was in flight at the kill',
+  async () => {
+    const { sim, replicas } = await setUp();
+    const [r1, r2, r3] = replicas.list as [Replica, Replica, Replica];
+    const receiver = cleanup.add(await connectClient({ port: r2.smppPort, bindType: 'receiver' }));
+    const transmitter = cleanup.add(await connectClient({ port: r1.smppPort, bindType: 'transmitter', window: 200 }));
+
+    const submitted = transmitter.submitMany(destinations(COUNT));
+    await receiver.waitDeliveries(KILL_AFTER, 60_000);
+    const failedBefore = sim.stats().receiptsFailed;
+    await killNine(r3);
+    expect(r1.process.alive() && r2.process.alive()).toBe(true);
+
+    const responses = await submitted;
+    expect(tally(responses.map((r) => r.command_status))).toEqual(new Map([[Status.ESME_ROK, COUNT]]));
+    const extra = await expectEveryReceipt([receiver], responses.map((r) => r.message_id), 60_000);
+
+    const resent = sim.stats().receiptsFailed - failedBefore;
+    const reclaimed = await redelivered([r1, r2]);
+    console.info(`replicas (c, bystander): ${extra} duplicate(s); simulator resent ${resent}, smppd re-delivered ${reclaimed}`);
+    expect(extra).toBeLessThanOrEqual(resent + reclaimed);
+  },
+  180_000,
+);
+
+it(
+  "kill -9 of the receiver's replica mid-run: the client binds again on another replica and gets every receipt, the dead replica's claims after their lease",
+  async () => {
+    const { sim, replicas } = await setUp();
+    const [r1, r2, r3] = replicas.list as [Replica, Replica, Replica];
+    const first = cleanup.add(await connectClient({ port: r2.smppPort, bindType: 'receiver' }));
+    const transmitter = cleanup.add(await connectClient({ port: r1.smppPort, bindType: 'transmitter', window: 200 }));
+
+    const submitted = transmitter.submitMany(destinations(COUNT));
+    await first.waitDeliveries(KILL_AFTER, 60_000);
+    const failedBefore = sim.stats().receiptsFailed;
+    await killNine(r2);
+    const second = cleanup.add(await connectClient({ port: r3.smppPort, bindType: 'receiver' }));
+
+    const responses = await submitted;
+    expect(tally(responses.map((r) => r.command_status))).toEqual(new Map([[Status.ESME_ROK, COUNT]]));
+    const started = performance.now();
+    // The dead replica's claims come back when their lease (15 s) runs out, at the next sweep (5 s).
+    const extra = await expectEveryReceipt([first, second], responses.map((r) => r.message_id), 60_000);
+    const waited = (performance.now() - started) / 1000;
+
+    const resent = sim.stats().receiptsFailed - failedBefore;
+    const reclaimed = await redelivered([r1, r3]);
+    console.info(
+      `replicas (c, receiver's replica): ${extra} duplicate(s); simulator resent ${resent}, smppd re-delivered ${reclaimed}; ` +
+        `last receipts ${waited.toFixed(1)} s after the last submit`,
+    );
+    expect(extra).toBeLessThanOrEqual(resent + reclaimed);
+  },
+  180_000,
+);
