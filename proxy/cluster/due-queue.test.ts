@@ -65,6 +65,25 @@ describe('DueQueue', () => {
     expect(fired).toEqual(['b']);
   });
 
+  it('a bucket emptied early takes items again, each due once; an empty bucket fires nothing', async () => {
+    const fired: string[] = [];
+    const q = new DueQueue<string>(systemTimers, (item) => fired.push(item), 10);
+    const k = q.add('a', 1_000_050);
+    expect(q.delete('a', k)).toBe(true);
+    expect(q.delete('a', k)).toBe(false);
+    expect(q.add('b', 1_000_045)).toBe(k); // the same bucket, emptied before
+    q.delete('b', k);
+    q.add('c', 1_000_050);
+    q.add('d', 1_000_200);
+    const ke = q.add('e', 1_000_300);
+    q.delete('e', ke);
+    expect(q.size).toBe(2);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(fired).toEqual(['c', 'd']);
+    expect(q.size).toBe(0);
+    expect(q.drain()).toEqual([]);
+  });
+
   it('an earlier item re-arms the timer; items added from onDue are handled too', async () => {
     const fired: string[] = [];
     const q: DueQueue<string> = new DueQueue<string>(systemTimers, (item) => {

@@ -6,6 +6,9 @@
 
 import type { Timers } from '../session/index.js';
 
+/** Stands for a bucket whose items all left early; never holds anything. */
+const EMPTY: ReadonlySet<unknown> = new Set();
+
 export class DueQueue<T> {
   private readonly buckets = new Map<number, Set<T>>();
   /** Bucket times, a binary min-heap. */
@@ -33,7 +36,11 @@ export class DueQueue<T> {
     const g = this.granularityMs;
     const key = Math.ceil(due / g) * g;
     let bucket = this.buckets.get(key);
-    if (bucket === undefined) {
+    if (bucket === EMPTY) {
+      // Emptied before its time: its key is in the heap already.
+      bucket = new Set();
+      this.buckets.set(key, bucket);
+    } else if (bucket === undefined) {
       bucket = new Set();
       this.buckets.set(key, bucket);
       heapPush(this.heap, key);
@@ -44,11 +51,17 @@ export class DueQueue<T> {
     return key;
   }
 
-  /** Removes an item before it is due; false when it was not there (already due or deleted). */
+  /**
+   * Removes an item before it is due; false when it was not there (already due or deleted). A bucket
+   * left empty is swapped for the shared EMPTY marker until its time: request deadlines are
+   * request_timeout away, and 30 s of empty Sets (one per 5 ms bucket) survived every scavenge and
+   * made GC pauses of tens of ms (bench: `npm run bench`, p99 at 10,000 msg/s).
+   */
   delete(item: T, key: number): boolean {
     const bucket = this.buckets.get(key);
     if (bucket === undefined || !bucket.delete(item)) return false;
     this.count--;
+    if (bucket.size === 0) this.buckets.set(key, EMPTY as Set<T>);
     return true;
   }
 

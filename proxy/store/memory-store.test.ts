@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runStoreContract } from './contract.js';
 import { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
+import { createMessageIdGenerator } from './message-id.js';
 import { STORE_DONE, STORE_NO_ORPHANS, StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord } from './store.js';
 
 runStoreContract('memory', (options) => createMemoryStore(options));
@@ -37,6 +38,34 @@ describe('memory store', () => {
     const withOrphan = store.setUpstreamId('m2', 'vodacom', '9', ['dec:9']);
     expect(withOrphan).not.toBe(STORE_NO_ORPHANS);
     expect(await withOrphan).toHaveLength(1);
+  });
+
+  it('keeps smppd ids and numeric upstream keys as numbers inside, and tells every id and key apart', async () => {
+    // recordKey/indexKey: ids of one generator's prefix and canonical numbers are held as numbers;
+    // look-alikes (another prefix, upper case, a leading zero, non-canonical numbers) stay distinct.
+    const { store } = makeClockedStore();
+    const ids = createMessageIdGenerator({ prefix: 'abcdefghijklmn' });
+    const other = createMessageIdGenerator({ prefix: 'zyxwvutsrqponm' });
+    const own = Array.from({ length: 40 }, () => ids.next());
+    const p = ids.prefix;
+    const lookAlikes = [other.next(), `${p}A`, `${p}0a`, `${p}00`, `${p}`, `${p}zzzzzzzzzzz`, 'm1'];
+    for (const id of [...own, ...lookAlikes]) await store.save({ ...record(id), routeName: id });
+    for (const id of [...own, ...lookAlikes]) expect(await store.get(id)).toMatchObject({ id, routeName: id });
+    expect(await store.get(`${p}a`)).toMatchObject({ id: `${p}a` }); // own[10]: the counter's 'a'
+    expect(await store.get(`${p}zz`)).toBeUndefined();
+
+    await store.setUpstreamId(own[1]!, 'vodacom', '7', ['7']);
+    await store.setUpstreamId(own[2]!, 'vodacom', '007', ['007']);
+    await store.setUpstreamId(own[3]!, 'vodacom', 'big', ['1234567890123456789']);
+    await store.setUpstreamId(`${p}A`, 'vodacom', '4294967295', ['4294967295', 'B8BE19']);
+    expect((await store.findByUpstream('vodacom', ['7']))?.id).toBe(own[1]);
+    expect((await store.findByUpstream('vodacom', ['007']))?.id).toBe(own[2]);
+    expect((await store.findByUpstream('vodacom', ['1234567890123456789']))?.id).toBe(own[3]);
+    expect((await store.findByUpstream('vodacom', ['4294967295']))?.id).toBe(`${p}A`);
+    expect((await store.findByUpstream('vodacom', ['B8BE19']))?.id).toBe(`${p}A`);
+    expect(await store.findByUpstream('vodacom', ['07'])).toBeUndefined();
+    expect(await store.findByUpstream('mcel', ['7'])).toBeUndefined();
+    expect((await store.stats()).memory.upstreamKeys).toBe(5);
   });
 
   it('evicts the oldest messages beyond max_entries, with their upstream keys, and counts them', async () => {

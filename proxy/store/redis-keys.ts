@@ -2,10 +2,10 @@
 // (default "smppd:"); two stores with different prefixes never see each other's data.
 //
 //   key                              type     holds                                              Redis TTL
-//   <p>m:<id>                        hash     a message record: c client, k cluster, p endpoint,  store ttl, restarted by save
-//                                             r routeName, u upstreamId, t createdAt, n parts,
-//                                             e expiresAt (epoch ms by the store's clock)
-//   <p>u:<len>:<cluster>:<key>       string   smppd id indexed under (cluster, upstream key)      store ttl from setUpstreamId
+//   <p>r:<b>                         hash     records saved in time bucket b: field smppd id,     bucket end + store ttl
+//                                             value the record as one string (below)
+//   <p>x:<b>                         hash     the upstream index, entries written in bucket b:    bucket end + store ttl
+//                                             field "<len>:<cluster>:<key>", value smppd id
 //   <p>o:<seq>                       hash     an orphan receipt: r receipt (serialise.ts JSON),   the orphan ttl
 //                                             e expiresAt, k its <p>ok: keys (JSON array)
 //   <p>ok:<len>:<cluster>:<key>      zset     orphan seqs held under (cluster, key), score seq    extended to the longest orphan ttl
@@ -15,7 +15,7 @@
 //   <p>dq:<client>                   zset     the client's deliveries ready to claim, score seq   at least the store ttl from each write
 //   <p>dl:<client>                   zset     the client's claimed deliveries, score lease end    at least the store ttl from each write
 //   <p>dx                            zset     every pending delivery id, score expiresAt          at least the store ttl from each enqueue
-//   <p>n:<width>:<bucket>            hash     r records / u index keys expiring in the bucket     its end + store ttl
+//   <p>n:<width>:<bucket>            hash     r records / u index keys counted until the end of   its end + store ttl
 //                                             [bucket*width, (bucket+1)*width) (stats.entries)
 //   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
 //   <p>meta                          hash     sequences (dseq, oseq) and monotonic counters       none: a few dozen bytes
@@ -23,7 +23,27 @@
 //                                             orphansEvicted), shared by all replicas
 //   channel <p>deliveries            pubsub   a client system_id each time a delivery is queued   -
 //
-// Cluster names are written with their length (`u:7:vodacom:hex:b8be19`) because both a cluster name
+// Time buckets. b = floor(t / width), t by the store's clock, width = bucketWidthMs(ttl) (64 per
+// ttl): records and index entries live in one hash per bucket instead of one key each, so a message
+// adds no key and no expiry to Redis (a key with a TTL costs Redis ~4 µs of CPU more than a hash
+// field); each bucket key gets its TTL once per script call. A lookup probes the buckets that can
+// hold a live entry, newest first, from b(now) down to b(now - ttl) (at most ~65 HGETs, usually one:
+// a record is looked up soon after its save, a receipt soon after setUpstreamId), and the newest
+// copy wins: saving an id again writes it in the current bucket, where it shadows the older copy
+// (which leaves with its bucket); an index field written again in a later bucket likewise points
+// the key at its newest message. setUpstreamId rewrites the record in the bucket it was found in
+// (its expiry is unchanged). All replicas of one prefix must run with the same store ttl (it sets
+// the width). A bucket is freed as one key: with Redis's default lazyfree-lazy-expire no, a very
+// large bucket is freed in one step; set lazyfree-lazy-expire yes for high volumes.
+//
+// A record string is eight fields joined by \u0001: expiresAt (epoch ms by the store's clock),
+// cluster, endpoint, upstreamId, client, createdAt, routeName, parts. Optional fields are '' when
+// absent and '=' + value when present (parts: '' or the number); \u0001 and \u0002 inside a value are
+// written as \u0002\u0003 and \u0002\u0002. The scripts read expiresAt and rewrite cluster, endpoint
+// and upstreamId in place (setUpstreamId); everything else is encoded and decoded in JavaScript
+// (redis-store.ts), with no JSON and no hash of fields per record.
+//
+// Cluster names are written with their length (`ok:7:vodacom:hex:b8be19`, index field `7:vodacom:hex:b8be19`) because both a cluster name
 // and an upstream key may contain ':'; client system_ids end their key, so they need no length.
 //
 // Two clocks. Every deadline the MessageStore contract speaks of (record and delivery ttl, orphan
@@ -34,9 +54,9 @@
 // when no replica ever reads an entry again; an entry Redis dropped early (clock skew between a
 // replica and Redis) reads as expired. Zsets of ids (dq, dl, dx, ok, ox) can keep ids whose hash is
 // gone; each reader treats such an id as expired and removes it. One gap: saving a record again
-// after setUpstreamId restarts the record's ttl but not its index keys' Redis TTL, so a receipt
-// later than one ttl after the setUpstreamId no longer finds it (the forwarder saves a message once,
-// before it has an upstream id).
+// after setUpstreamId restarts the record's ttl but not its index entries', so a receipt later than
+// one ttl after the setUpstreamId no longer finds it (the forwarder saves a message once, before it
+// has an upstream id).
 //
 // Redis Cluster: every script call touches several keys, which Cluster only allows within one hash slot.
 // The key prefix must therefore carry a hash tag, e.g. "{smppd}:", which puts the whole store in
@@ -47,12 +67,9 @@ function clusterKey(prefix: string, kind: string, cluster: string, key: string):
   return `${prefix}${kind}:${cluster.length}:${cluster}:${key}`;
 }
 
-export function recordKey(prefix: string, id: string): string {
-  return `${prefix}m:${id}`;
-}
-
-export function upstreamIndexKey(prefix: string, cluster: string, key: string): string {
-  return clusterKey(prefix, 'u', cluster, key);
+/** Field of the upstream index buckets (<p>x:<bucket>) for (cluster, key). */
+export function upstreamIndexField(cluster: string, key: string): string {
+  return `${cluster.length}:${cluster}:${key}`;
 }
 
 export function orphanIndexKey(prefix: string, cluster: string, key: string): string {

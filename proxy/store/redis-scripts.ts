@@ -96,25 +96,39 @@ end
 -- Whether any orphan is held (the global index exists); nil = not looked at since it last changed.
 local ORPHANS_HELD = nil
 
--- The record's fields (flat HGETALL) when it exists and its ttl has not passed by NOW.
-local function live_record(id)
-  local h = redis.call('HGETALL', P .. 'm:' .. id)
-  for i = 1, #h, 2 do
-    if h[i] == 'e' then
-      if tonumber(h[i + 1]) > NOW then return h end
-      return nil
-    end
+-- Time buckets (redis-keys.ts): records in <p>r:<b>, index entries in <p>x:<b>, b = floor(t / width).
+-- Each bucket key gets its Redis TTL once per call (TOUCHED), not once per entry.
+local TOUCHED = {}
+local function touch(key, deadline)
+  if TOUCHED[key] then return end
+  TOUCHED[key] = true
+  extend(key, deadline - NOW)
+end
+
+-- The newest value of field in the buckets <p><kind><b> that can hold a live entry (newest first,
+-- down to the bucket of NOW - ttl), and its bucket; nil when none.
+local function probe(kind, field, width, ttl)
+  local top = math.floor(NOW / width)
+  for b = top, math.floor((NOW - ttl) / width), -1 do
+    local v = redis.call('HGET', P .. kind .. b, field)
+    if v then return v, b end
   end
   return nil
 end
 
--- {id, fields} of the first live record indexed under K[first..last], or false.
-local function find(K, first, last)
-  for i = first, last do
-    local id = redis.call('GET', K[i])
+-- A record string (redis-keys.ts) when its expiresAt (the first field) has not passed by NOW.
+local function live(v)
+  if v and tonumber(string.match(v, '^[^\\1]*')) > NOW then return v end
+  return nil
+end
+
+-- {id, record} of the first live record indexed under fields A[first..#A], or false.
+local function find(A, first, width, ttl)
+  for i = first, #A do
+    local id = probe('x:', A[i], width, ttl)
     if id then
-      local h = live_record(id)
-      if h then return {id, h} end
+      local v = live(probe('r:', id, width, ttl))
+      if v then return {id, v} end
     end
   end
   return false
@@ -160,55 +174,61 @@ local OPS = {}
 
 // One function per operation: (K, A) = its keys and arguments; A[1] is now.
 const OPERATIONS = `
--- K: record. A: now, ttl, bucket width, expiresAt, field, value, ...
--- Replaces the record (fields of the old one do not survive) and restarts its ttl.
+-- A: now, ttl, bucket width, id, record string. Replaces the record and restarts its ttl: the new
+-- string goes to the current bucket, where it shadows a copy in an older bucket (probes go newest first).
 OPS.save = function(K, A)
-  local rec = K[1]
   local ttl, width = tonumber(A[2]), tonumber(A[3])
-  local old = redis.call('HGET', rec, 'e')
-  if old then
-    redis.call('DEL', rec)
-    count(width, ttl, 'r', tonumber(old), -1)
-  end
-  redis.call('HSET', rec, 'e', A[4], unpack(A, 5))
-  redis.call('PEXPIRE', rec, ttl)
-  count(width, ttl, 'r', tonumber(A[4]), 1)
+  local b = math.floor(NOW / width)
+  local key = P .. 'r:' .. b
+  local ends = (b + 1) * width + ttl
+  if redis.call('HSET', key, A[4], A[5]) == 1 then count(width, ttl, 'r', ends - 1, 1) end
+  touch(key, ends)
   return 1
 end
 
--- K: record. A: now. The record's fields, flat (empty when unknown; the caller checks e).
+-- A: now, ttl, bucket width, id. The live record string, or false.
 OPS.get = function(K, A)
-  return redis.call('HGETALL', K[1])
+  return live(probe('r:', A[4], tonumber(A[3]), tonumber(A[2]))) or false
 end
 
--- K: record, n index keys, the n orphan keys of the same (cluster, key)s.
--- A: now, ttl, bucket width, id, cluster, upstreamId, endpoint, '1' when an endpoint is given.
+-- K: the n orphan keys of the (cluster, key)s. A: now, ttl, bucket width, id, cluster, upstreamId,
+-- endpoint (record-string encoded, redis-store.ts), '1' when an endpoint is given, the n index fields.
 -- {0} for an unknown or expired record, else {1, receipt...} (the orphans taken, oldest first).
 OPS.setUpstreamId = function(K, A)
-  local rec = K[1]
   local ttl, width = tonumber(A[2]), tonumber(A[3])
   local id, cluster = A[4], A[5]
-  local h = redis.call('HMGET', rec, 'e', 'k')
-  if not h[1] or tonumber(h[1]) <= NOW then return {0} end
-  if A[8] == '1' then
-    redis.call('HSET', rec, 'k', cluster, 'u', A[6], 'p', A[7])
-  else
-    redis.call('HSET', rec, 'k', cluster, 'u', A[6])
-    if h[2] ~= cluster then redis.call('HDEL', rec, 'p') end
+  local v, b = probe('r:', id, width, ttl)
+  if not live(v) then return {0} end
+  -- e SEP k SEP p SEP u SEP rest: replace k, p and u.
+  local s1 = string.find(v, '\\1', 1, true)
+  local s2 = string.find(v, '\\1', s1 + 1, true)
+  local s3 = string.find(v, '\\1', s2 + 1, true)
+  local s4 = string.find(v, '\\1', s3 + 1, true)
+  local p
+  if A[8] == '1' then p = A[7]
+  elseif string.sub(v, s1 + 1, s2 - 1) == cluster then p = string.sub(v, s2 + 1, s3 - 1)
+  else p = '' end
+  redis.call('HSET', P .. 'r:' .. b, id, string.sub(v, 1, s1) .. cluster .. '\\1' .. p .. '\\1' .. A[6] .. string.sub(v, s4))
+  local n = #K
+  if n > 0 then
+    local xb = math.floor(NOW / width)
+    local xkey = P .. 'x:' .. xb
+    local args = {}
+    for i = 9, #A do
+      args[#args + 1] = A[i]
+      args[#args + 1] = id
+    end
+    local added = redis.call('HSET', xkey, unpack(args))
+    touch(xkey, (xb + 1) * width + ttl)
+    if added > 0 then count(width, ttl, 'u', NOW + ttl, added) end
   end
-  local n = (#K - 1) / 2
-  local added = 0
-  for i = 2, n + 1 do
-    if not redis.call('SET', K[i], id, 'PX', ttl, 'GET') then added = added + 1 end
-  end
-  if added > 0 then count(width, ttl, 'u', NOW + ttl, added) end
   local out = {1}
   -- Orphans are rare: one look at the global index (once per call while it does not change) spares
   -- a look per key.
   if ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
   if not ORPHANS_HELD then return out end
   local seqs, seen = {}, {}
-  for i = n + 2, 2 * n + 1 do
+  for i = 1, n do
     local held = redis.call('ZRANGE', K[i], 0, -1)
     if #held > 0 then
       for _, seq in ipairs(held) do
@@ -231,17 +251,16 @@ OPS.setUpstreamId = function(K, A)
   return out
 end
 
--- K: index keys, in the caller's order. A: now. {id, fields} or false.
+-- A: now, ttl, bucket width, the index fields in the caller's order. {id, record} or false.
 OPS.find = function(K, A)
-  return find(K, 1, #K)
+  return find(A, 4, tonumber(A[3]), tonumber(A[2]))
 end
 
--- K: n index keys, the n orphan keys of the same (cluster, key)s (distinct).
--- A: now, expiresAt, orphan ttl, receipt JSON, most orphans held.
--- {id, fields} when a live message is indexed under a key (nothing held), else false.
+-- K: the n orphan keys of the (cluster, key)s (distinct).
+-- A: now, expiresAt, orphan ttl, receipt JSON, most orphans held, store ttl, bucket width, the n index fields.
+-- {id, record} when a live message is indexed under a key (nothing held), else false.
 OPS.hold = function(K, A)
-  local n = #K / 2
-  local found = find(K, 1, n)
+  local found = find(A, 8, tonumber(A[7]), tonumber(A[6]))
   if found then return found end
   sweep_orphans(100)
   local ttl = tonumber(A[3])
@@ -255,7 +274,7 @@ OPS.hold = function(K, A)
   end
   local seq = redis.call('HINCRBY', META, 'oseq', 1)
   local okeys = {}
-  for i = n + 1, 2 * n do
+  for i = 1, #K do
     okeys[#okeys + 1] = K[i]
     redis.call('ZADD', K[i], seq, seq)
     extend(K[i], ttl)

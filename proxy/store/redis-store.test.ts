@@ -4,6 +4,7 @@ import { startRedisSentinel, startRedisServer, useRedis, type RedisServer, type 
 import { parseConfig } from '../config/load.js';
 import { runStoreContract } from './contract.js';
 import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
+import { bucketWidthMs } from './redis-keys.js';
 import { createRedisStore, createRedisStoreFromConfig, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
 import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
 
@@ -25,6 +26,8 @@ runStoreContract('redis', (options) => createRedisStore({ ...options, url: redis
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const TTL_MS = 60_000;
+/** The time bucket of T0 (redis-keys.ts). */
+const BUCKET = Math.floor(T0 / bucketWidthMs(TTL_MS));
 const LEASE_MS = 30_000;
 
 function record(id: string): MessageRecord {
@@ -86,9 +89,8 @@ describe('redis store', () => {
     const keys = await keysUnder(prefix);
     expect(keys).toEqual(
       expect.arrayContaining([
-        `${prefix}m:m1`,
-        `${prefix}u:7:vodacom:hex:9`,
-        `${prefix}u:7:vodacom:dec:9`,
+        `${prefix}r:${BUCKET}`,
+        `${prefix}x:${BUCKET}`,
         `${prefix}ok:7:vodacom:dec:10`,
         `${prefix}dq:acme`,
         `${prefix}dl:acme`,
@@ -100,9 +102,28 @@ describe('redis store', () => {
       if (key === `${prefix}meta`) expect(pttl).toBe(-1);
       else expect({ key, alive: pttl > 0 }).toEqual({ key, alive: true });
     }
-    // A record lives for the store ttl in Redis too, restarted by save.
-    expect(await inspect.pttl(`${prefix}m:m1`)).toBeGreaterThan(TTL_MS - 5_000);
+    // Records and index entries sit in time buckets (redis-keys.ts) that live until the last entry
+    // of the bucket has had its store ttl: at least the ttl, at most one bucket width more.
+    expect(await inspect.hexists(`${prefix}r:${BUCKET}`, 'm1')).toBe(1);
+    expect(await inspect.hmget(`${prefix}x:${BUCKET}`, '7:vodacom:hex:9', '7:vodacom:dec:9')).toEqual(['m1', 'm1']);
+    for (const key of [`${prefix}r:${BUCKET}`, `${prefix}x:${BUCKET}`]) {
+      const pttl = await inspect.pttl(key);
+      expect(pttl).toBeGreaterThan(TTL_MS - 5_000);
+      expect(pttl).toBeLessThanOrEqual(TTL_MS + bucketWidthMs(TTL_MS));
+    }
     expect(await inspect.pttl(`${prefix}ok:7:vodacom:dec:10`)).toBeLessThanOrEqual(5_000);
+  });
+
+  it('keeps record fields intact whatever characters they hold (records are stored as one string)', async () => {
+    const store = open();
+    const odd = 'a\u0001b\u0002c\u0002\u0003d=';
+    const saved: MessageRecord = { ...record('m1'), client: odd, cluster: `k${odd}`, endpoint: odd, routeName: '', parts: 3 };
+    await store.save(saved);
+    expect(await store.get('m1')).toEqual(saved);
+    await store.setUpstreamId('m1', `k${odd}`, odd, ['dec:1']);
+    expect(await store.findByUpstream(`k${odd}`, ['dec:1'])).toEqual({ ...saved, upstreamId: odd });
+    await store.setUpstreamId('m1', 'mcel', '', ['dec:2']);
+    expect(await store.get('m1')).toEqual({ id: 'm1', client: odd, cluster: 'mcel', routeName: '', parts: 3, upstreamId: '', createdAt: T0 });
   });
 
   it('keeps stores with different key prefixes apart on one Redis', async () => {
@@ -217,9 +238,11 @@ describe('redis store', () => {
     opened.push(store);
     await store.save(record('m1'));
     expect((await store.get('m1'))?.id).toBe('m1');
-    const pttl = await inspect.pttl(`${prefix}m:m1`);
+    const buckets = (await keysUnder(prefix)).filter((key) => key.startsWith(`${prefix}r:`));
+    expect(buckets).toHaveLength(1);
+    const pttl = await inspect.pttl(buckets[0] as string);
     expect(pttl).toBeGreaterThan(55_000);
-    expect(pttl).toBeLessThanOrEqual(60_000);
+    expect(pttl).toBeLessThanOrEqual(60_000 + bucketWidthMs(60_000));
   });
 
   it('leaves a client it was given open on close', async () => {
@@ -347,7 +370,9 @@ describe('redis store through Sentinel', () => {
     try {
       await store.save(record('m1'));
       expect((await store.get('m1'))?.id).toBe('m1');
-      expect(await direct.exists('smppd:m:m1')).toBe(1);
+      const buckets = await direct.keys('smppd:r:*');
+      expect(buckets).toHaveLength(1);
+      expect(await direct.hexists(buckets[0] as string, 'm1')).toBe(1);
     } finally {
       await store.close();
       await direct.quit();

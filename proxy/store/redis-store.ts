@@ -32,7 +32,8 @@
 // Counts that are approximate (documented in StoreStats terms):
 // - entries and memory.upstreamKeys come from counters bucketed by expiry time (64 buckets per ttl):
 //   a record or key is counted until the end of its bucket (up to ttl/64 after it expired), an index
-//   key the upstream reused is counted once per use, and one Redis dropped early (eviction under
+//   key the upstream reused and a record saved again are counted once per time bucket they were
+//   written in (redis-keys.ts), and one Redis dropped early (eviction under
 //   maxmemory, FLUSHDB) is counted until its bucket ends. Counting the keyspace (SCAN or DBSIZE)
 //   would cost O(entries) per stats() or count other tenants' keys.
 // - expirations counts records when their bucket ends (at the next stats()), not one by one.
@@ -60,8 +61,7 @@ import {
   hasHashTag,
   metaKey,
   orphanIndexKey,
-  recordKey,
-  upstreamIndexKey,
+  upstreamIndexField,
 } from './redis-keys.js';
 import { BATCH_SCRIPT, OP, defineScripts, type OpName } from './redis-scripts.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
@@ -116,6 +116,7 @@ const MAX_BATCH = 128;
 /** Most deliveries one takeDeliveries claims. */
 const MAX_TAKE = 1_000;
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
+const NO_KEYS: readonly string[] = Object.freeze([]);
 
 type RedisClient = Redis | Cluster;
 type BatchCall = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
@@ -139,41 +140,77 @@ function isClient(value: unknown): value is RedisClient {
   return value instanceof Redis || value instanceof Cluster;
 }
 
-/** Record fields in the hash (redis-keys.ts): short names, absent fields not written. */
-function recordFields(record: MessageRecord): string[] {
-  const fields = ['c', record.client, 'k', record.cluster, 't', String(record.createdAt)];
-  if (record.endpoint !== undefined) fields.push('p', record.endpoint);
-  if (record.routeName !== undefined) fields.push('r', record.routeName);
-  if (record.upstreamId !== undefined) fields.push('u', record.upstreamId);
-  if (record.parts !== undefined) fields.push('n', String(record.parts));
-  return fields;
+const SEP = '\u0001';
+const ESC = '\u0002';
+
+/** A field of a record string: SEP and ESC written as ESC ESC and ESC \u0003 (redis-keys.ts). */
+function esc(value: string): string {
+  if (!value.includes(SEP) && !value.includes(ESC)) return value;
+  return value.replaceAll(ESC, ESC + ESC).replaceAll(SEP, ESC + '\u0003');
 }
 
-function recordFromHash(id: string, h: Record<string, string | undefined>): MessageRecord {
-  const { c, k, t } = h;
-  if (c === undefined || k === undefined || t === undefined) {
-    throw new StoreError(StoreErrorCode.CORRUPT, 'stored message record lacks client, cluster or createdAt');
+function unesc(value: string): string {
+  if (!value.includes(ESC)) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i] as string;
+    if (ch !== ESC) out += ch;
+    else out += value[++i] === ESC ? ESC : SEP;
   }
-  const record: { -readonly [K in keyof MessageRecord]: MessageRecord[K] } = { id, client: c, cluster: k, createdAt: Number(t) };
-  if (h.p !== undefined) record.endpoint = h.p;
-  if (h.r !== undefined) record.routeName = h.r;
-  if (h.u !== undefined) record.upstreamId = h.u;
-  if (h.n !== undefined) record.parts = Number(h.n);
+  return out;
+}
+
+/** An optional field: '' when absent, '=' and the value when present. */
+function opt(value: string | undefined): string {
+  return value === undefined ? '' : '=' + esc(value);
+}
+
+function unopt(field: string): string | undefined {
+  return field === '' ? undefined : unesc(field.slice(1));
+}
+
+/**
+ * A record as one string (redis-keys.ts): expiresAt, cluster, endpoint, upstreamId, client,
+ * createdAt, routeName, parts, joined by SEP. The scripts read expiresAt and rewrite the next three.
+ */
+function recordString(record: MessageRecord, expiresAt: number): string {
+  return [
+    String(expiresAt),
+    esc(record.cluster),
+    opt(record.endpoint),
+    opt(record.upstreamId),
+    esc(record.client),
+    String(record.createdAt),
+    opt(record.routeName),
+    record.parts === undefined ? '' : String(record.parts),
+  ].join(SEP);
+}
+
+function recordFromString(id: string, value: string): MessageRecord {
+  const f = value.split(SEP);
+  if (f.length !== 8) throw new StoreError(StoreErrorCode.CORRUPT, 'stored message record is malformed');
+  const [, k, p, u, c, t, r, n] = f as [string, string, string, string, string, string, string, string];
+  const record: { -readonly [K in keyof MessageRecord]: MessageRecord[K] } = {
+    id,
+    client: unesc(c),
+    cluster: unesc(k),
+    createdAt: Number(t),
+  };
+  const endpoint = unopt(p);
+  if (endpoint !== undefined) record.endpoint = endpoint;
+  const routeName = unopt(r);
+  if (routeName !== undefined) record.routeName = routeName;
+  const upstreamId = unopt(u);
+  if (upstreamId !== undefined) record.upstreamId = upstreamId;
+  if (n !== '') record.parts = Number(n);
   return record;
 }
 
-/** A flat HGETALL reply as an object. */
-function fieldsOf(flat: readonly string[]): Record<string, string> {
-  const h: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
-  return h;
-}
-
-/** A script's {id, flat fields} answer as a record; undefined for none. */
+/** A script's {id, record string} answer as a record; undefined for none. */
 function foundRecord(reply: unknown): MessageRecord | undefined {
   if (reply === null || reply === undefined || reply === false) return undefined;
-  const [id, flat] = reply as [string, string[]];
-  return recordFromHash(id, fieldsOf(flat));
+  const [id, value] = reply as [string, string];
+  return recordFromString(id, value);
 }
 
 /** The batch script's JSON reply (plain JSON.parse: a reviver would visit every value). */
@@ -293,16 +330,13 @@ class RedisStore implements RedisMessageStore {
       throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
     }
     const now = this.now();
-    await this.op(OP.save, [recordKey(this.prefix, id)], [now, this.ttlMs, this.bucketWidth, now + this.ttlMs, ...recordFields(record)]);
+    await this.op(OP.save, NO_KEYS, [now, this.ttlMs, this.bucketWidth, id, recordString(record, now + this.ttlMs)]);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
     this.assertOpen();
-    const now = this.now();
-    const flat = (await this.op(OP.get, [recordKey(this.prefix, id)], [now])) as string[];
-    const h = fieldsOf(flat);
-    if (h.e === undefined || Number(h.e) <= now) return undefined;
-    return recordFromHash(id, h);
+    const value = await this.op(OP.get, NO_KEYS, [this.now(), this.ttlMs, this.bucketWidth, id]);
+    return typeof value === 'string' ? recordFromString(id, value) : undefined;
   }
 
   async setUpstreamId(
@@ -313,19 +347,20 @@ class RedisStore implements RedisMessageStore {
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]> {
     this.assertOpen();
-    const names: string[] = [recordKey(this.prefix, id)];
-    for (const key of keys) names.push(upstreamIndexKey(this.prefix, cluster, key));
+    const names: string[] = [];
     for (const key of keys) names.push(orphanIndexKey(this.prefix, cluster, key));
-    const reply = (await this.op(OP.setUpstreamId, names, [
+    const args: (string | number)[] = [
       this.now(),
       this.ttlMs,
       this.bucketWidth,
       id,
-      cluster,
-      upstreamId,
-      endpoint ?? '',
+      esc(cluster),
+      opt(upstreamId),
+      opt(endpoint),
       endpoint === undefined ? '0' : '1',
-    ])) as [number, ...string[]];
+    ];
+    for (const key of keys) args.push(upstreamIndexField(cluster, key));
+    const reply = (await this.op(OP.setUpstreamId, names, args)) as [number, ...string[]];
     if (reply[0] !== 1) throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
     if (reply.length === 1) return NO_ORPHANS;
     const orphans: OrphanReceipt[] = [];
@@ -336,8 +371,9 @@ class RedisStore implements RedisMessageStore {
   async findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
     this.assertOpen();
     if (keys.length === 0) return undefined;
-    const names = keys.map((key) => upstreamIndexKey(this.prefix, cluster, key));
-    return foundRecord(await this.op(OP.findByUpstream, names, [this.now()]));
+    const args: (string | number)[] = [this.now(), this.ttlMs, this.bucketWidth];
+    for (const key of keys) args.push(upstreamIndexField(cluster, key));
+    return foundRecord(await this.op(OP.findByUpstream, NO_KEYS, args));
   }
 
   // --- orphan receipts ---
@@ -354,13 +390,19 @@ class RedisStore implements RedisMessageStore {
       throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, 'an orphan receipt needs at least one key');
     }
     const distinct = [...new Set(keys)];
-    const names = [
-      ...distinct.map((key) => upstreamIndexKey(this.prefix, cluster, key)),
-      ...distinct.map((key) => orphanIndexKey(this.prefix, cluster, key)),
-    ];
+    const names = distinct.map((key) => orphanIndexKey(this.prefix, cluster, key));
     const now = this.now();
     const ttl = Math.ceil(ttlMs);
-    const reply = await this.op(OP.holdOrphan, names, [now, now + ttl, ttl, serialiseStored(receipt), this.maxOrphans]);
+    const reply = await this.op(OP.holdOrphan, names, [
+      now,
+      now + ttl,
+      ttl,
+      serialiseStored(receipt),
+      this.maxOrphans,
+      this.ttlMs,
+      this.bucketWidth,
+      ...distinct.map((key) => upstreamIndexField(cluster, key)),
+    ]);
     return foundRecord(reply);
   }
 
@@ -535,7 +577,7 @@ class RedisStore implements RedisMessageStore {
   }
 
   /** Queue one operation for the next batch (redis-scripts.ts); resolves with its own result. */
-  private op(name: OpName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  private op(name: OpName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
     if (this.everReady && !this.isReady()) return Promise.reject(this.unreachable());
     return new Promise((resolve, reject) => {
       this.queue.push({ name, keys, args, resolve, reject });
