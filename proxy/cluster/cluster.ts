@@ -167,7 +167,7 @@ class UpstreamCluster implements Cluster, CallOwner {
           return this.fail(p, 'THROTTLED', message, false, undefined);
         }
       }
-      this.route(p);
+      this.route(p, now);
     });
   }
 
@@ -301,8 +301,9 @@ class UpstreamCluster implements Cluster, CallOwner {
 
   // ---- picking --------------------------------------------------------------------------------
 
-  /** Gives `p` to a session: written now, or queued for a window slot; or fails it. */
-  private route(p: PendingSend): void {
+  /** Gives `p` to a session: written now, or queued for a window slot; or fails it. `now`: send()
+   *  has just read the clock (one read per message fewer; bench: `npm run bench`). */
+  private route(p: PendingSend, now?: number): void {
     if (this.closed) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
     const conn = this.pick(p);
     if (conn === undefined) {
@@ -312,7 +313,7 @@ class UpstreamCluster implements Cluster, CallOwner {
     ep.circuit.allowRequest(); // takes the half-open probe slot, if that is the state
     ep.addPending(1);
     if (conn.ready) {
-      this.transmit(p, conn);
+      this.transmit(p, conn, now ?? this.timers.now());
     } else if (conn.queued < this.maxQueue) {
       conn.push(p);
     } else {
@@ -400,11 +401,11 @@ class UpstreamCluster implements Cluster, CallOwner {
 
   // ---- the request on the wire --------------------------------------------------------------
 
-  private transmit(p: PendingSend, conn: Conn): void {
+  private transmit(p: PendingSend, conn: Conn, now: number): void {
     const session = conn.session!;
     p.state = SendState.IN_FLIGHT;
     p.conn = conn;
-    p.sentAt = this.timers.now();
+    p.sentAt = now;
     conn.endpoint.metrics?.requests.inc();
     // answered() follows, exactly once (inside this call when the session refuses at once).
     session.requestWith(new UpstreamCall(this, p, conn, session));
@@ -467,10 +468,12 @@ class UpstreamCluster implements Cluster, CallOwner {
     const session = conn.session;
     if (session === undefined) return;
     // A retiring slot still writes what waits in its queue (retire(true)).
+    let now = -1;
     while (conn.queued > 0 && !session.windowFull && (conn.state === 'bound' || conn.state === 'retiring')) {
       const p = conn.shift();
       if (p === undefined) break;
-      this.transmit(p, conn);
+      if (now < 0) now = this.timers.now();
+      this.transmit(p, conn, now);
     }
   }
 

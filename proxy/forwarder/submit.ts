@@ -110,9 +110,15 @@ export class Submitter {
         return { command, command_status: Status.ESME_RINVDSTADR, sequence_number: seq, message_id: '' };
       }
       const id = ctx.ids.next();
+      // The clock still reads `started` for the first attempt when nothing was awaited since.
+      let sendAt: number | undefined = started;
       try {
         const saved = ctx.store.save({ id, client, cluster: route.cluster, routeName: route.name, createdAt: started });
-        if (saved !== STORE_DONE) await saved; // STORE_DONE: saved already (store.ts)
+        if (saved !== STORE_DONE) {
+          // STORE_DONE: saved already (store.ts); else it takes a while.
+          sendAt = undefined;
+          await saved;
+        }
       } catch (err) {
         ctx.logger.warn({ err, route: route.name }, 'store failed to save a message; answered ESME_RMSGQFUL');
         this.count(STORE_UNAVAILABLE_STATUS, started);
@@ -122,7 +128,7 @@ export class Submitter {
       // The PDU is sent as it came, not copied: the upstream session overwrites sequence_number in
       // place, and nothing reads the client's afterwards — `seq` is kept above and the client
       // session answers with the sequence number it received (IncomingRequest).
-      const a = new Attempts(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined);
+      const a = new Attempts(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined, sendAt);
       for (let step = a.next(); step !== 'done'; step = a.next()) {
         if (step === 'wait') {
           await sleep(ctx.timers, a.delayMs);

@@ -1,10 +1,14 @@
-// The memory backend of MessageStore: one replica's messages in Maps, nothing shared.
+// The memory backend of MessageStore: one replica's messages in memory, nothing shared.
 //
-// Expiry without timers: each kind of entry is also queued in insertion order (fifo.ts), and with one
-// ttl per kind insertion order is expiry order, so a sweep pops each queue from its head and stops at
-// the first entry still alive. Entries removed out of order (ack, lookup of an expired entry, re-save)
-// are marked dead and skipped when they reach the head; a queue is compacted when dead entries
-// outnumber live ones.
+// Message records and their upstream index live in record-table.ts (column-wise pages, built for the
+// hundreds of thousands of records a busy proxy holds); receipts held before their message's
+// response (orphans) and deliveries waiting for a client are here.
+//
+// Expiry without timers: each kind of entry is also queued in insertion order (fifo.ts; the record
+// table numbers its slots in save order), and with one ttl per kind insertion order is expiry order,
+// so a sweep pops each queue from its head and stops at the first entry still alive. Entries removed
+// out of order (ack, lookup of an expired entry, re-save) are marked dead and skipped when they reach
+// the head; a queue is compacted when dead entries outnumber live ones.
 // The sweep runs inside calls, at most once per `sweepIntervalMs` (a comparison per call otherwise),
 // and always before stats()/pendingCount() so their counts are exact. Lookups also check the entry
 // they found, so an expired entry is never returned between sweeps. Bounds (max entries, deliveries,
@@ -13,6 +17,7 @@
 // cost per record that the approxBytes estimate below uses.
 
 import { Fifo } from './fifo.js';
+import { RecordTable } from './record-table.js';
 import {
   DEFAULT_LEASE_MS,
   MAX_MESSAGE_ID_LENGTH,
@@ -45,10 +50,11 @@ export const DEFAULT_MAX_ENTRIES = 1_000_000;
 const DEFAULT_MAX_ORPHANS = 100_000;
 
 // Estimated heap bytes per held item, for stats().memory.approxBytes. RECORD and INDEX_KEY are
-// measured (bench/store.ts: ~640 bytes per message with a 25-char id and two upstream keys, ~270
-// before its upstream id is set); the other two assume a deliver_sm with a 160-byte short_message.
-const RECORD_BYTES = 300;
-const INDEX_KEY_BYTES = 170;
+// measured with record-table.ts (heap and array buffers after GC, 500,000 smppd ids: ~135 bytes per
+// record, ~250 with two upstream keys and its upstream id); the other two assume a deliver_sm with
+// a 160-byte short_message.
+const RECORD_BYTES = 140;
+const INDEX_KEY_BYTES = 60;
 const DELIVERY_BYTES = 700;
 const ORPHAN_BYTES = 800;
 
@@ -59,103 +65,6 @@ interface Queued {
   /** False once removed from the store; it may still sit in a Fifo. */
   live: boolean;
 }
-
-/**
- * Index and record keys: a number where a number says the same (see indexKey and recordKey), else
- * the string. The store holds hundreds of thousands of messages; a string per key and message would
- * be a young object that survives, and scavenges copy survivors (twice) while the process waits:
- * at the bench's 10,000 msg/s that made 20-50 ms pauses (bench: `npm run bench`, p99 at 10,000
- * msg/s offered). Numbers below 2^31 are not objects at all.
- */
-type Key = number | string;
-
-/**
- * One stored message: the record's fields inline. Made by one object literal (newEntry) on purpose:
- * V8 tracks survival per literal site and, as every entry lives long, soon allocates them straight
- * in the old generation, so they are never copied by a scavenge (a `new` of a class is not
- * pretenured: measured 15-25 ms scavenges for the same load; bench: p99 at 10,000 msg/s). Callers
- * get a fresh MessageRecord copy (toRecord), so a record handed out never changes.
- */
-interface RecordEntry extends Queued {
-  /** The message id, as recordKey gives it. */
-  readonly key: Key;
-  readonly client: string;
-  cluster: string;
-  endpoint: string | undefined;
-  readonly routeName: string | undefined;
-  upstreamId: string | undefined;
-  readonly createdAt: number;
-  readonly parts: number | undefined;
-  readonly expiresAt: number;
-  /** The first setUpstreamId's cluster and (up to two) index keys, inline: the common case allocates nothing more. */
-  keyCluster: string | undefined;
-  key0: Key | undefined;
-  key1: Key | undefined;
-  /** Further index keys, as pairs: cluster, key, cluster, key, ... */
-  moreKeys: Key[] | undefined;
-}
-
-function newEntry(key: Key, record: MessageRecord, expiresAt: number): RecordEntry {
-  // Copied field by field: later changes to the caller's object do not reach the store.
-  return {
-    live: true,
-    key,
-    client: record.client,
-    cluster: record.cluster,
-    endpoint: record.endpoint,
-    routeName: record.routeName,
-    upstreamId: record.upstreamId,
-    createdAt: record.createdAt,
-    parts: record.parts,
-    expiresAt,
-    keyCluster: undefined,
-    key0: undefined,
-    key1: undefined,
-    moreKeys: undefined,
-  };
-}
-
-/** Notes that (cluster, key) points at `entry` in the index. */
-function addKey(entry: RecordEntry, cluster: string, key: Key): void {
-  if (entry.keyCluster === undefined) {
-    entry.keyCluster = cluster;
-    entry.key0 = key;
-  } else if (entry.keyCluster === cluster && entry.key1 === undefined) {
-    entry.key1 = key;
-  } else if (entry.moreKeys === undefined) {
-    entry.moreKeys = [cluster, key];
-  } else {
-    entry.moreKeys.push(cluster, key);
-  }
-}
-
-/** (cluster, key) is among the keys noted on `entry`. */
-function hasKey(entry: RecordEntry, cluster: string, key: Key): boolean {
-  if (entry.keyCluster === cluster && (entry.key0 === key || entry.key1 === key)) return true;
-  const more = entry.moreKeys;
-  if (more !== undefined) for (let i = 0; i < more.length; i += 2) if (more[i] === cluster && more[i + 1] === key) return true;
-  return false;
-}
-
-/**
- * The index key of a normalised upstream key: canonical decimal numbers (messageIdKeys writes
- * numeric ids so) of up to 15 digits as numbers, exactly; anything else (a leading zero, a letter,
- * more digits) stays a string. One-to-one, and a number never equals a string in a Map.
- */
-function indexKey(key: string): Key {
-  const n = key.length;
-  if (n === 0 || n > 15 || (n > 1 && key.charCodeAt(0) === 0x30)) return key;
-  for (let i = 0; i < n; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return key;
-  }
-  return Number(key);
-}
-
-/** smppd ids (message-id.ts) are a fixed prefix of this length and a base36 counter. */
-const ID_PREFIX_LENGTH = 14;
-/** Up to 10 base36 digits are exact as a double (36^10 < 2^53). */
-const ID_COUNTER_MAX_DIGITS = 10;
 
 interface OrphanHold extends Queued {
   readonly seq: number;
@@ -213,17 +122,8 @@ class MemoryStore implements MessageStore {
   private nextSweepAt = 0;
   private readonly queuedListeners = new Set<(client: string) => void>();
 
-  private readonly records = new Map<Key, RecordEntry>();
-  /** The id prefix recordKey turns into numbers: that of the first long enough id saved. */
-  private idPrefix: string | undefined = undefined;
-  private readonly recordOrder = new Fifo<RecordEntry>();
-  /**
-   * cluster -> normalised upstream key -> the message's entry (a receipt finds it with one lookup).
-   * Nested rather than keyed `${cluster}\0${key}`: no string is built per lookup, and both strings
-   * keep their cached hashes (bench/store.ts).
-   */
-  private readonly upstreamIndex = new Map<string, Map<Key, RecordEntry>>();
-  private upstreamKeyCount = 0;
+  /** Message records and their (cluster, upstream key) index: record-table.ts. */
+  private readonly records: RecordTable;
   private readonly orphanOrder = new Fifo<OrphanHold>();
   private readonly orphanIndex = new Map<string, OrphanHold[]>();
   private orphanCount = 0;
@@ -234,8 +134,6 @@ class MemoryStore implements MessageStore {
   private readonly queues = new Map<string, Map<string, DeliveryEntry>>();
   private deliverySeq = 0;
 
-  private evictions = 0;
-  private expirations = 0;
   private deliveriesExpired = 0;
   private deliveriesEvicted = 0;
   private orphansExpired = 0;
@@ -253,6 +151,7 @@ class MemoryStore implements MessageStore {
       false,
     );
     this.clock = options.clock ?? Date.now;
+    this.records = new RecordTable(this.maxEntries);
   }
 
   // --- messages ---
@@ -274,30 +173,12 @@ class MemoryStore implements MessageStore {
     }
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
-    const key = this.recordKey(id);
-    const existing = this.records.get(key);
-    if (existing !== undefined) {
-      // Queued again at the tail: its ttl restarts, so it belongs after everything saved before now.
-      existing.live = false;
-    } else if (this.records.size >= this.maxEntries) {
-      this.evictOldestRecord();
-    }
-    const entry = newEntry(key, record, now + this.ttlMs);
-    if (existing !== undefined) {
-      entry.keyCluster = existing.keyCluster;
-      entry.key0 = existing.key0;
-      entry.key1 = existing.key1;
-      entry.moreKeys = existing.moreKeys;
-      this.repointKeys(entry, existing);
-    }
-    this.records.set(key, entry);
-    enqueue(this.recordOrder, entry, this.records.size);
+    this.records.save(record, now + this.ttlMs);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
     this.assertOpen();
-    const entry = this.liveRecord(id, this.clock());
-    return entry === undefined ? undefined : this.toRecord(entry);
+    return this.records.get(id, this.clock());
   }
 
   setUpstreamId(
@@ -325,32 +206,8 @@ class MemoryStore implements MessageStore {
     this.assertOpen();
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
-    const entry = this.liveRecord(id, now);
-    if (entry === undefined) {
+    if (!this.records.setUpstreamId(id, cluster, upstreamId, keys, endpoint, now)) {
       throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
-    }
-    // Records handed out are copies (toRecord): changing the entry in place is safe.
-    if (endpoint !== undefined) entry.endpoint = endpoint;
-    else if (entry.cluster !== cluster) entry.endpoint = undefined;
-    entry.cluster = cluster;
-    entry.upstreamId = upstreamId;
-    let index = this.upstreamIndex.get(cluster);
-    if (index === undefined) {
-      index = new Map();
-      this.upstreamIndex.set(cluster, index);
-    }
-    for (let i = 0; i < keys.length; i++) {
-      const key = indexKey(keys[i] as string);
-      // One lookup per key where a get-then-set would be two: the size tells whether it is new.
-      const size = index.size;
-      index.set(key, entry);
-      if (index.size !== size) {
-        this.upstreamKeyCount++;
-        addKey(entry, cluster, key);
-      } else if (!hasKey(entry, cluster, key)) {
-        // The key pointed at another message (an id reused upstream): it is this one's now.
-        addKey(entry, cluster, key);
-      }
     }
     return this.orphanIndex.size === 0 ? NO_ORPHANS : this.takeOrphans(cluster, keys, now);
   }
@@ -358,7 +215,7 @@ class MemoryStore implements MessageStore {
   findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
     try {
       this.assertOpen();
-      return Promise.resolve(this.lookupUpstream(cluster, keys, this.clock()));
+      return Promise.resolve(this.records.findByUpstream(cluster, keys, this.clock()));
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -380,7 +237,7 @@ class MemoryStore implements MessageStore {
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
     // The message may have been indexed since the caller looked: then it is not an orphan.
-    const found = this.lookupUpstream(cluster, keys, now);
+    const found = this.records.findByUpstream(cluster, keys, now);
     if (found !== undefined) return found;
     if (this.orphanCount >= this.maxOrphans) {
       for (let oldest = this.orphanOrder.shift(); oldest !== undefined; oldest = this.orphanOrder.shift()) {
@@ -518,8 +375,8 @@ class MemoryStore implements MessageStore {
     this.sweep(this.clock());
     return {
       entries: this.records.size,
-      evictions: this.evictions,
-      expirations: this.expirations,
+      evictions: this.records.evictions,
+      expirations: this.records.expirations,
       pendingDeliveries: this.deliveries.size,
       deliveriesExpired: this.deliveriesExpired,
       deliveriesEvicted: this.deliveriesEvicted,
@@ -527,10 +384,10 @@ class MemoryStore implements MessageStore {
       orphansExpired: this.orphansExpired,
       orphansEvicted: this.orphansEvicted,
       memory: {
-        upstreamKeys: this.upstreamKeyCount,
+        upstreamKeys: this.records.upstreamKeyCount,
         approxBytes:
           this.records.size * RECORD_BYTES +
-          this.upstreamKeyCount * INDEX_KEY_BYTES +
+          this.records.upstreamKeyCount * INDEX_KEY_BYTES +
           this.deliveries.size * DELIVERY_BYTES +
           this.orphanCount * ORPHAN_BYTES,
       },
@@ -541,9 +398,6 @@ class MemoryStore implements MessageStore {
     this.closed = true;
     this.queuedListeners.clear();
     this.records.clear();
-    this.recordOrder.clear();
-    this.upstreamIndex.clear();
-    this.upstreamKeyCount = 0;
     this.orphanOrder.clear();
     this.orphanIndex.clear();
     this.orphanCount = 0;
@@ -559,14 +413,7 @@ class MemoryStore implements MessageStore {
   /** Drop everything whose time has passed, popping each queue from its (oldest) head. */
   private sweep(now: number): void {
     this.nextSweepAt = now + this.sweepIntervalMs;
-    for (let entry = this.recordOrder.peek(); entry !== undefined; entry = this.recordOrder.peek()) {
-      if (entry.live) {
-        if (entry.expiresAt > now) break;
-        this.removeRecord(entry);
-        this.expirations++;
-      }
-      this.recordOrder.shift();
-    }
+    this.records.sweep(now);
     for (let entry = this.deliveryOrder.peek(); entry !== undefined; entry = this.deliveryOrder.peek()) {
       if (entry.live) {
         if (entry.expiresAt > now) break;
@@ -584,120 +431,6 @@ class MemoryStore implements MessageStore {
         this.orphansExpired++;
       }
       this.orphanOrder.shift();
-    }
-  }
-
-  private liveRecord(id: string, now: number): RecordEntry | undefined {
-    const entry = this.records.get(this.recordKey(id));
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
-      this.removeRecord(entry);
-      this.expirations++;
-      return undefined;
-    }
-    return entry;
-  }
-
-  /**
-   * The records key of an id: ids made of the learned prefix and a canonical base36 counter (what
-   * message-id.ts hands out: lowercase, no leading zero) are keyed by the counter, a number, and no
-   * id string is kept per message (see Key); any other id is its own key. One-to-one: idOf inverts it.
-   */
-  private recordKey(id: string): Key {
-    let prefix = this.idPrefix;
-    if (prefix === undefined) {
-      if (id.length <= ID_PREFIX_LENGTH) return id;
-      prefix = this.idPrefix = id.slice(0, ID_PREFIX_LENGTH);
-    }
-    const digits = id.length - ID_PREFIX_LENGTH;
-    if (digits < 1 || digits > ID_COUNTER_MAX_DIGITS || !id.startsWith(prefix)) return id;
-    let n = 0;
-    for (let i = ID_PREFIX_LENGTH; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      let d: number;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x7a) d = c - 0x61 + 10;
-      else return id;
-      if (d === 0 && i === ID_PREFIX_LENGTH && digits > 1) return id; // a leading zero
-      n = n * 36 + d;
-    }
-    return n;
-  }
-
-  private idOf(key: Key): string {
-    return typeof key === 'number' ? (this.idPrefix as string) + key.toString(36) : key;
-  }
-
-  private toRecord(entry: RecordEntry): MessageRecord {
-    return {
-      id: this.idOf(entry.key),
-      client: entry.client,
-      cluster: entry.cluster,
-      endpoint: entry.endpoint,
-      routeName: entry.routeName,
-      upstreamId: entry.upstreamId,
-      createdAt: entry.createdAt,
-      parts: entry.parts,
-    };
-  }
-
-  private lookupUpstream(cluster: string, keys: readonly string[], now: number): MessageRecord | undefined {
-    const index = this.upstreamIndex.get(cluster);
-    if (index === undefined) return undefined;
-    for (let i = 0; i < keys.length; i++) {
-      const entry = index.get(indexKey(keys[i] as string));
-      if (entry === undefined || !entry.live) continue;
-      if (entry.expiresAt <= now) {
-        this.removeRecord(entry);
-        this.expirations++;
-        continue;
-      }
-      return this.toRecord(entry);
-    }
-    return undefined;
-  }
-
-  private removeRecord(entry: RecordEntry): void {
-    entry.live = false;
-    this.records.delete(entry.key);
-    const cluster = entry.keyCluster;
-    if (cluster === undefined) return;
-    this.unindex(entry, cluster, entry.key0 as Key);
-    if (entry.key1 !== undefined) this.unindex(entry, cluster, entry.key1);
-    const more = entry.moreKeys;
-    if (more !== undefined) for (let i = 0; i < more.length; i += 2) this.unindex(entry, more[i] as string, more[i + 1] as Key);
-  }
-
-  private unindex(entry: RecordEntry, cluster: string, key: Key): void {
-    const index = this.upstreamIndex.get(cluster);
-    // A key reused upstream may point at a newer message by now: leave that one.
-    if (index === undefined || index.get(key) !== entry) return;
-    index.delete(key);
-    this.upstreamKeyCount--;
-    if (index.size === 0) this.upstreamIndex.delete(cluster);
-  }
-
-  /** A re-saved id: its index keys now point at the new entry (those not taken by another message). */
-  private repointKeys(entry: RecordEntry, old: RecordEntry): void {
-    const cluster = entry.keyCluster;
-    if (cluster === undefined) return;
-    this.repoint(entry, old, cluster, entry.key0 as Key);
-    if (entry.key1 !== undefined) this.repoint(entry, old, cluster, entry.key1);
-    const more = entry.moreKeys;
-    if (more !== undefined) for (let i = 0; i < more.length; i += 2) this.repoint(entry, old, more[i] as string, more[i + 1] as Key);
-  }
-
-  private repoint(entry: RecordEntry, old: RecordEntry, cluster: string, key: Key): void {
-    const index = this.upstreamIndex.get(cluster);
-    if (index !== undefined && index.get(key) === old) index.set(key, entry);
-  }
-
-  private evictOldestRecord(): void {
-    for (let oldest = this.recordOrder.shift(); oldest !== undefined; oldest = this.recordOrder.shift()) {
-      if (!oldest.live) continue;
-      this.removeRecord(oldest);
-      this.evictions++;
-      return;
     }
   }
 

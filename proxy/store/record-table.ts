@@ -1,0 +1,547 @@
+// The message records of the memory store (memory-store.ts), held column-wise in pages of slots
+// rather than as one object per message.
+//
+// Why (bench: `npm run bench`, through smppd, p99 at 10,000 msg/s offered): the store keeps every
+// message for `ttl` (hours), hundreds of thousands of them. One object per message is a young object
+// that survives, and V8's scavenger copies each survivor twice, with the process stopped: 20-50 ms
+// pauses every second at 10,000 msg/s, far past the 5 ms p99 target. (V8 may allocate such objects
+// in the old generation once it sees them survive — "pretenuring" — but measured, it does so for
+// some runs and not others.) Here a message is a slot number: its fields are written into arrays
+// that already live in the old generation (typed arrays for numbers, shared strings for names), and
+// the Maps from id and upstream key hold slot numbers (small integers, not objects). What is still
+// allocated per message and kept: the upstream id string, and upstream keys above 2^31 (numbers).
+//
+// Slots are numbered in save order (`seq`); with one ttl, save order is expiry order, so expiry and
+// eviction advance `head` over the oldest slots, as the queues of memory-store.ts do. A slot removed
+// out of order (an id saved again, an expired record found by a lookup) is left dead until the head
+// passes it; when dead slots outnumber live ones the table is rebuilt with only the live ones.
+// Pages the head has passed are dropped (one is kept for reuse).
+
+import type { MessageRecord } from './store.js';
+
+/**
+ * Record and index keys: a number where a number says the same (recordKey, indexKey), else the
+ * string. Numbers below 2^31 are not heap objects; a string per key and message would be one that
+ * survives (see the top of this file).
+ */
+export type Key = number | string;
+
+const PAGE_BITS = 13;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
+
+/** Counters skipped between two saved own ids that `dense` fills with -1 rather than using the Map. */
+const DENSE_MAX_GAP = 4096;
+/** `dense` is copied down once this many entries at its front are dead (and at least half of it). */
+const DENSE_COPY_AT = 65536;
+
+/** smppd ids (message-id.ts) are a fixed prefix of this length and a base36 counter. */
+const ID_PREFIX_LENGTH = 14;
+/** Up to 10 base36 digits are exact as a double (36^10 < 2^53). */
+const ID_COUNTER_MAX_DIGITS = 10;
+
+function column<T>(): (T | undefined)[] {
+  return new Array<T | undefined>(PAGE_SIZE).fill(undefined);
+}
+
+/** PAGE_SIZE slots, one array per field. A slot is live while `key` holds its record key. */
+class Page {
+  readonly key = column<Key>();
+  readonly client = column<string>();
+  readonly cluster = column<string>();
+  readonly endpoint = column<string>();
+  readonly routeName = column<string>();
+  readonly upstreamId = column<string>();
+  readonly createdAt = new Float64Array(PAGE_SIZE);
+  readonly expiresAt = new Float64Array(PAGE_SIZE);
+  /** NaN: no `parts`. */
+  readonly parts = new Float64Array(PAGE_SIZE);
+  /** The first setUpstreamId's cluster and up to two index keys; the rest in moreKeys as pairs cluster, key. */
+  readonly keyCluster = column<string>();
+  readonly key0 = column<Key>();
+  readonly key1 = column<Key>();
+  readonly moreKeys = column<Key[]>();
+}
+
+/**
+ * The index key of a normalised upstream key: canonical decimal numbers (messageIdKeys writes
+ * numeric ids so) of up to 15 digits as numbers, exactly; anything else (a leading zero, a letter,
+ * more digits) stays a string. One-to-one, and a number never equals a string in a Map.
+ */
+export function indexKey(key: string): Key {
+  const n = key.length;
+  if (n === 0 || n > 15 || (n > 1 && key.charCodeAt(0) === 0x30)) return key;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return key;
+  }
+  return Number(key);
+}
+
+export class RecordTable {
+  evictions = 0;
+  expirations = 0;
+  /** Index keys held (all clusters). */
+  upstreamKeyCount = 0;
+
+  /** Record key -> slot, for the keys `dense` does not hold. */
+  private readonly records = new Map<Key, number>();
+  /**
+   * smppd's own ids (numeric keys) -> slot, as an array indexed by counter: they are saved in counter
+   * order, so this is a queue rather than a hash table, and saving and finding a message costs no
+   * lookup in a Map of hundreds of thousands (bench: `npm run bench`, through smppd). dense[i] is
+   * the slot of counter denseBase + i - denseStart, or -1. A counter it cannot take (behind it, or
+   * far ahead of it) goes to `records`.
+   */
+  private dense: number[] = [];
+  private denseStart = 0;
+  private denseBase = 0;
+  /** Live records (in `records` and `dense`). */
+  private count = 0;
+  /** Numeric keys in `records` (own ids `dense` could not take): none, and a dense miss is final. */
+  private numericInMap = 0;
+  /** cluster -> index key -> slot. Nested: no string is built per lookup. */
+  private readonly index = new Map<string, Map<Key, number>>();
+  private pages: Page[] = [];
+  /** The slot number of pages[0]'s first slot. */
+  private base = 0;
+  /** The oldest slot that may be live, and the next slot to use. */
+  private head = 0;
+  private tail = 0;
+  private spare: Page | undefined;
+  /** The id prefix recordKey turns into numbers: that of the first long enough id saved. */
+  private idPrefix: string | undefined;
+  /** compact() calls so far (it renumbers slots). */
+  private rebuilds = 0;
+  /** The largest numeric record key saved so far. */
+  private maxNumericKey = -1;
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Saves `record` (its id already checked) to expire at `expiresAt`. An id saved before is replaced
+   * and keeps its index keys; a new one beyond maxEntries evicts the oldest record.
+   */
+  save(record: MessageRecord, expiresAt: number): void {
+    const key = this.recordKey(record.id);
+    // smppd's own ids only grow: one above every number seen cannot be here, and the big Map is
+    // not asked (one lookup fewer per message; bench: `npm run bench`, through smppd).
+    let old: number | undefined;
+    if (typeof key === 'number' && key > this.maxNumericKey) this.maxNumericKey = key;
+    else old = this.slotOf(key);
+    if (old === undefined && this.count >= this.maxEntries) this.evictOldest();
+    const rebuilds = this.rebuilds;
+    const seq = this.allocate();
+    // A rebuild renumbered the slots: look the old one up again.
+    if (old !== undefined && rebuilds !== this.rebuilds) old = this.slotOf(key);
+    const page = this.pageOf(seq);
+    const i = seq & PAGE_MASK;
+    page.key[i] = key;
+    page.client[i] = record.client;
+    page.cluster[i] = record.cluster;
+    page.endpoint[i] = record.endpoint;
+    page.routeName[i] = record.routeName;
+    page.upstreamId[i] = record.upstreamId;
+    page.createdAt[i] = record.createdAt;
+    page.parts[i] = record.parts ?? NaN;
+    page.expiresAt[i] = expiresAt;
+    page.keyCluster[i] = undefined;
+    page.key0[i] = undefined;
+    page.key1[i] = undefined;
+    page.moreKeys[i] = undefined;
+    if (old !== undefined) this.takeKeys(seq, old);
+    else this.count++;
+    this.setSlot(key, seq);
+  }
+
+  /** The live record with this id (an expired one is removed and counted), or undefined. */
+  get(id: string, now: number): MessageRecord | undefined {
+    const seq = this.live(id, now);
+    return seq < 0 ? undefined : this.toRecord(seq);
+  }
+
+  /**
+   * MessageStore.setUpstreamId's record part (see there). False when no live record has this id.
+   * `keys` are messageIdKeys strings.
+   */
+  setUpstreamId(id: string, cluster: string, upstreamId: string, keys: readonly string[], endpoint: string | undefined, now: number): boolean {
+    const seq = this.live(id, now);
+    if (seq < 0) return false;
+    const page = this.pageOf(seq);
+    const i = seq & PAGE_MASK;
+    if (endpoint !== undefined) page.endpoint[i] = endpoint;
+    else if (page.cluster[i] !== cluster) page.endpoint[i] = undefined;
+    page.cluster[i] = cluster;
+    page.upstreamId[i] = upstreamId;
+    let index = this.index.get(cluster);
+    if (index === undefined) {
+      index = new Map();
+      this.index.set(cluster, index);
+    }
+    for (let k = 0; k < keys.length; k++) {
+      const key = indexKey(keys[k] as string);
+      // One lookup per key where a get-then-set would be two: the size tells whether it is new.
+      const size = index.size;
+      index.set(key, seq);
+      if (index.size !== size) {
+        this.upstreamKeyCount++;
+        this.addKey(page, i, cluster, key);
+      } else if (!this.hasKey(page, i, cluster, key)) {
+        // The key pointed at another message (an id reused upstream): it is this one's now.
+        this.addKey(page, i, cluster, key);
+      }
+    }
+    return true;
+  }
+
+  /** The live record indexed under (cluster, key) for the first key that has one. */
+  findByUpstream(cluster: string, keys: readonly string[], now: number): MessageRecord | undefined {
+    const index = this.index.get(cluster);
+    if (index === undefined) return undefined;
+    for (let k = 0; k < keys.length; k++) {
+      const seq = index.get(indexKey(keys[k] as string));
+      if (seq === undefined || !this.isLive(seq)) continue;
+      if (this.pageOf(seq).expiresAt[seq & PAGE_MASK]! <= now) {
+        this.remove(seq);
+        this.expirations++;
+        continue;
+      }
+      return this.toRecord(seq);
+    }
+    return undefined;
+  }
+
+  /** Removes every record whose time has passed, oldest first. */
+  sweep(now: number): void {
+    while (this.head < this.tail) {
+      const seq = this.head;
+      if (this.isLive(seq)) {
+        if (this.pageOf(seq).expiresAt[seq & PAGE_MASK]! > now) break;
+        this.remove(seq);
+        this.expirations++;
+      }
+      this.head++;
+    }
+    this.dropPassedPages();
+  }
+
+  clear(): void {
+    this.records.clear();
+    this.dense = [];
+    this.denseStart = this.denseBase = 0;
+    this.count = 0;
+    this.numericInMap = 0;
+    this.index.clear();
+    this.pages = [];
+    this.spare = undefined;
+    this.base = this.head = this.tail = 0;
+    this.upstreamKeyCount = 0;
+    this.maxNumericKey = -1;
+  }
+
+  // ---- keys -------------------------------------------------------------------------------------
+
+  /**
+   * The records key of an id: ids made of the learned prefix and a canonical base36 counter (what
+   * message-id.ts hands out: lowercase, no leading zero) are keyed by the counter, a number, and no
+   * id string is kept per message; any other id is its own key. One-to-one: idOf inverts it.
+   */
+  private recordKey(id: string): Key {
+    let prefix = this.idPrefix;
+    if (prefix === undefined) {
+      if (id.length <= ID_PREFIX_LENGTH) return id;
+      prefix = this.idPrefix = id.slice(0, ID_PREFIX_LENGTH);
+    }
+    const digits = id.length - ID_PREFIX_LENGTH;
+    if (digits < 1 || digits > ID_COUNTER_MAX_DIGITS || !id.startsWith(prefix)) return id;
+    let n = 0;
+    for (let i = ID_PREFIX_LENGTH; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      let d: number;
+      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if (c >= 0x61 && c <= 0x7a) d = c - 0x61 + 10;
+      else return id;
+      if (d === 0 && i === ID_PREFIX_LENGTH && digits > 1) return id; // a leading zero
+      n = n * 36 + d;
+    }
+    return n;
+  }
+
+  private idOf(key: Key): string {
+    return typeof key === 'number' ? (this.idPrefix as string) + key.toString(36) : key;
+  }
+
+  private addKey(page: Page, i: number, cluster: string, key: Key): void {
+    if (page.keyCluster[i] === undefined) {
+      page.keyCluster[i] = cluster;
+      page.key0[i] = key;
+    } else if (page.keyCluster[i] === cluster && page.key1[i] === undefined) {
+      page.key1[i] = key;
+    } else {
+      const more = page.moreKeys[i];
+      if (more === undefined) page.moreKeys[i] = [cluster, key];
+      else more.push(cluster, key);
+    }
+  }
+
+  private hasKey(page: Page, i: number, cluster: string, key: Key): boolean {
+    if (page.keyCluster[i] === cluster && (page.key0[i] === key || page.key1[i] === key)) return true;
+    const more = page.moreKeys[i];
+    if (more !== undefined) for (let k = 0; k < more.length; k += 2) if (more[k] === cluster && more[k + 1] === key) return true;
+    return false;
+  }
+
+  /** Calls fn for each (cluster, index key) noted on slot `seq`. */
+  private eachKey(seq: number, fn: (cluster: string, key: Key) => void): void {
+    const page = this.pageOf(seq);
+    const i = seq & PAGE_MASK;
+    const cluster = page.keyCluster[i];
+    if (cluster === undefined) return;
+    fn(cluster, page.key0[i] as Key);
+    const key1 = page.key1[i];
+    if (key1 !== undefined) fn(cluster, key1);
+    const more = page.moreKeys[i];
+    if (more !== undefined) for (let k = 0; k < more.length; k += 2) fn(more[k] as string, more[k + 1] as Key);
+  }
+
+  /** Slot `seq` takes over the index keys of slot `old` (the same id saved again), which dies. */
+  private takeKeys(seq: number, old: number): void {
+    const from = this.pageOf(old);
+    const j = old & PAGE_MASK;
+    const to = this.pageOf(seq);
+    const i = seq & PAGE_MASK;
+    to.keyCluster[i] = from.keyCluster[j];
+    to.key0[i] = from.key0[j];
+    to.key1[i] = from.key1[j];
+    to.moreKeys[i] = from.moreKeys[j];
+    this.eachKey(seq, (cluster, key) => {
+      const index = this.index.get(cluster);
+      if (index !== undefined && index.get(key) === old) index.set(key, seq);
+    });
+    this.kill(old);
+  }
+
+  // ---- slots ------------------------------------------------------------------------------------
+
+  private pageOf(seq: number): Page {
+    return this.pages[(seq - this.base) >>> PAGE_BITS] as Page;
+  }
+
+  /** The slot of a record key (dense for own ids, else the Map), or undefined. A key is in one of the two. */
+  private slotOf(key: Key): number | undefined {
+    if (typeof key !== 'number') return this.records.get(key);
+    const d = key - this.denseBase + this.denseStart;
+    if (d >= this.denseStart && d < this.dense.length) {
+      const seq = this.dense[d]!;
+      if (seq >= 0) return seq;
+    }
+    return this.numericInMap > 0 ? this.records.get(key) : undefined;
+  }
+
+  private setSlot(key: Key, seq: number): void {
+    if (typeof key === 'number') {
+      const dense = this.dense;
+      if (this.denseStart === dense.length) {
+        // Empty: starts at this counter.
+        this.denseBase = key;
+        dense.length = this.denseStart = 0;
+      }
+      const d = key - this.denseBase + this.denseStart;
+      const fits = d >= this.denseStart && d < dense.length;
+      // A few counters skipped (ids handed out but never saved) are filled with -1.
+      if (fits || (d >= dense.length && d - dense.length <= DENSE_MAX_GAP)) {
+        if (fits) dense[d] = seq;
+        else {
+          while (dense.length < d) dense.push(-1);
+          dense.push(seq);
+        }
+        if (this.numericInMap > 0 && this.records.delete(key)) this.numericInMap--;
+        return;
+      }
+      const size = this.records.size;
+      this.records.set(key, seq);
+      if (this.records.size !== size) this.numericInMap++;
+      return;
+    }
+    this.records.set(key, seq);
+  }
+
+  private deleteSlot(key: Key, seq: number): void {
+    if (typeof key === 'number') {
+      const d = key - this.denseBase + this.denseStart;
+      if (d >= this.denseStart && d < this.dense.length && this.dense[d] === seq) {
+        this.dense[d] = -1;
+        return;
+      }
+      if (this.records.get(key) === seq) {
+        this.records.delete(key);
+        this.numericInMap--;
+      }
+      return;
+    }
+    if (this.records.get(key) === seq) this.records.delete(key);
+  }
+
+  /** Drops the dead front of `dense` (counters whose records are gone), copying it down now and then. */
+  private trimDense(): void {
+    const dense = this.dense;
+    let d = this.denseStart;
+    while (d < dense.length && (dense[d]! < 0 || dense[d]! < this.head)) d++;
+    this.denseBase += d - this.denseStart;
+    this.denseStart = d;
+    if (d === dense.length) {
+      dense.length = this.denseStart = 0;
+    } else if (d >= DENSE_COPY_AT && d * 2 >= dense.length) {
+      this.dense = dense.slice(d);
+      this.denseStart = 0;
+    }
+  }
+
+  private isLive(seq: number): boolean {
+    if (seq < this.head || seq >= this.tail) return false;
+    return this.pageOf(seq).key[seq & PAGE_MASK] !== undefined;
+  }
+
+  /** The live slot of this id (an expired one is removed and counted), or -1. */
+  private live(id: string, now: number): number {
+    const seq = this.slotOf(this.recordKey(id));
+    if (seq === undefined) return -1;
+    if (this.pageOf(seq).expiresAt[seq & PAGE_MASK]! <= now) {
+      this.remove(seq);
+      this.expirations++;
+      return -1;
+    }
+    return seq;
+  }
+
+  private toRecord(seq: number): MessageRecord {
+    const page = this.pageOf(seq);
+    const i = seq & PAGE_MASK;
+    const parts = page.parts[i]!;
+    return {
+      id: this.idOf(page.key[i] as Key),
+      client: page.client[i] as string,
+      cluster: page.cluster[i] as string,
+      endpoint: page.endpoint[i],
+      routeName: page.routeName[i],
+      upstreamId: page.upstreamId[i],
+      createdAt: page.createdAt[i]!,
+      parts: Number.isNaN(parts) ? undefined : parts,
+    };
+  }
+
+  /** A fresh slot at the tail (compacting first when dead slots outnumber live ones). */
+  private allocate(): number {
+    if (this.tail - this.head > 2 * this.count + 2 * PAGE_SIZE) this.compact();
+    const seq = this.tail++;
+    if (((seq - this.base) >>> PAGE_BITS) >= this.pages.length) {
+      const page = this.spare ?? new Page();
+      this.spare = undefined;
+      this.pages.push(page);
+    }
+    this.pageOf(seq).key[seq & PAGE_MASK] = undefined; // not live until written (a reused page)
+    return seq;
+  }
+
+  /** Out of the table: its id and index keys go, the slot is dead. */
+  private remove(seq: number): void {
+    const key = this.pageOf(seq).key[seq & PAGE_MASK] as Key;
+    this.count--;
+    this.deleteSlot(key, seq);
+    this.eachKey(seq, (cluster, k) => {
+      const index = this.index.get(cluster);
+      // A key reused upstream may point at a newer message by now: leave that one.
+      if (index === undefined || index.get(k) !== seq) return;
+      index.delete(k);
+      this.upstreamKeyCount--;
+      if (index.size === 0) this.index.delete(cluster);
+    });
+    this.kill(seq);
+  }
+
+  /** The slot is dead; what it held that is its own (not shared names) is let go. */
+  private kill(seq: number): void {
+    const page = this.pageOf(seq);
+    const i = seq & PAGE_MASK;
+    page.key[i] = undefined;
+    page.upstreamId[i] = undefined;
+    page.key0[i] = undefined;
+    page.key1[i] = undefined;
+    page.moreKeys[i] = undefined;
+  }
+
+  private evictOldest(): void {
+    while (this.head < this.tail) {
+      const seq = this.head;
+      const live = this.isLive(seq);
+      if (live) {
+        this.remove(seq);
+        this.evictions++;
+      }
+      this.head++;
+      if (live) break;
+    }
+    this.dropPassedPages();
+  }
+
+  /** Pages wholly before the head hold only dead slots: dropped (the last one kept for reuse). */
+  private dropPassedPages(): void {
+    this.trimDense();
+    while (this.pages.length > 0 && this.head - this.base >= PAGE_SIZE) {
+      this.spare = this.pages.shift();
+      this.base += PAGE_SIZE;
+    }
+  }
+
+  /** Rebuilds the pages with the live slots only, in order, renumbered from 0. Rare: see the top. */
+  private compact(): void {
+    const seqs: number[] = [];
+    for (let seq = this.head; seq < this.tail; seq++) if (this.isLive(seq)) seqs.push(seq);
+    const pages: Page[] = [];
+    const renumber = new Map<number, number>();
+    seqs.forEach((seq, n) => {
+      if ((n >>> PAGE_BITS) >= pages.length) pages.push(new Page());
+      const from = this.pageOf(seq);
+      const j = seq & PAGE_MASK;
+      const to = pages[n >>> PAGE_BITS] as Page;
+      const i = n & PAGE_MASK;
+      to.key[i] = from.key[j];
+      to.client[i] = from.client[j];
+      to.cluster[i] = from.cluster[j];
+      to.endpoint[i] = from.endpoint[j];
+      to.routeName[i] = from.routeName[j];
+      to.upstreamId[i] = from.upstreamId[j];
+      to.createdAt[i] = from.createdAt[j]!;
+      to.expiresAt[i] = from.expiresAt[j]!;
+      to.parts[i] = from.parts[j]!;
+      to.keyCluster[i] = from.keyCluster[j];
+      to.key0[i] = from.key0[j];
+      to.key1[i] = from.key1[j];
+      to.moreKeys[i] = from.moreKeys[j];
+      renumber.set(seq, n);
+    });
+    for (const [key, seq] of this.records) this.records.set(key, renumber.get(seq) as number);
+    const dense = this.dense;
+    for (let d = this.denseStart; d < dense.length; d++) {
+      const seq = dense[d]!;
+      if (seq >= 0) dense[d] = renumber.get(seq) ?? -1;
+    }
+    for (const index of this.index.values()) {
+      for (const [key, seq] of index) {
+        const n = renumber.get(seq);
+        if (n === undefined) index.delete(key);
+        else index.set(key, n);
+      }
+    }
+    this.pages = pages;
+    this.base = 0;
+    this.head = 0;
+    this.tail = seqs.length;
+    this.spare = undefined;
+    this.rebuilds++;
+  }
+}
