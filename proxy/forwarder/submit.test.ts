@@ -292,7 +292,7 @@ describe('submit_sm retries', () => {
 });
 
 describe('submit_sm acknowledgement', () => {
-  it('acknowledges only after the upstream accepted, with the upstream id recorded', async () => {
+  it('acknowledges only after the upstream accepted, writing the record with its upstream id then', async () => {
     const answer = deferred<SendResult>();
     const sent = deferred<void>();
     const mcel: FakeCluster = new FakeCluster('mcel', () => {
@@ -303,15 +303,29 @@ describe('submit_sm acknowledgement', () => {
     let settled = false;
     const pending = forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
     void pending.then(() => (settled = true));
+    const arrived = Date.now();
     await sent.promise;
     expect(settled).toBe(false);
     const id = `${ID_PREFIX}0`;
-    expect((await store.get(id))?.upstreamId).toBeUndefined();
+    // One store write per message, after the upstream accepted (submit.ts).
+    expect(await store.get(id)).toBeUndefined();
 
     answer.resolve(mcel.accept(mcel.calls[0]!.pdu));
     const resp = (await pending) as SubmitSmResp;
     expect(resp).toMatchObject({ command_status: 0, message_id: id });
-    expect((await store.get(id))?.upstreamId).toBe('A1');
+    const record = await store.get(id);
+    expect(record).toMatchObject({ upstreamId: 'A1', cluster: 'mcel', endpoint: 'ep1', routeName: 'mcel-route' });
+    // The time the submit arrived, not the time it was written.
+    expect(record!.createdAt).toBeGreaterThanOrEqual(arrived);
+    expect(record!.createdAt).toBeLessThanOrEqual(mcel.calls[0]!.at);
+  });
+
+  it('writes nothing when the upstream refuses the message', async () => {
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => mcel.refuse(pdu, Status.ESME_RINVSRCADR));
+    const { forwarder, store } = setup(config(), [new FakeCluster('voda'), mcel]);
+    const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
+    expect(resp).toMatchObject({ command_status: Status.ESME_RINVSRCADR, message_id: '' });
+    expect((await store.stats()).entries).toBe(0);
   });
 
   it("answers with the client's sequence number though the upstream numbers the PDU in place", async () => {
@@ -327,22 +341,55 @@ describe('submit_sm acknowledgement', () => {
     expect(resp.sequence_number).toBe(42);
   });
 
-  it('answers a retriable ESME_RMSGQFUL, not ESME_ROK, when the store fails to save; nothing is sent', async () => {
+  it('answers a retriable ESME_RMSGQFUL, not ESME_ROK, when the store is unavailable; nothing is sent', async () => {
     const store = createMemoryStore({ ttlMs: 60_000 });
-    store.save = () => Promise.reject(new Error('down'));
+    let healthy = false;
+    store.healthy = () => healthy;
     const mcel: FakeCluster = new FakeCluster('mcel');
-    const { forwarder } = setup(config(), [new FakeCluster('voda'), mcel], store);
+    const { forwarder, metrics } = setup(config(), [new FakeCluster('voda'), mcel], store);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
     expect(resp).toMatchObject({ command_status: Status.ESME_RMSGQFUL, message_id: '' });
     expect(mcel.calls).toHaveLength(0);
+    expect((await metrics.submitResponses.get()).values).toEqual([
+      expect.objectContaining({ labels: { status: 'ESME_RMSGQFUL' }, value: 1 }),
+    ]);
+
+    healthy = true;
+    expect(await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() })).toMatchObject({
+      command_status: 0,
+    });
+    expect(mcel.calls).toHaveLength(1);
   });
 
-  it('answers ESME_RSYSERR when the store cannot record the upstream id', async () => {
+  it('answers ESME_RSYSERR when the store cannot write the accepted message', async () => {
     const store = createMemoryStore({ ttlMs: 60_000 });
-    store.setUpstreamId = () => Promise.reject(new Error('down'));
-    const { forwarder } = setup(config(), [new FakeCluster('voda'), new FakeCluster('mcel')], store);
+    store.saveAccepted = () => Promise.reject(new Error('down'));
+    const mcel: FakeCluster = new FakeCluster('mcel');
+    const { forwarder } = setup(config(), [new FakeCluster('voda'), mcel], store);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
     expect(resp).toMatchObject({ command_status: Status.ESME_RSYSERR, message_id: '' });
+    expect(mcel.calls).toHaveLength(1);
+  });
+
+  it('answers submit_multi ESME_RMSGQFUL when the store fails to save, and ESME_RSYSERR when it cannot record the upstream id', async () => {
+    const multi: SubmitMulti = {
+      ...submitSm(),
+      command: 'submit_multi',
+      dest_addresses: [{ dest_flag: 1, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '258820' }],
+    };
+    const store = createMemoryStore({ ttlMs: 60_000 });
+    const { save, setUpstreamId } = store;
+    store.save = () => Promise.reject(new Error('down'));
+    const mcel: FakeCluster = new FakeCluster('mcel');
+    const { forwarder } = setup(config(), [new FakeCluster('voda'), mcel], store);
+    expect(await forwarder.handleRequest(acme, multi, { deadline: far() })).toMatchObject({ command_status: Status.ESME_RMSGQFUL });
+    expect(mcel.calls).toHaveLength(0);
+
+    store.save = save;
+    store.setUpstreamId = () => Promise.reject(new Error('down'));
+    expect(await forwarder.handleRequest(acme, multi, { deadline: far() })).toMatchObject({ command_status: Status.ESME_RSYSERR });
+    expect(mcel.calls).toHaveLength(1);
+    store.setUpstreamId = setUpstreamId;
   });
 });
 

@@ -1,19 +1,25 @@
 // The submit path (SPEC §4 Submit, Multipart): submit_sm, data_sm and submit_multi from a client,
 // routed, sent upstream with retries, answered with smppd's message id.
 //
-// Order per message: route → new id → store.save → send (with retries) → store.setUpstreamId →
-// answer. The client hears ESME_ROK only when the upstream accepted and the store holds the upstream id
-// (receipts can be matched); a store failure is never answered ESME_ROK. The record is saved before
-// sending so a store that is down stops the message before it reaches the SMSC; a message that then
-// fails upstream leaves a record that expires with store.ttl.
+// Order per submit_sm/data_sm: route → store healthy? → new id → send (with retries) →
+// store.saveAccepted (the record with its upstream id, in one store operation) → answer. The client
+// hears ESME_ROK only when the upstream accepted and the store holds the record and its upstream id
+// (receipts can be matched); a store failure is never answered ESME_ROK. The record is written once,
+// after the upstream accepted, not saved before sending and indexed after: with Redis that is one
+// operation per message instead of two (issue 5 benchmark: the Redis store's submit throughput was
+// ~40-60% of the memory store's with two). A receipt that beats the write is held as an orphan and
+// returned by saveAccepted (store.ts), as it was by setUpstreamId. A message that fails upstream
+// leaves nothing in the store. submit_multi still saves first (one record for several sends).
 //
 // Store failures (issue 5, SPEC §4 "submits get a retriable status" while Redis is unreachable):
-// - save failed: nothing went upstream, so the client may simply resubmit: ESME_RMSGQFUL
-//   (STORE_UNAVAILABLE_STATUS), the status smppd already uses for "cannot take it now, send it again
-//   later" (a client over its window) and that SMPP clients retry. Not ESME_RTHROTTLED: that one
-//   tells the client it is over its own contract, and operators watch it as such.
-// - setUpstreamId failed: the SMSC already has the message, so a resubmit would send it twice;
-//   answered ESME_RSYSERR (and logged as an error). Rare: only messages in flight when Redis goes.
+// - store not healthy before sending (or, submit_multi, save failed): nothing went upstream, so the
+//   client may simply resubmit: ESME_RMSGQFUL (STORE_UNAVAILABLE_STATUS), the status smppd already
+//   uses for "cannot take it now, send it again later" (a client over its window) and that SMPP
+//   clients retry. Not ESME_RTHROTTLED: that one tells the client it is over its own contract, and
+//   operators watch it as such.
+// - saveAccepted (or setUpstreamId) failed: the SMSC already has the message, so a resubmit would
+//   send it twice; answered ESME_RSYSERR (and logged as an error). Only messages in flight when the
+//   store goes (Redis: a store that is down reports unhealthy, and its calls fail at once).
 //
 // Hot path (bench: `npm run bench`, through smppd): one async function per submit_sm (single(),
 // which drives the retry loop itself), one route lookup with a reused attribute object, one record,
@@ -34,16 +40,16 @@ import type {
   Tlvs,
   UnsuccessSme,
 } from '../smpp/index.js';
-import { STORE_DONE, STORE_NO_ORPHANS, type OrphanReceipt } from '../store/store.js';
+import { STORE_NO_ORPHANS, type OrphanReceipt } from '../store/store.js';
 import { sleep, type ForwarderContext } from './context.js';
 import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 
-/** Receives the orphan receipts setUpstreamId returned, to deliver after the client got its response. */
+/** Receives the orphan receipts the store returned, to deliver after the client got its response. */
 export type OrphanSink = (client: string, id: string, orphans: readonly OrphanReceipt[]) => void;
 
 const ROK_NAME = statusName(Status.ESME_ROK);
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
-/** Answer to a submit whose record could not be saved (see the top of this file). */
+/** Answer to a submit sent nowhere because the store cannot take its record (see the top of this file). */
 export const STORE_UNAVAILABLE_STATUS = Status.ESME_RMSGQFUL;
 
 /** Per-message bookkeeping shared by the three submit commands. */
@@ -109,26 +115,20 @@ export class Submitter {
         this.count(Status.ESME_RINVDSTADR, started);
         return { command, command_status: Status.ESME_RINVDSTADR, sequence_number: seq, message_id: '' };
       }
-      const id = ctx.ids.next();
-      // The clock still reads `started` for the first attempt when nothing was awaited since.
-      let sendAt: number | undefined = started;
-      try {
-        const saved = ctx.store.save({ id, client, cluster: route.cluster, routeName: route.name, createdAt: started });
-        if (saved !== STORE_DONE) {
-          // STORE_DONE: saved already (store.ts); else it takes a while.
-          sendAt = undefined;
-          await saved;
-        }
-      } catch (err) {
-        ctx.logger.warn({ err, route: route.name }, 'store failed to save a message; answered ESME_RMSGQFUL');
+      // Nothing is written before sending (top of this file): a store that cannot take the record
+      // now stops the message here, before it reaches the SMSC.
+      if (ctx.store.healthy?.() === false) {
+        ctx.logger.warn({ route: route.name }, 'store unavailable for a message; answered ESME_RMSGQFUL');
         this.count(STORE_UNAVAILABLE_STATUS, started);
         return { command, command_status: STORE_UNAVAILABLE_STATUS, sequence_number: seq, message_id: '' };
       }
+      const id = ctx.ids.next();
       // sendWithRetry's loop, driven here: its steps run in this async function (bench, above).
       // The PDU is sent as it came, not copied: the upstream session overwrites sequence_number in
       // place, and nothing reads the client's afterwards — `seq` is kept above and the client
       // session answers with the sequence number it received (IncomingRequest).
-      const a = new Attempts(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined, sendAt);
+      // The clock still reads `started` for the first attempt: nothing was awaited since.
+      const a = new Attempts(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined, started);
       for (let step = a.next(); step !== 'done'; step = a.next()) {
         if (step === 'wait') {
           await sleep(ctx.timers, a.delayMs);
@@ -146,13 +146,20 @@ export class Submitter {
       let status = outcome.status;
       let messageId = '';
       if (status === Status.ESME_ROK) {
-        // The upstream accepted: index the message under its id. A store failure is answered
-        // ESME_RSYSERR: a receipt could not be matched to what we would acknowledge.
+        // The upstream accepted: write the record indexed under its id. A store failure is answered
+        // ESME_RSYSERR: a receipt could not be matched to what we would acknowledge. createdAt is
+        // when the submit arrived; cluster and endpoint become those that accepted it.
         const upstreamId = (outcome.response as SubmitSmResp | DataSmResp).message_id;
         const keys = messageIdKeys(upstreamId, ctx.policy(outcome.cluster).messageId);
         let orphans: readonly OrphanReceipt[] | undefined;
         try {
-          const indexed = ctx.store.setUpstreamId(id, outcome.cluster, upstreamId, keys, outcome.endpoint);
+          const indexed = ctx.store.saveAccepted(
+            { id, client, cluster: route.cluster, routeName: route.name, createdAt: started },
+            outcome.cluster,
+            upstreamId,
+            keys,
+            outcome.endpoint,
+          );
           orphans = indexed === STORE_NO_ORPHANS ? NO_ORPHANS : await indexed; // store.ts
         } catch (err) {
           this.unrecorded(err, outcome.cluster);

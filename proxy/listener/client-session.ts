@@ -17,6 +17,8 @@ class Delivery implements OutgoingCall {
   seq = 0;
   responseId = 0;
   deadline = 0;
+  /** Its place in the deadline queue, for deadlines.delete(). */
+  ticket = 0;
   private done = false;
 
   constructor(
@@ -53,7 +55,7 @@ class Delivery implements OutgoingCall {
   private finish(): boolean {
     if (this.done) return false;
     this.done = true;
-    this.deadlines.delete(this);
+    this.deadlines.delete(this.ticket, this);
     return true;
   }
 }
@@ -90,7 +92,7 @@ export class BoundClient implements ClientSession {
     const deadlines = queue;
     return new Promise<number>((resolve, reject) => {
       const d = new Delivery(pdu, deadlines, timeoutMs, resolve, reject);
-      deadlines.add(d, this.timers.now() + timeoutMs);
+      d.ticket = deadlines.add(d, this.timers.now() + timeoutMs);
       this.session.requestWith(d);
     });
   }

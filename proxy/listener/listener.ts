@@ -108,6 +108,8 @@ interface PendingRequest {
   readonly req: AnyIncomingRequest;
   readonly log: SessionLog;
   readonly entry: SessionEntry;
+  /** Its place in the deadline queue, for deadlines.delete(). */
+  ticket: number;
 }
 
 export function createListener(initial: ListenerConfig, deps: ListenerDeps): Listener {
@@ -312,9 +314,9 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
       return;
     }
     const deadline = timers.now() + limits.request_timeout;
-    const pending: PendingRequest = { req, log: slog, entry };
+    const pending: PendingRequest = { req, log: slog, entry, ticket: 0 };
     entry.inFlight++;
-    deadlines.add(pending, deadline + DEADLINE_GRACE_MS);
+    pending.ticket = deadlines.add(pending, deadline + DEADLINE_GRACE_MS);
     let answer: Promise<Pdu>;
     try {
       answer = deps.handleRequest(client, pdu, { deadline });
@@ -328,7 +330,7 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
   }
 
   function answered(p: PendingRequest, resp: Pdu): void {
-    if (!deadlines.delete(p)) {
+    if (!deadlines.delete(p.ticket, p)) {
       p.log.debug({ command: p.req.command }, 'late answer dropped (deadline passed)');
       return;
     }
@@ -354,7 +356,7 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
   }
 
   function failed(p: PendingRequest, err: unknown): void {
-    if (!deadlines.delete(p)) return;
+    if (!deadlines.delete(p.ticket, p)) return;
     p.log.error({ err, command: p.req.command }, 'request handler failed');
     p.req.respond(Status.ESME_RSYSERR);
     settled(p.entry);

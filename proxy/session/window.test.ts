@@ -168,6 +168,43 @@ describe('response timeout', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('times out in send order, across the sequence wrap, skipping answered requests', async () => {
+    // The bind takes 0x7FFFFFFE.
+    const { session, peer } = await boundWithRawPeer('esme', {
+      firstSequence: MAX_SEQUENCE - 1,
+      requestTimeoutMs: 1000,
+      enquireLinkIntervalMs: 0,
+    });
+    // Requests are numbered in send order; `failed` lists them in the order they were rejected.
+    const failed: number[] = [];
+    const send = (n: number): Promise<void> =>
+      session.request(submitSm()).then(
+        () => {},
+        (e: SessionError) => {
+          expect(e.code).toBe('TIMEOUT');
+          failed.push(n);
+        },
+      );
+    const early = [send(0), send(1), send(2)];
+    const sent = [await peer.expect('submit_sm'), await peer.expect('submit_sm'), await peer.expect('submit_sm')];
+    expect(sent.map((x) => x.sequence_number)).toEqual([MAX_SEQUENCE, 1, 2]);
+    await vi.advanceTimersByTimeAsync(400);
+    const late = [send(3), send(4)];
+    await peer.expect('submit_sm');
+    const fourth = await peer.expect('submit_sm');
+    answer(peer, sent[1]!, 'ok');
+    await vi.advanceTimersByTimeAsync(600);
+    expect(failed).toEqual([0, 2]);
+    expect(session.outstanding).toBe(2);
+    answer(peer, fourth, 'ok');
+    await vi.advanceTimersByTimeAsync(400);
+    expect(failed).toEqual([0, 2, 3]);
+    expect(session.stats()).toMatchObject({ timeouts: 3, outstanding: 0 });
+    await Promise.all([...early, ...late]);
+    await session.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('uses one timer for the whole window, not one per request', async () => {
     const { session, peer } = await boundWithRawPeer('esme', { window: 100, enquireLinkIntervalMs: 0 });
     const before = vi.getTimerCount();

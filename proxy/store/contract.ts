@@ -193,6 +193,92 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    describe('saveAccepted (save and setUpstreamId in one step)', () => {
+      it('leaves the record, index and counts that save then setUpstreamId leave', async () => {
+        const twoSteps = await open();
+        const oneStep = await open();
+        // Same cluster (saved endpoint kept), another cluster (dropped), an endpoint given (it wins).
+        const cases = [
+          { saved: record('m1', { endpoint: 'a:2775', parts: 2 }), cluster: 'vodacom', up: '00B8BE19', keys: ['hex:b8be19', 'dec:12107289'] },
+          { saved: record('m2', { endpoint: 'a:2775' }), cluster: 'mcel', up: '2', keys: ['dec:2'] },
+          { saved: record('m3', { endpoint: 'a:2775' }), cluster: 'mcel', up: '3', keys: ['dec:3'], endpoint: 'b:2775' },
+          { saved: record('m4', { routeName: undefined }), cluster: 'vodacom', up: 'x4', keys: ['string:x4'], endpoint: 'c:2775' },
+        ];
+        for (const c of cases) {
+          await twoSteps.save(c.saved);
+          expect(await twoSteps.setUpstreamId(c.saved.id, c.cluster, c.up, c.keys, c.endpoint)).toEqual([]);
+          expect(await oneStep.saveAccepted(c.saved, c.cluster, c.up, c.keys, c.endpoint)).toEqual([]);
+        }
+        for (const c of cases) {
+          const expected = await twoSteps.get(c.saved.id);
+          expect(expected).toMatchObject({ cluster: c.cluster, upstreamId: c.up });
+          expect(await oneStep.get(c.saved.id)).toEqual(expected);
+          for (const key of c.keys) expect(await oneStep.findByUpstream(c.cluster, [key])).toEqual(expected);
+          const other = c.cluster === 'mcel' ? 'vodacom' : 'mcel';
+          expect(await oneStep.findByUpstream(other, c.keys)).toBeUndefined();
+        }
+        const [a, b] = [await twoSteps.stats(), await oneStep.stats()];
+        expect(b).toMatchObject({ entries: 4, orphans: 0 });
+        expect(b.entries).toBe(a.entries);
+        expect(b.memory.upstreamKeys).toBe(a.memory.upstreamKeys);
+      });
+
+      it('returns the receipts held under its keys once, oldest first, and only those of its cluster', async () => {
+        const store = await open();
+        const first = { pdu: { n: 1 }, receivedAt: T0 };
+        const second = orphan('12107289');
+        await store.holdOrphan('vodacom', ['hex:b8be19', 'dec:12107289'], first, ORPHAN_TTL_MS);
+        await store.holdOrphan('mcel', ['dec:12107289'], { pdu: { n: 3 }, receivedAt: T0 }, ORPHAN_TTL_MS);
+        await store.holdOrphan('vodacom', ['dec:12107289'], second, ORPHAN_TTL_MS);
+        const orphans = await store.saveAccepted(record('m1'), 'vodacom', 'B8BE19', ['hex:b8be19', 'dec:12107289']);
+        expect(orphans).toEqual([first, second]);
+        expect(Buffer.isBuffer((orphans[1]?.pdu as ReturnType<typeof receiptPdu>).short_message)).toBe(true);
+        expect((await store.stats()).orphans).toBe(1);
+        expect(await store.saveAccepted(record('m2'), 'vodacom', 'B8BE19', ['hex:b8be19', 'dec:12107289'])).toEqual([]);
+      });
+
+      it('does not return a receipt whose orphan ttl has passed', async () => {
+        const store = await open();
+        await store.holdOrphan('vodacom', ['dec:9'], orphan('9'), ORPHAN_TTL_MS);
+        now += ORPHAN_TTL_MS;
+        expect(await store.saveAccepted(record('m1'), 'vodacom', '9', ['dec:9'])).toEqual([]);
+        expect((await store.stats()).orphans).toBe(0);
+      });
+
+      it('makes a later holdOrphan find the message instead of holding the receipt', async () => {
+        const store = await open();
+        await store.saveAccepted(record('m1'), 'vodacom', '9', ['hex:9', 'dec:9']);
+        expect((await store.holdOrphan('vodacom', ['dec:9'], orphan('9'), ORPHAN_TTL_MS))?.id).toBe('m1');
+        expect((await store.stats()).orphans).toBe(0);
+      });
+
+      it('keeps the message and its keys for the ttl, then forgets them', async () => {
+        const store = await open({ ttlMs: 60_000 });
+        await store.saveAccepted(record('m1'), 'vodacom', '9', ['dec:9']);
+        now += 59_999;
+        expect((await store.findByUpstream('vodacom', ['dec:9']))?.id).toBe('m1');
+        now += 1;
+        expect(await store.get('m1')).toBeUndefined();
+        expect(await store.findByUpstream('vodacom', ['dec:9'])).toBeUndefined();
+      });
+
+      it('rejects an empty or over-long id with INVALID_ARGUMENT, storing and indexing nothing', async () => {
+        const store = await open();
+        const longest = 'x'.repeat(MAX_MESSAGE_ID_LENGTH);
+        await store.holdOrphan('vodacom', ['dec:1'], orphan('1'), ORPHAN_TTL_MS);
+        expect(await rejectionCode(store.saveAccepted(record(''), 'vodacom', '1', ['dec:1']))).toBe(
+          StoreErrorCode.INVALID_ARGUMENT,
+        );
+        expect(await rejectionCode(store.saveAccepted(record(`${longest}y`), 'vodacom', '1', ['dec:1']))).toBe(
+          StoreErrorCode.INVALID_ARGUMENT,
+        );
+        expect(await store.findByUpstream('vodacom', ['dec:1'])).toBeUndefined();
+        expect(await store.stats()).toMatchObject({ entries: 0, orphans: 1 });
+        expect(await store.saveAccepted(record(longest), 'vodacom', '1', ['dec:1'])).toHaveLength(1);
+        expect((await store.findByUpstream('vodacom', ['dec:1']))?.id).toBe(longest);
+      });
+    });
+
     describe('orphan receipts', () => {
       it('returns a receipt that beat the submit response once, when the upstream id arrives', async () => {
         const store = await open();
@@ -446,6 +532,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
           store.save(record('m2')),
           store.get('m1'),
           store.setUpstreamId('m1', 'vodacom', '1', ['dec:1']),
+          store.saveAccepted(record('m2'), 'vodacom', '1', ['dec:1']),
           store.findByUpstream('vodacom', ['dec:1']),
           store.holdOrphan('vodacom', ['dec:1'], orphan('1'), ORPHAN_TTL_MS),
           store.enqueueDelivery('acme', delivery('a1')),

@@ -84,7 +84,7 @@ interface DeliveryEntry extends Queued {
 }
 
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
-// The per-message calls (save, setUpstreamId, findByUpstream) are not `async`: the memory backend
+// The per-message calls (save, setUpstreamId, saveAccepted, findByUpstream) are not `async`: the memory backend
 // answers synchronously and returns the shared settled promises of store.ts (STORE_DONE,
 // STORE_NO_ORPHANS), which callers need not await (bench: `npm run bench`, through smppd). Errors
 // still come as rejections, never throws.
@@ -165,7 +165,8 @@ class MemoryStore implements MessageStore {
     }
   }
 
-  private saveNow(record: MessageRecord): void {
+  /** Returns the time it saved at. */
+  private saveNow(record: MessageRecord): number {
     this.assertOpen();
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
@@ -174,6 +175,23 @@ class MemoryStore implements MessageStore {
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
     this.records.save(record, now + this.ttlMs);
+    return now;
+  }
+
+  saveAccepted(
+    record: MessageRecord,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint?: string,
+  ): Promise<readonly OrphanReceipt[]> {
+    try {
+      const now = this.saveNow(record);
+      const orphans = this.index(record.id, cluster, upstreamId, keys, endpoint, now);
+      return orphans === NO_ORPHANS ? STORE_NO_ORPHANS : Promise.resolve(orphans);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
@@ -206,6 +224,18 @@ class MemoryStore implements MessageStore {
     this.assertOpen();
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
+    return this.index(id, cluster, upstreamId, keys, endpoint, now);
+  }
+
+  /** setUpstreamId's work, the store open and swept. */
+  private index(
+    id: string,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint: string | undefined,
+    now: number,
+  ): readonly OrphanReceipt[] {
     if (!this.records.setUpstreamId(id, cluster, upstreamId, keys, endpoint, now)) {
       throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
     }

@@ -40,8 +40,9 @@
 // cluster, endpoint, upstreamId, client, createdAt, routeName, parts. Optional fields are '' when
 // absent and '=' + value when present (parts: '' or the number); \u0001 and \u0002 inside a value are
 // written as \u0002\u0003 and \u0002\u0002. The scripts read expiresAt and rewrite cluster, endpoint
-// and upstreamId in place (setUpstreamId); everything else is encoded and decoded in JavaScript
-// (redis-store.ts), with no JSON and no hash of fields per record.
+// and upstreamId in place (setUpstreamId; saveAccepted's string comes with them set); everything
+// else is encoded and decoded in JavaScript (redis-store.ts), with no JSON and no hash of fields
+// per record.
 //
 // Cluster names are written with their length (`ok:7:vodacom:hex:b8be19`, index field `7:vodacom:hex:b8be19`) because both a cluster name
 // and an upstream key may contain ':'; client system_ids end their key, so they need no length.
@@ -55,8 +56,8 @@
 // replica and Redis) reads as expired. Zsets of ids (dq, dl, dx, ok, ox) can keep ids whose hash is
 // gone; each reader treats such an id as expired and removes it. One gap: saving a record again
 // after setUpstreamId restarts the record's ttl but not its index entries', so a receipt later than
-// one ttl after the setUpstreamId no longer finds it (the forwarder saves a message once, before it
-// has an upstream id).
+// one ttl after the setUpstreamId no longer finds it (the forwarder saves a message once: with its
+// upstream id for submit_sm and data_sm (saveAccepted), before it has one for submit_multi).
 //
 // Redis Cluster: every script call touches several keys, which Cluster only allows within one hash slot.
 // The key prefix must therefore carry a hash tag, e.g. "{smppd}:", which puts the whole store in

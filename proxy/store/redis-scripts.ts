@@ -1,7 +1,7 @@
 // The Lua side of the Redis MessageStore. Every store method is one operation below, run inside one
-// script call, so each runs as one atomic step in Redis (setUpstreamId and holdOrphan cannot
-// interleave: a receipt racing its submit_sm_resp is either returned by setUpstreamId or finds the
-// message in holdOrphan). Key layout and the two clocks: redis-keys.ts.
+// script call, so each runs as one atomic step in Redis (setUpstreamId or saveAccepted and
+// holdOrphan cannot interleave: a receipt racing its submit_sm_resp is either returned by the
+// former or finds the message in holdOrphan). Key layout and the two clocks: redis-keys.ts.
 //
 // Batching: the store sends the operations its callers start within one event-loop turn as ONE
 // script call (`smppdStoreBatch`), run in call order; each keeps its own keys, arguments and
@@ -31,6 +31,7 @@ export const OP = {
   save: 'save',
   get: 'get',
   setUpstreamId: 'setUpstreamId',
+  saveAccepted: 'saveAccepted',
   findByUpstream: 'find',
   holdOrphan: 'hold',
   enqueue: 'enqueue',
@@ -174,47 +175,26 @@ local OPS = {}
 
 // One function per operation: (K, A) = its keys and arguments; A[1] is now.
 const OPERATIONS = `
--- A: now, ttl, bucket width, id, record string. Replaces the record and restarts its ttl: the new
--- string goes to the current bucket, where it shadows a copy in an older bucket (probes go newest first).
-OPS.save = function(K, A)
-  local ttl, width = tonumber(A[2]), tonumber(A[3])
+-- Write record string v for id in the current bucket: it shadows a copy in an older bucket (probes
+-- go newest first), so saving again replaces the record and restarts its ttl.
+local function save_record(id, v, width, ttl)
   local b = math.floor(NOW / width)
   local key = P .. 'r:' .. b
   local ends = (b + 1) * width + ttl
-  if redis.call('HSET', key, A[4], A[5]) == 1 then count(width, ttl, 'r', ends - 1, 1) end
+  if redis.call('HSET', key, id, v) == 1 then count(width, ttl, 'r', ends - 1, 1) end
   touch(key, ends)
-  return 1
 end
 
--- A: now, ttl, bucket width, id. The live record string, or false.
-OPS.get = function(K, A)
-  return live(probe('r:', A[4], tonumber(A[3]), tonumber(A[2]))) or false
-end
-
--- K: the n orphan keys of the (cluster, key)s. A: now, ttl, bucket width, id, cluster, upstreamId,
--- endpoint (record-string encoded, redis-store.ts), '1' when an endpoint is given, the n index fields.
--- {0} for an unknown or expired record, else {1, receipt...} (the orphans taken, oldest first).
-OPS.setUpstreamId = function(K, A)
-  local ttl, width = tonumber(A[2]), tonumber(A[3])
-  local id, cluster = A[4], A[5]
-  local v, b = probe('r:', id, width, ttl)
-  if not live(v) then return {0} end
-  -- e SEP k SEP p SEP u SEP rest: replace k, p and u.
-  local s1 = string.find(v, '\\1', 1, true)
-  local s2 = string.find(v, '\\1', s1 + 1, true)
-  local s3 = string.find(v, '\\1', s2 + 1, true)
-  local s4 = string.find(v, '\\1', s3 + 1, true)
-  local p
-  if A[8] == '1' then p = A[7]
-  elseif string.sub(v, s1 + 1, s2 - 1) == cluster then p = string.sub(v, s2 + 1, s3 - 1)
-  else p = '' end
-  redis.call('HSET', P .. 'r:' .. b, id, string.sub(v, 1, s1) .. cluster .. '\\1' .. p .. '\\1' .. A[6] .. string.sub(v, s4))
+-- Index id under the fields A[first..#A], then take the orphans held under K (the same n
+-- (cluster, key)s as <p>ok: keys), in the same script step: a receipt held before this point is
+-- returned here, one held after it finds the message (OPS.hold). {1, receipt...}, oldest first.
+local function index_and_take(K, A, first, id, width, ttl)
   local n = #K
   if n > 0 then
     local xb = math.floor(NOW / width)
     local xkey = P .. 'x:' .. xb
     local args = {}
-    for i = 9, #A do
+    for i = first, #A do
       args[#args + 1] = A[i]
       args[#args + 1] = id
     end
@@ -249,6 +229,48 @@ OPS.setUpstreamId = function(K, A)
   end
   if expired > 0 then redis.call('HINCRBY', META, 'orphansExpired', expired) end
   return out
+end
+
+-- A: now, ttl, bucket width, id, record string. Replaces the record and restarts its ttl.
+OPS.save = function(K, A)
+  save_record(A[4], A[5], tonumber(A[3]), tonumber(A[2]))
+  return 1
+end
+
+-- A: now, ttl, bucket width, id. The live record string, or false.
+OPS.get = function(K, A)
+  return live(probe('r:', A[4], tonumber(A[3]), tonumber(A[2]))) or false
+end
+
+-- K: the n orphan keys of the (cluster, key)s. A: now, ttl, bucket width, id, cluster, upstreamId,
+-- endpoint (record-string encoded, redis-store.ts), '1' when an endpoint is given, the n index fields.
+-- {0} for an unknown or expired record, else {1, receipt...} (the orphans taken, oldest first).
+OPS.setUpstreamId = function(K, A)
+  local ttl, width = tonumber(A[2]), tonumber(A[3])
+  local id, cluster = A[4], A[5]
+  local v, b = probe('r:', id, width, ttl)
+  if not live(v) then return {0} end
+  -- e SEP k SEP p SEP u SEP rest: replace k, p and u.
+  local s1 = string.find(v, '\\1', 1, true)
+  local s2 = string.find(v, '\\1', s1 + 1, true)
+  local s3 = string.find(v, '\\1', s2 + 1, true)
+  local s4 = string.find(v, '\\1', s3 + 1, true)
+  local p
+  if A[8] == '1' then p = A[7]
+  elseif string.sub(v, s1 + 1, s2 - 1) == cluster then p = string.sub(v, s2 + 1, s3 - 1)
+  else p = '' end
+  redis.call('HSET', P .. 'r:' .. b, id, string.sub(v, 1, s1) .. cluster .. '\\1' .. p .. '\\1' .. A[6] .. string.sub(v, s4))
+  return index_and_take(K, A, 9, id, width, ttl)
+end
+
+-- save then setUpstreamId in one step, for a message the upstream accepted before it was saved.
+-- K: as setUpstreamId. A: now, ttl, bucket width, id, the record string as setUpstreamId would
+-- leave it (cluster, endpoint and upstreamId already set: redis-store.ts), the n index fields.
+-- {1, receipt...} as setUpstreamId.
+OPS.saveAccepted = function(K, A)
+  local ttl, width = tonumber(A[2]), tonumber(A[3])
+  save_record(A[4], A[5], width, ttl)
+  return index_and_take(K, A, 6, A[4], width, ttl)
 end
 
 -- A: now, ttl, bucket width, the index fields in the caller's order. {id, record} or false.

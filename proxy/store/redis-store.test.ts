@@ -126,6 +126,35 @@ describe('redis store', () => {
     expect(await store.get('m1')).toEqual({ id: 'm1', client: odd, cluster: 'mcel', routeName: '', parts: 3, upstreamId: '', createdAt: T0 });
   });
 
+  it('writes with saveAccepted the same keys, record strings, index fields and counts as save + setUpstreamId', async () => {
+    const [pa, pb] = [redis.prefix(), redis.prefix()];
+    const twoSteps = open({ keyPrefix: pa });
+    const oneStep = open({ keyPrefix: pb });
+    const odd = 'a\u0001b\u0002c\u0002\u0003d=';
+    const cases: [MessageRecord, string, string, string[], string | undefined][] = [
+      [{ ...record('m1'), client: odd, cluster: `k${odd}`, endpoint: odd, routeName: '', parts: 3 }, `k${odd}`, odd, ['dec:1', 'hex:1'], undefined],
+      [{ ...record('m2'), endpoint: 'a:2775' }, 'mcel', '2', ['dec:2'], undefined],
+      [record('m3'), 'vodacom', '3', ['dec:3'], 'b:2775'],
+    ];
+    for (const [saved, cluster, upstreamId, keys, endpoint] of cases) {
+      await twoSteps.save(saved);
+      await twoSteps.setUpstreamId(saved.id, cluster, upstreamId, keys, endpoint);
+      await oneStep.saveAccepted(saved, cluster, upstreamId, keys, endpoint);
+    }
+    async function contents(prefix: string): Promise<Record<string, unknown>> {
+      const out: Record<string, unknown> = {};
+      for (const key of await keysUnder(prefix)) {
+        const type = await inspect.type(key);
+        out[`${type} ${key.slice(prefix.length)}`] =
+          type === 'hash' ? await inspect.hgetall(key) : await inspect.zrange(key, '0', '-1', 'WITHSCORES');
+      }
+      return out;
+    }
+    const written = await contents(pb);
+    expect(Object.keys(written)).toEqual(expect.arrayContaining([`hash r:${BUCKET}`, `hash x:${BUCKET}`]));
+    expect(written).toEqual(await contents(pa));
+  });
+
   it('keeps stores with different key prefixes apart on one Redis', async () => {
     const a = open();
     const b = open();

@@ -7,8 +7,10 @@
 //
 // Round trips: each method is one operation of one script (redis-scripts.ts), and the operations
 // started in one event-loop turn go to Redis together as one EVALSHA (stats adds an INFO). So a
-// submitted message costs two operations (save, setUpstreamId) and its receipt one
-// (findByUpstream), and under load many messages share each round trip: bench/store.ts measures it.
+// submit_sm costs one operation (saveAccepted, once the upstream accepted it; issue 5 benchmark:
+// save + setUpstreamId, two operations, held Redis at ~40-60% of the memory store's throughput) and
+// its receipt one (findByUpstream), and under load many messages share each round trip:
+// bench/store.ts measures it.
 // A call is sent when the callback that made it is done (with the calls it made too), or, while a
 // batch is on its way, at the end of the event-loop turn.
 //
@@ -171,14 +173,21 @@ function unopt(field: string): string | undefined {
 
 /**
  * A record as one string (redis-keys.ts): expiresAt, cluster, endpoint, upstreamId, client,
- * createdAt, routeName, parts, joined by SEP. The scripts read expiresAt and rewrite the next three.
+ * createdAt, routeName, parts, joined by SEP. The scripts read expiresAt and rewrite the next three,
+ * which are given apart (saveAccepted writes them as setUpstreamId would).
  */
-function recordString(record: MessageRecord, expiresAt: number): string {
+function recordString(
+  record: MessageRecord,
+  expiresAt: number,
+  cluster: string,
+  endpoint: string | undefined,
+  upstreamId: string | undefined,
+): string {
   return [
     String(expiresAt),
-    esc(record.cluster),
-    opt(record.endpoint),
-    opt(record.upstreamId),
+    esc(cluster),
+    opt(endpoint),
+    opt(upstreamId),
     esc(record.client),
     String(record.createdAt),
     opt(record.routeName),
@@ -211,6 +220,14 @@ function foundRecord(reply: unknown): MessageRecord | undefined {
   if (reply === null || reply === undefined || reply === false) return undefined;
   const [id, value] = reply as [string, string];
   return recordFromString(id, value);
+}
+
+/** The orphan receipts of a setUpstreamId or saveAccepted reply: {1, receipt...}. */
+function orphansOf(reply: readonly [number, ...string[]]): readonly OrphanReceipt[] {
+  if (reply.length === 1) return NO_ORPHANS;
+  const orphans: OrphanReceipt[] = [];
+  for (let i = 1; i < reply.length; i++) orphans.push(deserialiseStored(reply[i] as string) as OrphanReceipt);
+  return orphans;
 }
 
 /** The batch script's JSON reply (plain JSON.parse: a reviver would visit every value). */
@@ -330,13 +347,42 @@ class RedisStore implements RedisMessageStore {
       throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
     }
     const now = this.now();
-    await this.op(OP.save, NO_KEYS, [now, this.ttlMs, this.bucketWidth, id, recordString(record, now + this.ttlMs)]);
+    const value = recordString(record, now + this.ttlMs, record.cluster, record.endpoint, record.upstreamId);
+    await this.op(OP.save, NO_KEYS, [now, this.ttlMs, this.bucketWidth, id, value]);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
     this.assertOpen();
     const value = await this.op(OP.get, NO_KEYS, [this.now(), this.ttlMs, this.bucketWidth, id]);
     return typeof value === 'string' ? recordFromString(id, value) : undefined;
+  }
+
+  async saveAccepted(
+    record: MessageRecord,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint?: string,
+  ): Promise<readonly OrphanReceipt[]> {
+    this.assertOpen();
+    const id = record.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
+      throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
+    }
+    const names: string[] = [];
+    for (const key of keys) names.push(orphanIndexKey(this.prefix, cluster, key));
+    const now = this.now();
+    // The record as setUpstreamId would leave it: the endpoint given, else the saved one on the same cluster.
+    const value = recordString(
+      record,
+      now + this.ttlMs,
+      cluster,
+      endpoint ?? (record.cluster === cluster ? record.endpoint : undefined),
+      upstreamId,
+    );
+    const args: (string | number)[] = [now, this.ttlMs, this.bucketWidth, id, value];
+    for (const key of keys) args.push(upstreamIndexField(cluster, key));
+    return orphansOf((await this.op(OP.saveAccepted, names, args)) as [number, ...string[]]);
   }
 
   async setUpstreamId(
@@ -362,10 +408,7 @@ class RedisStore implements RedisMessageStore {
     for (const key of keys) args.push(upstreamIndexField(cluster, key));
     const reply = (await this.op(OP.setUpstreamId, names, args)) as [number, ...string[]];
     if (reply[0] !== 1) throw new StoreError(StoreErrorCode.NOT_FOUND, 'no stored message with this id');
-    if (reply.length === 1) return NO_ORPHANS;
-    const orphans: OrphanReceipt[] = [];
-    for (let i = 1; i < reply.length; i++) orphans.push(deserialiseStored(reply[i] as string) as OrphanReceipt);
-    return orphans;
+    return orphansOf(reply);
   }
 
   async findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {

@@ -3,9 +3,9 @@
 // replica) and Redis (shared by replicas) — and both must pass `runStoreContract` in contract.ts.
 //
 // Every method is async so the Redis backend can implement it; the memory backend does its work
-// synchronously inside. Each method is one atomic step: in particular `setUpstreamId` and
-// `holdOrphan` cannot interleave, so a receipt that races its submit_sm_resp is never lost
-// (FIELD-NOTES §3.1: "DLR before submit_sm_resp").
+// synchronously inside. Each method is one atomic step: in particular `setUpstreamId` (and
+// `saveAccepted`) and `holdOrphan` cannot interleave, so a receipt that races its submit_sm_resp is
+// never lost (FIELD-NOTES §3.1: "DLR before submit_sm_resp").
 
 /** Longest message id smppd hands out (SMPP 3.4 §5.2.23: message_id is a C-Octet String of 65). */
 export const MAX_MESSAGE_ID_LENGTH = 64;
@@ -96,7 +96,7 @@ export interface StoreStats {
 
 /**
  * Settled promises a store may return to say "done already": `save` resolving with nothing, and
- * `setUpstreamId` resolving with no orphans. A caller that gets one of these very objects may go on
+ * `setUpstreamId` or `saveAccepted` resolving with no orphans. A caller that gets one of these very objects may go on
  * without awaiting it (one await and one microtask fewer per message; bench: `npm run bench`,
  * through smppd); any other promise is awaited as usual. The memory backend returns them.
  */
@@ -136,13 +136,29 @@ export interface MessageStore {
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]>;
 
+  /**
+   * `save(record)` then `setUpstreamId(record.id, cluster, upstreamId, keys, endpoint)` as one atomic
+   * step: the stored record, its index keys, the stats and the orphans returned (and removed) are
+   * those the two calls give. For a message that was accepted upstream before it was saved: a
+   * backend with round trips (Redis) pays one operation per message instead of two.
+   * Rejects with INVALID_ARGUMENT for an id `save` rejects (nothing is stored or indexed then).
+   * May return STORE_NO_ORPHANS.
+   */
+  saveAccepted(
+    record: MessageRecord,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint?: string,
+  ): Promise<readonly OrphanReceipt[]>;
+
   /** The message indexed under (cluster, key) for the first key that has one, or undefined. */
   findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined>;
 
   /**
    * A receipt matched no message: hold it under (cluster, key) for each key for ttlMs, to be
-   * returned by the `setUpstreamId` that indexes one of those keys.
-   * Atomic with `setUpstreamId`: if a message was indexed under one of the keys since the caller's
+   * returned by the `setUpstreamId` (or `saveAccepted`) that indexes one of those keys.
+   * Atomic with `setUpstreamId` and `saveAccepted`: if a message was indexed under one of the keys since the caller's
    * `findByUpstream`, nothing is held and that record is returned, so the caller delivers now.
    * Resolves undefined when the receipt was held.
    */
