@@ -1,19 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemTimers, type Timers } from '../session/index.js';
+import { systemTimers } from '../session/index.js';
+import { countingTimers } from '../session/testing.js';
 import { DueQueue } from './due-queue.js';
 
-function countingTimers(): Timers & { armed: number } {
-  const t = {
-    armed: 0,
-    now: () => systemTimers.now(),
-    setTimeout: (fn: () => void, ms: number) => {
-      t.armed++;
-      return systemTimers.setTimeout(fn, ms);
-    },
-    clearTimeout: (h: unknown) => systemTimers.clearTimeout(h),
-  };
-  return t;
-}
 
 describe('DueQueue', () => {
   beforeEach(() => {

@@ -1,21 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemTimers, type Timers } from '../session/index.js';
+import { countingTimers } from '../session/testing.js';
 import { DeadlineQueue } from './deadlines.js';
 
 const T0 = 1_000_000;
 
-function countingTimers(): Timers & { armed: number } {
-  const t = {
-    armed: 0,
-    now: () => systemTimers.now(),
-    setTimeout: (fn: () => void, ms: number) => {
-      t.armed++;
-      return systemTimers.setTimeout(fn, ms);
-    },
-    clearTimeout: (h: unknown) => systemTimers.clearTimeout(h),
-  };
-  return t;
-}
 
 /** A queue whose expiries are recorded as [item, ms since T0]. */
 function queue<T>(timers: Timers = systemTimers): { q: DeadlineQueue<T>; expired: Array<[T, number]> } {

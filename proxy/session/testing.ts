@@ -6,6 +6,7 @@ import { duplexPair, type Duplex } from 'node:stream';
 import { FrameDecoder, Status, decodePdu, encodePdu, type CommandName, type Pdu, type PduOf } from '../smpp/index.js';
 import { createSession } from './session.js';
 import type { Session, SessionOptions } from './session-api.js';
+import { systemTimers, type Timers } from './types.js';
 
 export type PartialSessionOptions = Omit<SessionOptions, 'socket' | 'role'>;
 
@@ -242,4 +243,18 @@ export class ManualTimers {
     }
     this.time = end;
   }
+}
+
+/** The system clock and timers, counting the timers armed (tests of one-timer-for-many queues). */
+export function countingTimers(): Timers & { armed: number } {
+  const t = {
+    armed: 0,
+    now: () => systemTimers.now(),
+    setTimeout: (fn: () => void, ms: number) => {
+      t.armed++;
+      return systemTimers.setTimeout(fn, ms);
+    },
+    clearTimeout: (h: unknown) => systemTimers.clearTimeout(h),
+  };
+  return t;
 }

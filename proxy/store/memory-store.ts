@@ -167,6 +167,13 @@ class MemoryStore implements MessageStore {
 
   /** Returns the time it saved at. */
   private saveNow(record: MessageRecord): number {
+    const now = this.checkedNow(record);
+    this.records.save(record, now + this.ttlMs);
+    return now;
+  }
+
+  /** The clock for a save of `record`, after checking its id and sweeping when due. */
+  private checkedNow(record: MessageRecord): number {
     this.assertOpen();
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
@@ -174,7 +181,6 @@ class MemoryStore implements MessageStore {
     }
     const now = this.clock();
     if (now >= this.nextSweepAt) this.sweep(now);
-    this.records.save(record, now + this.ttlMs);
     return now;
   }
 
@@ -186,8 +192,10 @@ class MemoryStore implements MessageStore {
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]> {
     try {
-      const now = this.saveNow(record);
-      const orphans = this.index(record.id, cluster, upstreamId, keys, endpoint, now);
+      const now = this.checkedNow(record);
+      this.records.saveIndexed(record, now + this.ttlMs, cluster, upstreamId, keys, endpoint);
+      if (this.orphanIndex.size === 0) return STORE_NO_ORPHANS;
+      const orphans = this.takeOrphans(cluster, keys, now);
       return orphans === NO_ORPHANS ? STORE_NO_ORPHANS : Promise.resolve(orphans);
     } catch (err) {
       return Promise.reject(err as Error);

@@ -183,7 +183,7 @@ export class RecordTable {
    * Saves `record` (its id already checked) to expire at `expiresAt`. An id saved before is replaced
    * and keeps its index keys; a new one beyond maxEntries evicts the oldest record.
    */
-  save(record: MessageRecord, expiresAt: number): void {
+  save(record: MessageRecord, expiresAt: number): number {
     const key = this.recordKey(record.id);
     // smppd's own ids only grow: one above every number seen cannot be here, and the big Map is
     // not asked (one lookup fewer per message; bench: `npm run bench`, through smppd).
@@ -213,6 +213,7 @@ export class RecordTable {
     if (old !== undefined) this.takeKeys(seq, old);
     else this.count++;
     this.setSlot(key, seq);
+    return seq;
   }
 
   /** The live record with this id (an expired one is removed and counted), or undefined. */
@@ -228,6 +229,20 @@ export class RecordTable {
   setUpstreamId(id: string, cluster: string, upstreamId: string, keys: readonly string[], endpoint: string | undefined, now: number): boolean {
     const seq = this.live(id, now);
     if (seq < 0) return false;
+    this.indexSlot(seq, cluster, upstreamId, keys, endpoint);
+    return true;
+  }
+
+  /**
+   * save() and setUpstreamId() in one: the slot save() filled is indexed directly, without
+   * parsing the id and finding the record again (the memory store's saveAccepted, once per
+   * submitted message; bench: `npm run bench`, through smppd).
+   */
+  saveIndexed(record: MessageRecord, expiresAt: number, cluster: string, upstreamId: string, keys: readonly string[], endpoint: string | undefined): void {
+    this.indexSlot(this.save(record, expiresAt), cluster, upstreamId, keys, endpoint);
+  }
+
+  private indexSlot(seq: number, cluster: string, upstreamId: string, keys: readonly string[], endpoint: string | undefined): void {
     const page = this.pageOf(seq);
     const i = seq & PAGE_MASK;
     if (endpoint !== undefined) page.endpoint[i] = endpoint;
@@ -250,7 +265,6 @@ export class RecordTable {
         this.addKey(page, i, cluster, key);
       }
     }
-    return true;
   }
 
   /** The live record indexed under (cluster, key) for the first key that has one. */
