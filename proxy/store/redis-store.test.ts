@@ -58,6 +58,17 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return keys.sort();
 }
 
+/** Every key under prefix (without it, after its type) with its hash or zset contents. */
+async function contents(prefix: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const key of await keysUnder(prefix)) {
+    const type = await inspect.type(key);
+    out[`${type} ${key.slice(prefix.length)}`] =
+      type === 'hash' ? await inspect.hgetall(key) : await inspect.zrange(key, '0', '-1', 'WITHSCORES');
+  }
+  return out;
+}
+
 describe('redis store', () => {
   let now = T0;
   const clock = () => now;
@@ -141,18 +152,106 @@ describe('redis store', () => {
       await twoSteps.setUpstreamId(saved.id, cluster, upstreamId, keys, endpoint);
       await oneStep.saveAccepted(saved, cluster, upstreamId, keys, endpoint);
     }
-    async function contents(prefix: string): Promise<Record<string, unknown>> {
-      const out: Record<string, unknown> = {};
-      for (const key of await keysUnder(prefix)) {
-        const type = await inspect.type(key);
-        out[`${type} ${key.slice(prefix.length)}`] =
-          type === 'hash' ? await inspect.hgetall(key) : await inspect.zrange(key, '0', '-1', 'WITHSCORES');
-      }
-      return out;
-    }
     const written = await contents(pb);
     expect(Object.keys(written)).toEqual(expect.arrayContaining([`hash r:${BUCKET}`, `hash x:${BUCKET}`]));
     expect(written).toEqual(await contents(pa));
+  });
+
+  describe('a batch of calls', () => {
+    // The script writes runs of saveAccepted together (redis-scripts.ts): a batch must leave what
+    // the same calls one at a time leave. Each call is a step that may move the clock first.
+    type Step = (store: MessageStore) => Promise<unknown>;
+    const at =
+      (t: number, call: Step): Step =>
+      (store) => {
+        now = t;
+        return call(store);
+      };
+    const receipt = (n: number) => ({ pdu: { n }, receivedAt: T0 });
+
+    /** Replies and Redis contents (with the stats counters) after the steps: one by one, then as one batch. */
+    async function bothWays(ttlMs: number, steps: readonly Step[]): Promise<[unknown, unknown]> {
+      const [pa, pb] = [redis.prefix(), redis.prefix()];
+      const oneByOne = open({ keyPrefix: pa, ttlMs });
+      const batched = open({ keyPrefix: pb, ttlMs });
+      await batched.get('warm-up'); // connected: the calls below go in one script call
+      const single: unknown[] = [];
+      for (const step of steps) single.push(await step(oneByOne));
+      now = T0;
+      const inOneTurn = steps.map((step) => step(batched));
+      const together = await Promise.all(inOneTurn);
+      now = T0 + 2_000;
+      // Without memory.approxBytes: the whole instance's used_memory.
+      const counts = async (store: MessageStore) => {
+        const stats = await store.stats();
+        return { ...stats, memory: { ...stats.memory, approxBytes: 0 } };
+      };
+      return [
+        { replies: single, stats: await counts(oneByOne), keys: await contents(pa) },
+        { replies: together, stats: await counts(batched), keys: await contents(pb) },
+      ];
+    }
+
+    it('leaves the same records, index, orphans, counters and replies as the calls one by one', async () => {
+      // ttl 60.5 s, bucket width 1 s: times before and after T0 + 500 share a record bucket but not
+      // an index counter bucket (now + ttl); T0 + 1_000 starts the next bucket.
+      const steps: Step[] = [
+        (s) => s.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1', 'hex:1']),
+        (s) => s.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']),
+        (s) => s.findByUpstream('vodacom', ['hex:1']),
+        (s) => s.get('m2'),
+        (s) => s.saveAccepted({ ...record('m1'), routeName: 'again' }, 'vodacom', '1b', ['dec:1b']),
+        (s) => s.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3', 'dec:3']),
+        // The upstream reuses key dec:2 for m4: the index points at m4, counted once.
+        (s) => s.saveAccepted(record('m4'), 'vodacom', '2', ['dec:2']),
+        // In the same run: m3 saved again, and dec:3 reused by m14.
+        (s) => s.saveAccepted({ ...record('m3'), parts: 2 }, 'vodacom', '3b', ['dec:3b']),
+        (s) => s.saveAccepted(record('m14'), 'vodacom', '3', ['dec:3']),
+        (s) => s.findByUpstream('vodacom', ['dec:2']),
+        (s) => s.saveAccepted(record('m5'), 'mcel', '5', []),
+        at(T0 + 400, (s) => s.saveAccepted(record('m6'), 'vodacom', '6', ['dec:6'])),
+        at(T0 + 600, (s) => s.saveAccepted(record('m7'), 'vodacom', '7', ['dec:7'])),
+        at(T0 + 1_000, (s) => s.saveAccepted(record('m8'), 'vodacom', '8', ['dec:8'])),
+        (s) => s.saveAccepted(record('m1'), 'vodacom', '1c', ['dec:1c']),
+        // Orphans held: saveAccepted takes them one operation at a time, then runs again.
+        (s) => s.holdOrphan('vodacom', ['dec:9'], receipt(9), 5_000),
+        (s) => s.holdOrphan('vodacom', ['dec:10'], receipt(10), 5_000),
+        (s) => s.saveAccepted(record('m9'), 'vodacom', '9', ['dec:9']),
+        (s) => s.saveAccepted(record('m11'), 'vodacom', '11', ['dec:11']),
+        (s) => s.saveAccepted(record('m10'), 'vodacom', '10', ['dec:10']),
+        (s) => s.saveAccepted(record('m12'), 'vodacom', '12', ['dec:12']),
+        (s) => s.saveAccepted(record('m13'), 'vodacom', '13', ['dec:13']),
+        (s) => s.findByUpstream('vodacom', ['dec:13']),
+      ];
+      const [single, together] = await bothWays(60_500, steps);
+      expect(together).toEqual(single);
+      // A lone call is a run of one: the counts are checked by hand too (and 'writes with
+      // saveAccepted the same ... as save + setUpstreamId' holds a lone call to the per-operation path).
+      expect(single).toMatchObject({
+        replies: expect.arrayContaining([[receipt(9)], [receipt(10)]]) as unknown,
+        // 8 records in T0's bucket, 7 in the next (m1 again: counted once per bucket, redis-store.ts);
+        // 15 distinct index fields per bucket (dec:3 twice in one call, dec:2 and dec:3 reused: once).
+        stats: { entries: 15, orphans: 0, memory: { upstreamKeys: 15 } },
+      });
+      const { replies } = single as { replies: unknown[] };
+      expect(replies[2]).toMatchObject({ id: 'm1', upstreamId: '1' });
+      expect(replies[9]).toMatchObject({ id: 'm4' });
+      expect(replies[22]).toMatchObject({ id: 'm13' });
+    });
+
+    it('indexes more fields than Lua can unpack at once', async () => {
+      // 120 calls of 40 keys: 4,800 index fields, 9,600 HSET arguments (Lua's C stack holds ~8,000).
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      const steps: Step[] = Array.from(
+        { length: 120 },
+        (_, i) => (s) => s.saveAccepted(record(`m${i}`), 'vodacom', String(i), keys.map((key) => `${key}:${i % 60}`)),
+      );
+      steps.push((s) => s.findByUpstream('vodacom', ['k39:59']));
+      const [single, together] = await bothWays(TTL_MS, steps);
+      expect(together).toEqual(single);
+      expect(single).toMatchObject({ stats: { entries: 120, memory: { upstreamKeys: 40 * 60 } } });
+      expect((single as { replies: unknown[] }).replies[120]).toMatchObject({ id: 'm119' });
+    });
   });
 
   it('keeps stores with different key prefixes apart on one Redis', async () => {
