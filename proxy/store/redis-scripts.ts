@@ -10,8 +10,12 @@
 // pays that once per batch instead of once per call; a lone call is a batch of one. ioredis sends
 // the script with EVALSHA (defineCommand) and falls back to EVAL once after a Redis restart.
 //
-// Call layout: KEYS = every operation's keys, concatenated; ARGV[1] = prefix, ARGV[2] = the
-// operations as one JSON array of [name, key count, arguments...]. An operation's first argument is
+// Call layout: KEYS[1] = the store's meta key (<p>meta, always there), then every operation's keys,
+// concatenated; ARGV[1] = prefix, ARGV[2] = the operations as one JSON array of [name, key count,
+// arguments...]. The fixed first key is for Redis Cluster: ioredis routes a command by its first key
+// and sends one without keys to a random node, which may not own the prefix's slot (the script builds
+// most keys from the prefix); a batch of keyless operations (get, findByUpstream) must still go to
+// the node of the prefix's hash tag (redis-keys.ts). An operation's first argument is
 // always `now` (epoch ms by the store's clock). The reply is one JSON array with one element per
 // operation, in order; `false` stands for "none" (nil would end a Lua array), and an empty list
 // may come as {} (cjson cannot tell an empty table's kind: callers read a non-array as []).
@@ -56,7 +60,7 @@ export type OpName = (typeof OP)[keyof typeof OP];
 const HELPERS = `
 local P = ARGV[1]
 local NOW = 0
-local META = P .. 'meta'
+local META = KEYS[1] -- P .. 'meta', passed so that Cluster routes every call to the prefix's slot
 
 -- Redis TTL of key at least ms (never shortened: another replica may run with a longer ttl).
 local function extend(key, ms)
@@ -482,7 +486,7 @@ OPS.pending = function(K, A)
   return redis.call('ZCARD', K[2]) + redis.call('ZCARD', K[3])
 end
 
--- K: meta. A: now, sweep limit.
+-- A: now, sweep limit.
 -- {entries, upstreamKeys, pendingDeliveries, orphans, expirations, deliveriesExpired,
 --  orphansExpired, orphansEvicted}.
 OPS.stats = function(K, A)
@@ -520,7 +524,8 @@ end
 const DISPATCH = `
 local ops = cjson.decode(ARGV[2])
 local results = {}
-local ki, oi = 1, 1
+-- KEYS[1] is META; the operations' keys follow.
+local ki, oi = 2, 1
 while oi <= #ops do
   local op = ops[oi]
   local nk = op[2]

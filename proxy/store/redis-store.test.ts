@@ -358,6 +358,39 @@ describe('redis store', () => {
     cluster.disconnect();
   });
 
+  it('sends every script call with the meta key as its first key, even a batch of calls without keys', async () => {
+    // Redis Cluster routes a command by its first key and sends one without keys to a random node,
+    // which may not own the prefix's slot: the call must always name a key of the prefix.
+    const prefix = redis.prefix();
+    const store = open({ keyPrefix: prefix });
+    await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']);
+    const monitor = await new Redis(redis.url).monitor();
+    try {
+      const calls: string[][] = [];
+      const seen = new Promise<void>((resolve) => {
+        monitor.on('monitor', (_time: string, args: string[]) => {
+          if (args[0]?.toLowerCase() !== 'evalsha' || !args.includes(prefix)) return; // ARGV[1] is the prefix
+          calls.push(args);
+          if (calls.length === 2) resolve();
+        });
+      });
+      // evalsha sha numkeys keys... prefix operations
+      const keyless = await Promise.all([store.get('m1'), store.findByUpstream('vodacom', ['dec:1'])]);
+      const keyed = await Promise.all([store.get('m1'), store.enqueueDelivery('acme', delivery('a1'))]);
+      await seen;
+      expect(calls.map((args) => args.slice(2, 2 + 1 + Number(args[2])))).toEqual([
+        ['1', `${prefix}meta`],
+        ['2', `${prefix}meta`, `${prefix}dq:acme`],
+      ]);
+      // The operations read their own keys after the meta key.
+      expect(keyless.map((found) => found?.id)).toEqual(['m1', 'm1']);
+      expect(keyed[0]?.id).toBe('m1');
+      expect(await store.takeDeliveries('acme', 5)).toEqual([{ deliveryId: keyed[1], item: delivery('a1'), attempts: 1 }]);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('connects, prefixes and expires as the config says', async () => {
     const prefix = redis.prefix();
     const loaded = await parseConfig({ store: { backend: 'redis', ttl: '1m', redis: { url: redis.url, key_prefix: prefix } } }, { env: {} });

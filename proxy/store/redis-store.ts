@@ -255,6 +255,8 @@ class RedisStore implements RedisMessageStore {
   private readonly client: RedisClient;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
+  /** KEYS[1] of every script call (redis-scripts.ts). */
+  private readonly meta: string;
   private readonly ttlMs: number;
   private readonly leaseMs: number;
   private readonly maxOrphans: number;
@@ -284,6 +286,7 @@ class RedisStore implements RedisMessageStore {
     this.bucketWidth = bucketWidthMs(this.ttlMs);
     this.clock = options.clock ?? Date.now;
     this.prefix = options.keyPrefix;
+    this.meta = metaKey(this.prefix);
     this.onHealthChange = options.onHealthChange;
 
     const given = [options.url, options.redis, options.connection].filter((v) => v !== undefined).length;
@@ -520,7 +523,7 @@ class RedisStore implements RedisMessageStore {
   async stats(): Promise<StoreStats> {
     this.assertOpen();
     const [counts, info] = await Promise.all([
-      this.op(OP.stats, [metaKey(this.prefix)], [this.now(), SWEEP_LIMIT]) as Promise<number[]>,
+      this.op(OP.stats, NO_KEYS, [this.now(), SWEEP_LIMIT]) as Promise<number[]>,
       this.run(() => this.client.info('memory')),
     ]);
     const [entries, upstreamKeys, pendingDeliveries, orphans, expirations, deliveriesExpired, orphansExpired, orphansEvicted] =
@@ -652,8 +655,10 @@ class RedisStore implements RedisMessageStore {
   }
 
   private async send(ops: readonly QueuedOp[]): Promise<void> {
-    // Call layout (redis-scripts.ts): the keys as KEYS, the operations as one JSON argument.
-    const keys: string[] = [];
+    // Call layout (redis-scripts.ts): the meta key, then the operations' keys as KEYS, the
+    // operations as one JSON argument. The meta key comes first even when no operation has a key:
+    // Redis Cluster routes the call by it to the slot of the prefix's hash tag.
+    const keys: string[] = [this.meta];
     const encoded: unknown[][] = [];
     for (const op of ops) {
       for (const key of op.keys) keys.push(key);
