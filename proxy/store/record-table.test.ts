@@ -12,9 +12,12 @@ function rec(id: string, createdAt = T0): MessageRecord {
   return { id, client: 'acme', cluster: 'vodacom', routeName: 'r1', createdAt };
 }
 
+/** 1,024-slot pages: the tests' thousands of records cross many pages (the default holds 32,768). */
+const SMALL_PAGES = 10;
+
 describe('record table', () => {
   it('holds records over many pages, expires them oldest first and keeps serving the rest', () => {
-    const t = new RecordTable(1_000_000);
+    const t = new RecordTable(1_000_000, SMALL_PAGES);
     const ids = createMessageIdGenerator({ prefix: 'abcdefghijklmn' });
     const all: string[] = [];
     for (let i = 0; i < 20_000; i++) {
@@ -57,7 +60,7 @@ describe('record table', () => {
   });
 
   it('evicts the oldest beyond maxEntries across pages, index keys included', () => {
-    const t = new RecordTable(10_000);
+    const t = new RecordTable(10_000, SMALL_PAGES);
     for (let i = 0; i < 25_000; i++) {
       t.save(rec(`m${i}`), T0 + 1_000_000);
       t.setUpstreamId(`m${i}`, 'vodacom', String(i), [String(i)], undefined, T0);
@@ -113,7 +116,7 @@ describe('record table', () => {
     // Own ids go to the dense counter index, or to the Map when they cannot (behind it, far ahead):
     // both paths, and moves between them, must read like one Map.
     for (const maxEntries of [1_000_000, 3_000]) {
-      const t = new RecordTable(maxEntries);
+      const t = new RecordTable(maxEntries, SMALL_PAGES);
       const prefix = 'abcdefghijklmn';
       const TTL = 5_000;
       let seed = 7;
