@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createMessageIdGenerator } from './message-id.js';
-import { RecordTable, indexKey } from './record-table.js';
+import { KeyIndex, RecordTable, indexKey, type Key } from './record-table.js';
 import type { MessageRecord } from './store.js';
 
 const T0 = Date.UTC(2025, 5, 1);
@@ -149,7 +149,14 @@ describe('record table', () => {
         model.set(id, { at: now, upstreamId: undefined });
         t.save(rec(id, now), now + TTL);
         if (rnd(2) === 0) {
-          const key = String(rnd(50_000));
+          // Upstream keys: small numbers (0 among them), 8-hex-digit SMSC ids as numbers, 15-digit
+          // ids near the largest number key, and text.
+          const kind = rnd(8);
+          const key =
+            kind < 3 ? String(rnd(kind === 0 ? 3 : 50_000))
+            : kind < 6 ? String(3_000_000_000 + rnd(50_000))
+            : kind < 7 ? String(999_999_999_999_999 - rnd(50_000))
+            : `t${rnd(5_000)}`;
           const m = model.get(id)!;
           m.upstreamId = `u${op}`;
           index.set(key, id);
@@ -179,5 +186,119 @@ describe('record table', () => {
     expect(indexKey('0')).toBe(0);
     expect(indexKey('999999999999999')).toBe(999999999999999);
     for (const k of ['007', '1234567890123456', 'B8BE19', '', '12a', '-1', '1.5']) expect(indexKey(k)).toBe(k);
+  });
+});
+
+describe('key index', () => {
+  /** A seeded generator (an LCG's high bits), so failures repeat. */
+  function random(seed: number): (n: number) => number {
+    return (n) => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+  }
+
+  /** The index holds what the model holds, and none of `absent` that the model lacks. */
+  function expectSame(ix: KeyIndex, model: Map<Key, number>, absent: readonly Key[]): void {
+    expect(ix.size).toBe(model.size);
+    const wrong: [Key, number | undefined, number | undefined][] = [];
+    for (const [key, seq] of model) if (ix.get(key) !== seq) wrong.push([key, ix.get(key), seq]);
+    for (const key of absent) if (!model.has(key) && ix.get(key) !== undefined) wrong.push([key, ix.get(key), undefined]);
+    expect(wrong).toEqual([]);
+  }
+
+  // One shard (every key competes for the same slots, runs wrap round the table's end) and the
+  // default 256; keys come and go in save order, as records expire, with stragglers and re-saves.
+  for (const shardBits of [0, 8]) {
+    it(`agrees with a Map over inserts, deletes and re-inserts while growing (${2 ** shardBits} shard(s))`, () => {
+      const rnd = random(shardBits + 1);
+      const ix = new KeyIndex(shardBits);
+      const model = new Map<Key, number>();
+      const pools: ((i: number) => Key)[] = [
+        (i) => i % 100, // 0 among them, saved, deleted and saved again many times
+        (i) => 3_000_000_000 + i,
+        (i) => 999_999_999_999_999 - i,
+        (i) => i * 4_294_967_296, // low 32 bits all zero
+        (i) => 7_000_000_005 + 8 * i, // every 8th: one home slot per block of 8
+        (i) => `u${i}`,
+      ];
+      const saved: Key[] = [];
+      /** Operations whose answer differed from the model's (collected: an expect per step is slow). */
+      const wrong: [string, Key][] = [];
+      let oldest = 0;
+      let seq = 0;
+      for (let step = 0; step < 60_000; step++) {
+        // The window of saved keys grows to ~20,000 (many doublings), then slides.
+        const r = rnd(100);
+        const window = saved.length - oldest;
+        if (window === 0 || r < (window < Math.min(step, 20_000) ? 70 : 45)) {
+          const key = pools[rnd(pools.length)]!(rnd(4) === 0 ? rnd(2_000) : saved.length);
+          saved.push(key);
+          if (ix.set(key, seq) === model.has(key)) wrong.push(['set', key]);
+          model.set(key, seq++);
+        } else if (r < 92) {
+          const key = saved[oldest++]!; // the oldest leaves (it may have left already)
+          if (ix.delete(key) !== model.delete(key)) wrong.push(['delete', key]);
+        } else if (r < 97) {
+          const key = saved[oldest + rnd(saved.length - oldest)]!; // one from the middle
+          if (ix.delete(key) !== model.delete(key)) wrong.push(['delete', key]);
+        } else {
+          const key = rnd(2) === 0 ? 123_456_789_000 + rnd(1_000) : `x${rnd(1_000)}`; // no pool makes these
+          if (ix.delete(key) || ix.get(key) !== undefined) wrong.push(['absent', key]);
+        }
+        if (step % 5_000 === 0) expectSame(ix, model, saved.slice(0, oldest));
+      }
+      expect(wrong).toEqual([]);
+      expect(model.size).toBeGreaterThan(10_000);
+      expectSame(ix, model, saved);
+      // Emptied and filled again.
+      for (const key of saved) expect(ix.delete(key)).toBe(model.delete(key));
+      expect(ix.size).toBe(0);
+      expectSame(ix, model, saved);
+      for (let i = 0; i < 5_000; i++) {
+        const key = 3_000_000_000 + i;
+        expect(ix.set(key, i)).toBe(true);
+        model.set(key, i);
+      }
+      expectSame(ix, model, saved);
+    });
+
+    it(`renumber keeps, renumbers and drops keys by their slots (${2 ** shardBits} shard(s))`, () => {
+      const ix = new KeyIndex(shardBits);
+      const keys: Key[] = [];
+      for (let i = 0; i < 3_000; i++) keys.push(i, 3_000_000_000 + i, 999_999_999_999_999 - i, `s${i}`);
+      keys.forEach((key, seq) => ix.set(key, seq));
+      for (let i = 0; i < keys.length; i += 7) ix.delete(keys[i]!);
+      // Every third slot survives, renumbered; the rest are gone.
+      const renumber = new Map<number, number>();
+      for (let seq = 0; seq < keys.length; seq += 3) renumber.set(seq, 5_000_000_000 + seq);
+      ix.renumber(renumber);
+      const model = new Map<Key, number>();
+      keys.forEach((key, seq) => {
+        if (seq % 7 !== 0 && seq % 3 === 0) model.set(key, 5_000_000_000 + seq);
+      });
+      expectSame(ix, model, keys);
+      // And it keeps working: the dropped keys come back, the kept ones are replaced.
+      keys.forEach((key, seq) => {
+        expect(ix.set(key, seq)).toBe(!model.has(key));
+        model.set(key, seq);
+      });
+      expectSame(ix, model, keys);
+    });
+  }
+
+  it('keeps numbers and text apart, and set tells a new key from a replaced one', () => {
+    const ix = new KeyIndex();
+    expect(ix.set(0, 1)).toBe(true);
+    expect(ix.set('0', 2)).toBe(true);
+    expect(ix.set(999_999_999_999_999, 3)).toBe(true);
+    expect(ix.set(0, 4)).toBe(false);
+    expect([ix.get(0), ix.get('0'), ix.get(999_999_999_999_999), ix.get(999_999_999_999_998), ix.size]).toEqual([4, 2, 3, undefined, 3]);
+    expect(ix.delete(0)).toBe(true);
+    expect(ix.delete(0)).toBe(false);
+    expect([ix.get(0), ix.get('0'), ix.size]).toEqual([undefined, 2, 2]);
+    // Slot numbers past 2^32 (a long run) come back whole.
+    expect(ix.set(12, 2 ** 40 + 1)).toBe(true);
+    expect(ix.get(12)).toBe(2 ** 40 + 1);
   });
 });
