@@ -36,13 +36,13 @@
 // the width). A bucket is freed as one key: with Redis's default lazyfree-lazy-expire no, a very
 // large bucket is freed in one step; set lazyfree-lazy-expire yes for high volumes.
 //
-// A record string is eight fields joined by \u0001: expiresAt (epoch ms by the store's clock),
+// A record string is eight fields joined by '|': expiresAt (epoch ms by the store's clock),
 // cluster, endpoint, upstreamId, client, createdAt, routeName, parts. Optional fields are '' when
-// absent and '=' + value when present (parts: '' or the number); \u0001 and \u0002 inside a value are
-// written as \u0002\u0003 and \u0002\u0002. The scripts read expiresAt and rewrite cluster, endpoint
-// and upstreamId in place (setUpstreamId; saveAccepted's string comes with them set); everything
-// else is encoded and decoded in JavaScript (redis-store.ts), with no JSON and no hash of fields
-// per record.
+// absent and '=' + value when present (parts: '' or the number); '|' and '~' inside a value are
+// written as '~1' and '~~' (printable: batches travel as JSON, redis-store.ts). The scripts read
+// expiresAt and rewrite cluster, endpoint and upstreamId in place (setUpstreamId; saveAccepted's
+// string comes with them set); everything else is encoded and decoded in JavaScript
+// (redis-store.ts), with no JSON and no hash of fields per record.
 //
 // Cluster names are written with their length (`ok:7:vodacom:hex:b8be19`, index field `7:vodacom:hex:b8be19`) because both a cluster name
 // and an upstream key may contain ':'; client system_ids end their key, so they need no length.

@@ -132,7 +132,7 @@ end
 
 -- A record string (redis-keys.ts) when its expiresAt (the first field) has not passed by NOW.
 local function live(v)
-  if v and tonumber(string.match(v, '^[^\\1]*')) > NOW then return v end
+  if v and tonumber(string.match(v, '^[^|]*')) > NOW then return v end
   return nil
 end
 
@@ -264,15 +264,15 @@ OPS.setUpstreamId = function(K, A)
   local v, b = probe('r:', id, width, ttl)
   if not live(v) then return {0} end
   -- e SEP k SEP p SEP u SEP rest: replace k, p and u.
-  local s1 = string.find(v, '\\1', 1, true)
-  local s2 = string.find(v, '\\1', s1 + 1, true)
-  local s3 = string.find(v, '\\1', s2 + 1, true)
-  local s4 = string.find(v, '\\1', s3 + 1, true)
+  local s1 = string.find(v, '|', 1, true)
+  local s2 = string.find(v, '|', s1 + 1, true)
+  local s3 = string.find(v, '|', s2 + 1, true)
+  local s4 = string.find(v, '|', s3 + 1, true)
   local p
   if A[8] == '1' then p = A[7]
   elseif string.sub(v, s1 + 1, s2 - 1) == cluster then p = string.sub(v, s2 + 1, s3 - 1)
   else p = '' end
-  redis.call('HSET', P .. 'r:' .. b, id, string.sub(v, 1, s1) .. cluster .. '\\1' .. p .. '\\1' .. A[6] .. string.sub(v, s4))
+  redis.call('HSET', P .. 'r:' .. b, id, string.sub(v, 1, s1) .. cluster .. '|' .. p .. '|' .. A[6] .. string.sub(v, s4))
   return index_and_take(K, A, 9, id, width, ttl)
 end
 

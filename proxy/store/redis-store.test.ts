@@ -127,7 +127,7 @@ describe('redis store', () => {
 
   it('keeps record fields intact whatever characters they hold (records are stored as one string)', async () => {
     const store = open();
-    const odd = 'a\u0001b\u0002c\u0002\u0003d=';
+    const odd = 'a|b~c~1d=~~|\u0001\u0002';
     const saved: MessageRecord = { ...record('m1'), client: odd, cluster: `k${odd}`, endpoint: odd, routeName: '', parts: 3 };
     await store.save(saved);
     expect(await store.get('m1')).toEqual(saved);
@@ -141,7 +141,7 @@ describe('redis store', () => {
     const [pa, pb] = [redis.prefix(), redis.prefix()];
     const twoSteps = open({ keyPrefix: pa });
     const oneStep = open({ keyPrefix: pb });
-    const odd = 'a\u0001b\u0002c\u0002\u0003d=';
+    const odd = 'a|b~c~1d=~~|\u0001\u0002';
     const cases: [MessageRecord, string, string, string[], string | undefined][] = [
       [{ ...record('m1'), client: odd, cluster: `k${odd}`, endpoint: odd, routeName: '', parts: 3 }, `k${odd}`, odd, ['dec:1', 'hex:1'], undefined],
       [{ ...record('m2'), endpoint: 'a:2775' }, 'mcel', '2', ['dec:2'], undefined],
