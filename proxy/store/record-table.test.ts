@@ -12,7 +12,7 @@ function rec(id: string, createdAt = T0): MessageRecord {
   return { id, client: 'acme', cluster: 'vodacom', routeName: 'r1', createdAt };
 }
 
-/** 1,024-slot pages: the tests' thousands of records cross many pages (the default holds 32,768). */
+/** 1,024-slot pages: the tests' thousands of records cross many pages (the default holds 8,192). */
 const SMALL_PAGES = 10;
 
 describe('record table', () => {

@@ -28,12 +28,12 @@ import type { MessageRecord } from './store.js';
 export type Key = number | string;
 
 /**
- * Slots per page, as a power of two. 2^15: each column is then 256 KiB, over V8's largest young
- * object (128 KiB), so a new page goes straight to the old generation instead of being copied by
- * two scavenges (2^13-slot pages made ~200 bytes of copying per message: survivors per scavenge
- * fell from ~1 MB to ~0.4 MB at 10,000 msg/s; bench: `npm run bench`, p99 at 10,000 msg/s).
+ * Slots per page, as a power of two. 2^13: a column is 64 KiB, under V8's largest young object
+ * (128 KiB), so a page is made by bump allocation (~1.5 ms for all its columns) and copied by a
+ * scavenge or two (a memcpy). At 2^15 each column went to the large-object space: no copying,
+ * but ~1 ms per column to allocate, a 13 ms stall every 32,768 messages (measured, Node 24).
  */
-export const DEFAULT_PAGE_BITS = 15;
+export const DEFAULT_PAGE_BITS = 13;
 
 /** Counters skipped between two saved own ids that `dense` fills with -1 rather than using the Map. */
 const DENSE_MAX_GAP = 4096;
