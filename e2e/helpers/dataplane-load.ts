@@ -37,6 +37,12 @@ export interface WindowedOptions {
   fields?: (i: number) => Record<string, unknown>;
   /** Called with each first response. */
   onResponse?: (pdu: NodeSmppPdu, i: number) => void;
+  /**
+   * Wait this long before the next request after an error response, as a client backing off does.
+   * Without it, a proxy that fails fast (no upstream) answers thousands of requests a second and
+   * the load can reach `max` before the upstream is back.
+   */
+  errorDelayMs?: number;
 }
 
 /**
@@ -87,8 +93,20 @@ export async function submitWindowed(client: SmppClient, opts: WindowedOptions):
           if (resp.command_status === 0 && typeof resp.message_id === 'string') run.messageIds.push(resp.message_id);
           opts.onResponse?.(resp, i);
           if (failed) return;
-          if (more()) sendOne();
-          else if (pending === 0) resolve();
+          if (!more()) {
+            if (pending === 0) resolve();
+          } else if (resp.command_status !== 0 && opts.errorDelayMs !== undefined) {
+            // Counted as pending while it waits, so the run cannot finish in between.
+            pending++;
+            setTimeout(() => {
+              pending--;
+              if (failed) return;
+              if (more()) sendOne();
+              else if (pending === 0) resolve();
+            }, opts.errorDelayMs);
+          } else {
+            sendOne();
+          }
         });
         if (!ok) {
           failed = true;
