@@ -301,9 +301,10 @@ describe('submit_sm acknowledgement', () => {
     });
     const { forwarder, store } = setup(config(), [new FakeCluster('voda'), mcel]);
     let settled = false;
+    // Read before the call: the forwarder reads its clock as the submit arrives, inside it.
+    const arrived = Date.now();
     const pending = forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });
     void pending.then(() => (settled = true));
-    const arrived = Date.now();
     await sent.promise;
     expect(settled).toBe(false);
     const id = `${ID_PREFIX}0`;
