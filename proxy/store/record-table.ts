@@ -18,6 +18,7 @@
 // passes it; when dead slots outnumber live ones the table is rebuilt with only the live ones.
 // Pages the head has passed are dropped (one is kept for reuse).
 
+import { CounterIndex } from './counter-index.js';
 import type { MessageRecord } from './store.js';
 
 /**
@@ -35,10 +36,6 @@ export type Key = number | string;
  */
 export const DEFAULT_PAGE_BITS = 13;
 
-/** Counters skipped between two saved own ids that `dense` fills with -1 rather than using the Map. */
-const DENSE_MAX_GAP = 4096;
-/** `dense` is copied down once this many entries at its front are dead (and at least half of it). */
-const DENSE_COPY_AT = 65536;
 
 /** smppd ids (message-id.ts) are a fixed prefix of this length and a base36 counter. */
 const ID_PREFIX_LENGTH = 14;
@@ -325,16 +322,8 @@ export class RecordTable {
 
   /** Record key -> slot, for the keys `dense` does not hold. */
   private readonly records = new Map<Key, number>();
-  /**
-   * smppd's own ids (numeric keys) -> slot, as an array indexed by counter: they are saved in counter
-   * order, so this is a queue rather than a hash table, and saving and finding a message costs no
-   * lookup in a Map of hundreds of thousands (bench: `npm run bench`, through smppd). dense[i] is
-   * the slot of counter denseBase + i - denseStart, or -1. A counter it cannot take (behind it, or
-   * far ahead of it) goes to `records`.
-   */
-  private dense: number[] = [];
-  private denseStart = 0;
-  private denseBase = 0;
+  /** smppd's own ids (numeric keys) -> slot, by counter (counter-index.ts); others go to `records`. */
+  private readonly dense = new CounterIndex();
   /** Live records (in `records` and `dense`). */
   private count = 0;
   /** Numeric keys in `records` (own ids `dense` could not take): none, and a dense miss is final. */
@@ -494,8 +483,7 @@ export class RecordTable {
 
   clear(): void {
     this.records.clear();
-    this.dense = [];
-    this.denseStart = this.denseBase = 0;
+    this.dense.clear();
     this.count = 0;
     this.numericInMap = 0;
     this.index.clear();
@@ -597,31 +585,14 @@ export class RecordTable {
   /** The slot of a record key (dense for own ids, else the Map), or undefined. A key is in one of the two. */
   private slotOf(key: Key): number | undefined {
     if (typeof key !== 'number') return this.records.get(key);
-    const d = key - this.denseBase + this.denseStart;
-    if (d >= this.denseStart && d < this.dense.length) {
-      const seq = this.dense[d]!;
-      if (seq >= 0) return seq;
-    }
+    const seq = this.dense.get(key);
+    if (seq !== undefined) return seq;
     return this.numericInMap > 0 ? this.records.get(key) : undefined;
   }
 
   private setSlot(key: Key, seq: number): void {
     if (typeof key === 'number') {
-      const dense = this.dense;
-      if (this.denseStart === dense.length) {
-        // Empty: starts at this counter.
-        this.denseBase = key;
-        dense.length = this.denseStart = 0;
-      }
-      const d = key - this.denseBase + this.denseStart;
-      const fits = d >= this.denseStart && d < dense.length;
-      // A few counters skipped (ids handed out but never saved) are filled with -1.
-      if (fits || (d >= dense.length && d - dense.length <= DENSE_MAX_GAP)) {
-        if (fits) dense[d] = seq;
-        else {
-          while (dense.length < d) dense.push(-1);
-          dense.push(seq);
-        }
+      if (this.dense.set(key, seq)) {
         if (this.numericInMap > 0 && this.records.delete(key)) this.numericInMap--;
         return;
       }
@@ -635,11 +606,7 @@ export class RecordTable {
 
   private deleteSlot(key: Key, seq: number): void {
     if (typeof key === 'number') {
-      const d = key - this.denseBase + this.denseStart;
-      if (d >= this.denseStart && d < this.dense.length && this.dense[d] === seq) {
-        this.dense[d] = -1;
-        return;
-      }
+      if (this.dense.delete(key, seq)) return;
       if (this.records.get(key) === seq) {
         this.records.delete(key);
         this.numericInMap--;
@@ -647,21 +614,6 @@ export class RecordTable {
       return;
     }
     if (this.records.get(key) === seq) this.records.delete(key);
-  }
-
-  /** Drops the dead front of `dense` (counters whose records are gone), copying it down now and then. */
-  private trimDense(): void {
-    const dense = this.dense;
-    let d = this.denseStart;
-    while (d < dense.length && (dense[d]! < 0 || dense[d]! < this.head)) d++;
-    this.denseBase += d - this.denseStart;
-    this.denseStart = d;
-    if (d === dense.length) {
-      dense.length = this.denseStart = 0;
-    } else if (d >= DENSE_COPY_AT && d * 2 >= dense.length) {
-      this.dense = dense.slice(d);
-      this.denseStart = 0;
-    }
   }
 
   private isLive(seq: number): boolean {
@@ -753,7 +705,7 @@ export class RecordTable {
 
   /** Pages wholly before the head hold only dead slots: dropped (the last one kept for reuse). */
   private dropPassedPages(): void {
-    this.trimDense();
+    this.dense.trim(this.head);
     while (this.pages.length > 0 && this.head - this.base >= this.pageSize) {
       this.spare = this.pages.shift();
       this.base += this.pageSize;
@@ -788,11 +740,7 @@ export class RecordTable {
       renumber.set(seq, n);
     });
     for (const [key, seq] of this.records) this.records.set(key, renumber.get(seq) as number);
-    const dense = this.dense;
-    for (let d = this.denseStart; d < dense.length; d++) {
-      const seq = dense[d]!;
-      if (seq >= 0) dense[d] = renumber.get(seq) ?? -1;
-    }
+    this.dense.renumber(renumber);
     for (const index of this.index.values()) index.renumber(renumber);
     this.pages = pages;
     this.base = 0;
