@@ -1,26 +1,17 @@
 // Issue 5 acceptance, fleet-wide limits: three smppd processes on one private redis-server hold a
 // cluster's `throughput` and `max_binds` together, not each on its own.
 
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Session } from '../proxy/session/index.js';
 import { Status } from '../proxy/smpp/index.js';
 import { startSimulator } from './sim/index.js';
-import { buildIfStale } from './helpers/dataplane-process.js';
 import { connectClient, submitSm } from './helpers/receipts-client.js';
-import { cleanupList, eventually } from './helpers/receipts-proxy.js';
-import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
-import { admin, startReplicas, type Replica } from './helpers/replicas.js';
+import { eventually } from './helpers/receipts-proxy.js';
+import { admin, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
 import { SLOT_RETRY_MS } from '../proxy/cluster/endpoint-slots.js';
 
-const cleanup = cleanupList();
-afterEach(() => cleanup.run());
-let redis: RedisServer;
-
-beforeAll(async () => {
-  await buildIfStale();
-  redis = await startRedisServer();
-}, 180_000);
-afterAll(() => redis?.stop());
+const suite = replicaSuite();
+const cleanup = suite.cleanup;
 
 /** Keeps `window` submit_sm in flight on the session until `until` (ms, performance.now); their statuses. */
 async function hammer(session: Session, window: number, until: number): Promise<Map<number, number>> {
@@ -42,7 +33,7 @@ it(
     const RATE = 500;
     const SECONDS = 5;
     const sim = cleanup.add(await startSimulator({ seed: 11 }));
-    const replicas = cleanup.add(await startReplicas({ redisUrl: redis.url, simPorts: [sim.port], cluster: { throughput: RATE } }));
+    const replicas = cleanup.add(await startReplicas({ redisUrl: suite.redis().url, simPorts: [sim.port], cluster: { throughput: RATE } }));
     await eventually('every replica bound upstream', () => sim.stats().bound === 3);
     const clients = await Promise.all(replicas.list.map((r) => connectClient({ port: r.smppPort, bindType: 'transmitter', window: 50 })));
     for (const c of clients) cleanup.add(c);
@@ -97,7 +88,7 @@ it(
     });
     sim.on('session_close', (info) => bound.delete(info.sessionId));
     const replicas = cleanup.add(
-      await startReplicas({ redisUrl: redis.url, simPorts: [sim.port], cluster: { max_binds: 2 }, endpoint: { binds: 2 } }),
+      await startReplicas({ redisUrl: suite.redis().url, simPorts: [sim.port], cluster: { max_binds: 2 }, endpoint: { binds: 2 } }),
     );
     await eventually('two sessions bound', () => bound.size === 2);
     // The replicas without a slot ask again every SLOT_RETRY_MS (+ jitter): give them three rounds to
@@ -129,7 +120,7 @@ it(
     const SECONDS = 4;
     const sim = cleanup.add(await startSimulator({ seed: 19 }));
     const replicas = cleanup.add(
-      await startReplicas({ redisUrl: redis.url, simPorts: [sim.port], client: { max_binds: 3, throughput: RATE } }),
+      await startReplicas({ redisUrl: suite.redis().url, simPorts: [sim.port], client: { max_binds: 3, throughput: RATE } }),
     );
     await eventually('every replica bound upstream', () => sim.stats().bound === 3);
     const clients = [];

@@ -3,32 +3,20 @@
 // upstream session). The client submits through replica 1 and receives on replica 2: a receipt that
 // arrives on replica 1 or 3 is kept in Redis and reaches replica 2 through the delivery notice.
 
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Status } from '../proxy/smpp/index.js';
-import { startSimulator, type Simulator } from './sim/index.js';
-import { buildIfStale } from './helpers/dataplane-process.js';
+import type { Simulator } from './sim/index.js';
 import { connectClient, destinations, receiptIds, tally, type EsmeClient } from './helpers/receipts-client.js';
-import { cleanupList, eventually } from './helpers/receipts-proxy.js';
-import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
-import { admin, startReplicas, type Replica, type Replicas } from './helpers/replicas.js';
+import { eventually } from './helpers/receipts-proxy.js';
+import { admin, replicaSuite, type Replica, type Replicas } from './helpers/replicas.js';
 
 const COUNT = 20_000;
 
-const cleanup = cleanupList();
-afterEach(() => cleanup.run());
-let redis: RedisServer;
+const suite = replicaSuite();
+const cleanup = suite.cleanup;
 
-beforeAll(async () => {
-  await buildIfStale();
-  redis = await startRedisServer();
-}, 180_000);
-afterAll(() => redis?.stop());
-
-async function setUp(): Promise<{ sim: Simulator; replicas: Replicas }> {
-  const sim = cleanup.add(await startSimulator({ seed: 5, dlrSession: 'random', dlrDelayMs: 5 }));
-  const replicas = cleanup.add(await startReplicas({ redisUrl: redis.url, simPorts: [sim.port] }));
-  await eventually('every replica bound upstream', () => sim.stats().bound === 3);
-  return { sim, replicas };
+function setUp(): Promise<{ sim: Simulator; replicas: Replicas }> {
+  return suite.simulatorWithReplicas({ seed: 5, dlrSession: 'random', dlrDelayMs: 5 });
 }
 
 async function pendingDeliveries(r: Replica): Promise<number> {

@@ -7,28 +7,19 @@
 // The redis-server is durable (append-only file, fsync per write): smppd's records must outlive a
 // Redis restart, as in production (store/redis-connection.ts, "Durability").
 
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Status } from '../proxy/smpp/index.js';
 import { startSimulator } from './sim/index.js';
-import { buildIfStale } from './helpers/dataplane-process.js';
 import { connectClient, receiptIds, submitSm, type EsmeClient } from './helpers/receipts-client.js';
-import { cleanupList, eventually } from './helpers/receipts-proxy.js';
-import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
-import { admin, startReplicas, type Replica } from './helpers/replicas.js';
+import { eventually } from './helpers/receipts-proxy.js';
+import { admin, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
 
 const OUTAGE_MS = 5_000;
 /** Submits per 10 ms tick: 200/s. */
 const PER_TICK = 2;
 
-const cleanup = cleanupList();
-afterEach(() => cleanup.run());
-let redis: RedisServer;
-
-beforeAll(async () => {
-  await buildIfStale();
-  redis = await startRedisServer({ durable: true });
-}, 180_000);
-afterAll(() => redis?.stop());
+const suite = replicaSuite({ durable: true });
+const cleanup = suite.cleanup;
 
 interface Answer {
   status: number;
@@ -73,7 +64,7 @@ it(
     // Receipts come 500 ms after their submit: at 200/s about 100 are on their way when Redis goes,
     // so some always arrive during the outage (with a few ms, often none did).
     const sim = cleanup.add(await startSimulator({ seed: 17, dlrSession: 'random', dlrDelayMs: 500, receiptAttempts: 100 }));
-    const replicas = cleanup.add(await startReplicas({ redisUrl: redis.url, simPorts: [sim.port] }));
+    const replicas = cleanup.add(await startReplicas({ redisUrl: suite.redis().url, simPorts: [sim.port] }));
     const [r1, r2] = replicas.list as [Replica, Replica];
     await eventually('every replica bound upstream and ready', async () => sim.stats().bound === 3 && (await readiness(replicas.list)).every((s) => s === 200));
     const receiver = cleanup.add(await connectClient({ port: r2.smppPort, bindType: 'receiver' }));
@@ -82,12 +73,12 @@ it(
     const load = pacedLoad(transmitter);
     await eventually('load flowing', () => load.answers.filter((a) => a.status === Status.ESME_ROK).length >= 300);
     const receiptsAtKill = receiver.deliveries.length;
-    await redis.kill();
+    await suite.redis().kill();
     await eventually('every replica not ready', async () => (await readiness(replicas.list)).every((s) => s === 503));
     // The outage itself: Redis stays away this long while the load goes on.
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     expect(receiver.deliveries.length - receiptsAtKill).toBeLessThan(200); // (only what was in flight)
-    await redis.start();
+    await suite.redis().start();
     const back = performance.now();
 
     await eventually('a submit accepted again', () => load.answers.some((a) => a.sentAt >= back && a.status === Status.ESME_ROK), {

@@ -3,8 +3,11 @@
 // the same config otherwise, and the test's Redis URL with a key prefix no other test uses.
 
 import { randomBytes } from 'node:crypto';
-import { spawnSmppd, type SmppdProcess } from './dataplane-process.js';
-import { freePort } from './redis-server.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
+import { buildIfStale, spawnSmppd, type SmppdProcess } from './dataplane-process.js';
+import { cleanupList, eventually } from './receipts-proxy.js';
+import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 
 export interface ReplicaOptions {
   redisUrl: string;
@@ -104,4 +107,44 @@ export async function metric(r: Replica, name: string): Promise<number> {
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+export interface ReplicaSuite {
+  /** Closed after each test, last added first. */
+  readonly cleanup: ReturnType<typeof cleanupList>;
+  /** The file's private redis-server (started before the first test). */
+  redis(): RedisServer;
+  /** A simulator and three replicas on it, every replica bound upstream. */
+  simulatorWithReplicas(sim: Partial<SimulatorOptions>, replicas?: Partial<ReplicaOptions>): Promise<{ sim: Simulator; replicas: Replicas }>;
+}
+
+/**
+ * The frame of a replica test file: smppd built, one private redis-server for the file (`durable`:
+ * see redis-server.ts), and each test's processes and clients closed after it. Call at the top
+ * level of the file.
+ */
+export function replicaSuite(redisOptions: { durable?: boolean } = {}): ReplicaSuite {
+  const cleanup = cleanupList();
+  let redis: RedisServer | undefined;
+  beforeAll(async () => {
+    await buildIfStale();
+    redis = await startRedisServer(redisOptions);
+  }, 180_000);
+  afterEach(() => cleanup.run());
+  afterAll(() => redis?.stop());
+  const running = (): RedisServer => {
+    if (redis === undefined) throw new Error('redis-server is not started yet (beforeAll)');
+    return redis;
+  };
+  return {
+    cleanup,
+    redis: running,
+    async simulatorWithReplicas(simOptions, replicaOptions = {}) {
+      const sim = cleanup.add(await startSimulator(simOptions));
+      const replicas = cleanup.add(await startReplicas({ ...replicaOptions, redisUrl: running().url, simPorts: [sim.port] }));
+      const count = replicaOptions.count ?? 3;
+      await eventually('every replica bound upstream', () => sim.stats().bound >= count);
+      return { sim, replicas };
+    },
+  };
 }
