@@ -15,6 +15,7 @@
 import type { Timers } from '../session/index.js';
 import { chunkFor, type BindSlots, type TokenSource } from '../store/fleet-limits.js';
 import type { Admission } from './throttle.js';
+import { WaiterQueue } from './waiter-queue.js';
 
 /** What a cluster needs of a throughput limiter: throttle.ts's Throttle and FleetThrottle. */
 export interface ClusterThrottle<T> {
@@ -47,9 +48,7 @@ export class FleetThrottle<T extends { readonly deadline: number }> implements C
   private tokens = 0;
   private burst = 1;
   private chunk = 1;
-  private readonly waiters: Array<T | undefined> = [];
-  private head = 0;
-  private live = 0;
+  private readonly waiters: WaiterQueue<T>;
   private fetching = false;
   private timer: unknown;
   private readonly retry = (): void => {
@@ -62,28 +61,29 @@ export class FleetThrottle<T extends { readonly deadline: number }> implements C
     private readonly key: string,
     private readonly source: TokenSource,
     private readonly timers: Timers,
-    private readonly isWaiting: (item: T) => boolean,
+    isWaiting: (item: T) => boolean,
     private readonly release: (item: T) => void,
     private readonly onError: (err: unknown, what: string) => void = () => {},
   ) {
+    this.waiters = new WaiterQueue(isWaiting);
     this.setRate(rate);
   }
 
   get waiting(): number {
-    return this.live;
+    return this.waiters.live;
   }
 
   admit(item: T): Admission {
-    if (this.live === 0 && this.tokens >= 1) {
+    const live = this.waiters.live;
+    if (live === 0 && this.tokens >= 1) {
       this.tokens--;
       // Refill ahead of need: below the limit a message never waits for a round trip to Redis.
       if (this.tokens < 1) this.fetch();
       return 'go';
     }
-    const waitMs = ((this.live + 1 - this.tokens) * 1000) / this.rate;
+    const waitMs = ((live + 1 - this.tokens) * 1000) / this.rate;
     if (this.timers.now() + waitMs > item.deadline) return 'reject';
     this.waiters.push(item);
-    this.live++;
     this.fetch();
     return 'wait';
   }
@@ -96,31 +96,13 @@ export class FleetThrottle<T extends { readonly deadline: number }> implements C
   }
 
   forget(): void {
-    this.live--;
-    const held = this.waiters.length - this.head;
-    if (held > 64 && held > 2 * this.live) {
-      let j = 0;
-      for (let i = this.head; i < this.waiters.length; i++) {
-        const w = this.waiters[i];
-        if (w !== undefined && this.isWaiting(w)) this.waiters[j++] = w;
-      }
-      this.waiters.length = j;
-      this.head = 0;
-    }
+    this.waiters.forget();
   }
 
   drain(): T[] {
-    const out: T[] = [];
-    for (let i = this.head; i < this.waiters.length; i++) {
-      const w = this.waiters[i];
-      if (w !== undefined && this.isWaiting(w)) out.push(w);
-    }
-    this.waiters.length = 0;
-    this.head = 0;
-    this.live = 0;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    return out;
+    return this.waiters.drain();
   }
 
   /** One lease at a time; while the bucket is empty, the next one waits for its refill. */
@@ -133,31 +115,26 @@ export class FleetThrottle<T extends { readonly deadline: number }> implements C
         this.fetching = false;
         this.tokens += granted;
         this.hand();
-        if (this.live === 0) return;
+        if (this.waiters.live === 0) return;
         if (granted < want) this.timer = this.timers.setTimeout(this.retry, Math.max(1, retryMs));
         else this.fetch();
       },
       (err: unknown) => {
         this.fetching = false;
         this.onError(err, 'cluster throughput tokens not leased');
-        if (this.live > 0) this.timer = this.timers.setTimeout(this.retry, ERROR_RETRY_MS);
+        if (this.waiters.live > 0) this.timer = this.timers.setTimeout(this.retry, ERROR_RETRY_MS);
       },
     );
   }
 
   /** Gives the tokens in hand to the waiters, oldest first. */
   private hand(): void {
-    while (this.head < this.waiters.length && this.tokens >= 1) {
-      const w = this.waiters[this.head] as T;
-      this.waiters[this.head++] = undefined;
-      if (!this.isWaiting(w)) continue;
+    while (this.tokens >= 1) {
+      const w = this.waiters.peek();
+      if (w === undefined) break;
+      this.waiters.take();
       this.tokens--;
-      this.live--;
       this.release(w);
-    }
-    if (this.head === this.waiters.length) {
-      this.waiters.length = 0;
-      this.head = 0;
     }
   }
 }

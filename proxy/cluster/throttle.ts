@@ -6,6 +6,7 @@
 import type { Timers } from '../session/index.js';
 import { createTokenBucket, type TokenBucket } from './token-bucket.js';
 import type { UpstreamRequest } from './types.js';
+import { WaiterQueue } from './waiter-queue.js';
 
 /** The requests `throughput` counts: submissions, not query/cancel/replace. */
 export function isSubmission(pdu: UpstreamRequest): boolean {
@@ -16,10 +17,7 @@ export type Admission = 'go' | 'wait' | 'reject';
 
 export class Throttle<T extends { readonly deadline: number }> {
   private readonly bucket: TokenBucket;
-  private readonly waiters: Array<T | undefined> = [];
-  private head = 0;
-  /** Waiters still waiting (entries that left early stay in the array until passed over). */
-  private live = 0;
+  private readonly waiters: WaiterQueue<T>;
   private timer: unknown;
   private readonly fire = (): void => this.onTimer();
 
@@ -30,25 +28,26 @@ export class Throttle<T extends { readonly deadline: number }> {
   constructor(
     private rate: number,
     private readonly timers: Timers,
-    private readonly isWaiting: (item: T) => boolean,
+    isWaiting: (item: T) => boolean,
     private readonly release: (item: T) => void,
   ) {
     if (!(rate > 0)) throw new RangeError(`rate must be > 0, got ${rate}`);
     this.bucket = createTokenBucket({ rate, now: () => timers.now() });
+    this.waiters = new WaiterQueue(isWaiting);
   }
 
   get waiting(): number {
-    return this.live;
+    return this.waiters.live;
   }
 
   /** 'go': a token was taken, send now; 'wait': queued, release() follows; 'reject': its turn is past its deadline. */
   admit(item: T): Admission {
-    if (this.live === 0 && this.bucket.take()) return 'go';
+    const live = this.waiters.live;
+    if (live === 0 && this.bucket.take()) return 'go';
     // Everyone queued goes first: this item's token is the (live + 1)-th from now.
-    const waitMs = ((this.live + 1 - this.bucket.tokens) * 1000) / this.rate;
+    const waitMs = ((live + 1 - this.bucket.tokens) * 1000) / this.rate;
     if (this.timers.now() + waitMs > item.deadline) return 'reject';
     this.waiters.push(item);
-    this.live++;
     if (this.timer === undefined) this.arm();
     return 'wait';
   }
@@ -67,34 +66,14 @@ export class Throttle<T extends { readonly deadline: number }> {
 
   /** A queued item left by itself (isWaiting is now false for it). */
   forget(): void {
-    this.live--;
-    const held = this.waiters.length - this.head;
-    if (held > 64 && held > 2 * this.live) this.compact();
+    this.waiters.forget();
   }
 
   /** Removes and returns every waiting item; stops the timer. */
   drain(): T[] {
-    const out: T[] = [];
-    for (let i = this.head; i < this.waiters.length; i++) {
-      const w = this.waiters[i];
-      if (w !== undefined && this.isWaiting(w)) out.push(w);
-    }
-    this.waiters.length = 0;
-    this.head = 0;
-    this.live = 0;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    return out;
-  }
-
-  private compact(): void {
-    let j = 0;
-    for (let i = this.head; i < this.waiters.length; i++) {
-      const w = this.waiters[i];
-      if (w !== undefined && this.isWaiting(w)) this.waiters[j++] = w;
-    }
-    this.waiters.length = j;
-    this.head = 0;
+    return this.waiters.drain();
   }
 
   private arm(): void {
@@ -103,21 +82,11 @@ export class Throttle<T extends { readonly deadline: number }> {
 
   private onTimer(): void {
     this.timer = undefined;
-    while (this.head < this.waiters.length) {
-      const w = this.waiters[this.head]!;
-      if (!this.isWaiting(w)) {
-        this.waiters[this.head++] = undefined;
-        continue;
-      }
+    for (let w = this.waiters.peek(); w !== undefined; w = this.waiters.peek()) {
       if (!this.bucket.take()) break;
-      this.waiters[this.head++] = undefined;
-      this.live--;
+      this.waiters.take();
       this.release(w);
     }
-    if (this.head === this.waiters.length) {
-      this.waiters.length = 0;
-      this.head = 0;
-    }
-    if (this.live > 0 && this.timer === undefined) this.arm();
+    if (this.waiters.live > 0 && this.timer === undefined) this.arm();
   }
 }
