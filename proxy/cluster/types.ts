@@ -1,4 +1,4 @@
-// The cluster contract the forwarder programs against (docs: .tmp/dataplane.md "proxy/cluster/").
+// The cluster contract the forwarder programs against.
 // Both the real cluster (upstream SMSC sessions) and the embedded mock implement `Cluster`.
 
 import type { Duplex } from 'node:stream';

@@ -1,4 +1,4 @@
-// The client side as the rest of smppd sees it (see .tmp/dataplane.md): bound client sessions, the
+// The client side as the rest of smppd sees it: bound client sessions, the
 // registry of who is bound, and what a listener needs from its owner.
 
 import type { AddressInfo } from 'node:net';
