@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import type { Session } from '../proxy/session/index.js';
 import { Status } from '../proxy/smpp/index.js';
-import { startSimulator } from './sim/index.js';
+import { startSimulator, type Simulator } from './sim/index.js';
 import { connectClient, submitSm } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
 import { admin, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
@@ -14,6 +14,20 @@ const suite = replicaSuite();
 const cleanup = suite.cleanup;
 
 /** Keeps `window` submit_sm in flight on the session until `until` (ms, performance.now); their statuses. */
+/** Submits the simulator accepted in each second, counted from the first one it accepted. */
+function acceptedPerSecond(sim: Simulator): number[] {
+  const perSecond: number[] = [];
+  let t0: number | undefined;
+  sim.on('submit', (e) => {
+    if (e.status !== Status.ESME_ROK) return;
+    const now = performance.now();
+    t0 ??= now;
+    const s = Math.floor((now - t0) / 1000);
+    perSecond[s] = (perSecond[s] ?? 0) + 1;
+  });
+  return perSecond;
+}
+
 async function hammer(session: Session, window: number, until: number): Promise<Map<number, number>> {
   const statuses = new Map<number, number>();
   let n = 0;
@@ -38,16 +52,7 @@ it(
     const clients = await Promise.all(replicas.list.map((r) => connectClient({ port: r.smppPort, bindType: 'transmitter', window: 50 })));
     for (const c of clients) cleanup.add(c);
 
-    // Accepted per second, by the simulator's clock, from the first one.
-    const perSecond: number[] = [];
-    let t0: number | undefined;
-    sim.on('submit', (e) => {
-      if (e.status !== Status.ESME_ROK) return;
-      const now = performance.now();
-      t0 ??= now;
-      const s = Math.floor((now - t0) / 1000);
-      perSecond[s] = (perSecond[s] ?? 0) + 1;
-    });
+    const perSecond = acceptedPerSecond(sim);
     const until = performance.now() + SECONDS * 1000;
     const statuses = await Promise.all(clients.map((c) => hammer(c.session, 50, until)));
 
@@ -130,15 +135,7 @@ it(
       await expect(connectClient({ port: r.smppPort, bindType: 'receiver' })).rejects.toMatchObject({ status: Status.ESME_RBINDFAIL });
     }
 
-    const accepted: number[] = [];
-    let t0: number | undefined;
-    sim.on('submit', (e) => {
-      if (e.status !== Status.ESME_ROK) return;
-      const now = performance.now();
-      t0 ??= now;
-      const s = Math.floor((now - t0) / 1000);
-      accepted[s] = (accepted[s] ?? 0) + 1;
-    });
+    const accepted = acceptedPerSecond(sim);
     const until = performance.now() + SECONDS * 1000;
     const statuses = await Promise.all(clients.map((c) => hammer(c.session, 20, until)));
     console.info(`replicas (d, client): accepted per second ${JSON.stringify(accepted)}; statuses ${JSON.stringify(statuses.map((m) => [...m]))}`);
