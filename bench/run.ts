@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { openIdleSessions, runBench, type BenchOptions, type BenchResult } from '../e2e/bench/index.js';
 import { freePort, startNode, waitForBind, type NodeChild } from '../e2e/bench/processes.js';
 import { startRedisServer, type RedisServer } from '../e2e/helpers/redis-server.js';
+import { SMPPD_NODE_FLAGS } from '../proxy/node-flags.js';
 
 const HOST = '127.0.0.1';
 const CLIENT = { systemId: 'acme', password: 'secret' };
@@ -30,6 +31,8 @@ interface Sizes {
   receiptCount: number;
   warmupCount: number;
   p99Rate: number;
+  /** (d) sends at p99Rate this long before measuring (see there). */
+  p99WarmupMs: number;
   p99DurationMs: number;
   idleSessions: number;
 }
@@ -39,10 +42,11 @@ const FULL: Sizes = {
   receiptCount: 100_000,
   warmupCount: 30_000,
   p99Rate: 10_000,
-  p99DurationMs: 5_000,
+  p99WarmupMs: 3_000,
+  p99DurationMs: 10_000,
   idleSessions: 10_000,
 };
-const QUICK: Sizes = { throughputCount: 30_000, receiptCount: 10_000, warmupCount: 5_000, p99Rate: 10_000, p99DurationMs: 1_000, idleSessions: 1_000 };
+const QUICK: Sizes = { throughputCount: 30_000, receiptCount: 10_000, warmupCount: 5_000, p99Rate: 10_000, p99WarmupMs: 500, p99DurationMs: 1_000, idleSessions: 1_000 };
 
 /** How smppd is configured for a scenario; one running process per distinct key. */
 interface ProxyVariant {
@@ -205,7 +209,12 @@ const SCENARIOS: Scenario[] = [
     needsProxy: true,
     async run(ctx) {
       const { port } = await ctx.proxy(MEMORY);
-      const r = await measured(ctx, port, { rate: ctx.sizes.p99Rate, durationMs: ctx.sizes.p99DurationMs });
+      // Warm-up at the rate measured, not the closed-loop burst of measured(): latency at a steady
+      // 10,000 msg/s is the figure, and a full-speed burst just before leaves all three processes
+      // collecting its garbage during the first seconds of the measurement.
+      const rate = ctx.sizes.p99Rate;
+      await runBench({ ...BENCH_BASE, port, rate, durationMs: ctx.sizes.p99WarmupMs });
+      const r = await runBench({ ...BENCH_BASE, port, rate, durationMs: ctx.sizes.p99DurationMs });
       const row = throughputRow(this.id, this.title, r);
       row.target = 'p99 <= 5 ms';
       row.met = r.latency.p99 <= 5 && r.ok === r.sent;
@@ -323,7 +332,7 @@ class Stack {
     const [port, adminPort] = [await freePort(), await freePort()];
     const configPath = path.join(this.dir, `smppd-${variant.key}.yaml`);
     writeFileSync(configPath, proxyConfig(port, adminPort, simPort, variant));
-    const child = startNode(PROXY_MAIN, ['--config', configPath]);
+    const child = startNode(PROXY_MAIN, ['--config', configPath], { nodeArgs: SMPPD_NODE_FLAGS });
     try {
       await waitForBind({ host: HOST, port, ...CLIENT }, 20_000);
     } catch (err) {

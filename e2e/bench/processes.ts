@@ -21,9 +21,13 @@ export interface NodeChild {
 
 const KEEP_LINES = 200;
 
-/** Runs `node script ...args` with this process's Node binary. */
-export function startNode(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): NodeChild {
-  const child = spawn(process.execPath, [script, ...args], {
+/** Runs `node ...nodeArgs script ...args` with this process's Node binary. */
+export function startNode(
+  script: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+): NodeChild {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

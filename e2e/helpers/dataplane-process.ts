@@ -1,5 +1,5 @@
 // The real `smppd` process for e2e tests: builds dist/ when it is missing or older than the sources,
-// writes a config file, spawns `node dist/proxy/main.js --config FILE` with Node 24 and learns the
+// writes a config file, spawns `node dist/proxy/main.js --config FILE` with Node 24 (and smppd's V8 flags, node-flags.ts) and learns the
 // listener ports from its JSON log lines.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { SMPPD_NODE_FLAGS } from '../../proxy/node-flags.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -76,7 +77,7 @@ export async function spawnSmppd(
   const dir = await mkdtemp(join(tmpdir(), 'smppd-e2e-'));
   const file = join(dir, 'smppd.yaml');
   await writeFile(file, stringify({ ...config, log: { level: 'info' } }));
-  const child = spawn(NODE, [MAIN, '--config', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [...SMPPD_NODE_FLAGS, MAIN, '--config', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     if (stderr.length < 1 << 20) stderr += chunk;
