@@ -227,6 +227,9 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
       // fire. Clients keep their link alive; we answer (the session always does).
       enquireLinkIntervalMs: 0,
       idleTimeoutMs: limits.idle_timeout,
+      // The forwarder sends a client's submit_sm upstream as it came (forwarder/submit.ts): the
+      // upstream session then copies these bytes rather than encoding the PDU again.
+      keepSubmitFrames: true,
     });
     const entry: SessionEntry = { session, socket, client: undefined, inFlight: 0, draining: false };
     sessions.set(session, entry);

@@ -60,6 +60,11 @@ export interface SessionOptions {
   maxPduLength?: number;
   /** First sequence number to use (tests exercise the wrap near 0x7FFFFFFF). */
   firstSequence?: number;
+  /**
+   * Incoming submit_sm PDUs keep the bytes they were decoded from (SubmitSm.frame), so that a proxy
+   * forwarding them unchanged sends those bytes (default false).
+   */
+  keepSubmitFrames?: boolean;
 }
 
 /** What setLimits() can change on a live session (config reload); omitted fields stay as they are. */

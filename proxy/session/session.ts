@@ -20,6 +20,7 @@ import {
   type PduOf,
   type RequestName,
   type RequestPdu,
+  type SubmitSm,
 } from '../smpp/index.js';
 import { isAllowed, isBoundState, otherRole } from './bind-rules.js';
 import { ControlRequests } from './control.js';
@@ -92,6 +93,22 @@ const GRACEFUL: ReadonlySet<CloseReason> = new Set<CloseReason>([
   CloseReason.IDLE_TIMEOUT,
 ]);
 
+/**
+ * A copy of a decoded request's frame with command_status 0 and sequence number `seq`: the request
+ * exactly as its sender wrote it (its fields are unchanged: SubmitSm.frame), for a fraction of the
+ * cost of encoding it again (bench: \`npm run bench\`, through smppd: re-encoding submit_sm was ~8%
+ * of smppd's CPU).
+ * A copy, not the frame itself: it is a view of a read buffer, and a retry may send it again while
+ * the first copy still waits in a socket's write queue.
+ */
+function reframe(frame: Buffer, seq: number): Buffer {
+  const out = Buffer.allocUnsafe(frame.length);
+  frame.copy(out);
+  out.writeUInt32BE(0, 8);
+  out.writeUInt32BE(seq, 12);
+  return out;
+}
+
 function responseIdOf(command: RequestName): number {
   return (CommandId[command] | 0x80000000) >>> 0;
 }
@@ -128,6 +145,9 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   private readonly unbindTimeoutMs: number;
   private enquireLinkTimeoutMs: number;
   private readonly closeTimeoutMs: number;
+  private readonly keepSubmitFrames: boolean;
+  /** The frame of the PDU being dispatched (keepSubmitFrames), for deliver(). */
+  private dispatchedFrame: Buffer | undefined;
 
   private readonly sequence: Sequence;
   private readonly decoder: FrameDecoder;
@@ -166,6 +186,7 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     this.unbindTimeoutMs = positive('unbindTimeoutMs', o.unbindTimeoutMs, 5_000, 1);
     this.enquireLinkTimeoutMs = positive('enquireLinkTimeoutMs', o.enquireLinkTimeoutMs, 10_000, 1);
     this.closeTimeoutMs = positive('closeTimeoutMs', o.closeTimeoutMs, 5_000, 1);
+    this.keepSubmitFrames = o.keepSubmitFrames ?? false;
 
     this.sequence = createSequence(o.firstSequence);
     this.decoder = new FrameDecoder({ maxLength: o.maxPduLength ?? MAX_PDU_LENGTH });
@@ -428,7 +449,9 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
         }
         const d = decodePdu(r.frame);
         if (d.ok) {
+          if (this.keepSubmitFrames) this.dispatchedFrame = r.frame;
           dispatch(this, d.pdu);
+          this.dispatchedFrame = undefined;
         } else {
           this.log.debug(
             { commandId: d.command_id, seq: d.sequence_number, status: statusName(d.status), reason: d.reason },
@@ -494,7 +517,8 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     pdu.command_status = 0;
     req.seq = seq;
     req.responseId = responseIdOf(pdu.command);
-    return this.encode(pdu);
+    const frame = (pdu as Partial<SubmitSm>).frame;
+    return frame === undefined ? this.encode(pdu) : reframe(frame, seq);
   }
 
   private writeRequest(frame: Buffer): void {
@@ -680,6 +704,7 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
 
   deliver(pdu: DataRequestPdu): void {
     this.requestsReceived++;
+    if (pdu.command === 'submit_sm' && this.dispatchedFrame !== undefined) pdu.frame = this.dispatchedFrame;
     if (this.incomingLimit > 0 && this.incomingPending >= this.incomingLimit) {
       this.replyStatus(pdu.command, pdu.sequence_number, Status.ESME_RMSGQFUL);
       return;

@@ -103,6 +103,12 @@ export interface ShortMessageBody extends MessageFields {
 }
 export interface SubmitSm extends PduBase, ShortMessageBody {
   command: 'submit_sm';
+  /**
+   * The bytes this PDU was decoded from, kept by a session with `keepSubmitFrames` (smppd's client
+   * sessions): a session sending it on copies them with its own sequence number instead of encoding
+   * the fields again. Whoever changes a field of such a PDU must delete `frame` first.
+   */
+  frame?: Buffer;
 }
 export interface DeliverSm extends PduBase, ShortMessageBody {
   command: 'deliver_sm';
