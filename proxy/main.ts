@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=12
 // smppd's entry point: the only place that reads the environment and argv, listens, handles
 // signals and exits (STYLE "Stay away from": process.exit outside main.ts). Everything else is
 // built from its dependencies in app.ts.

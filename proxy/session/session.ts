@@ -157,7 +157,10 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
 
   private pauseMask = 0;
   private processing = false;
-  private corked = false;
+  /** Frames written since the last flush (writeFrame), and their bytes. */
+  private readonly outFrames: Buffer[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
   private ending = false;
   private bindPending = false;
   private unbindStarted = false;
@@ -429,9 +432,17 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     this.emitSafe('close', info);
   };
 
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  /** Sends the frames written since the last flush as one write (writeFrame says why). */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const frames = this.outFrames;
+    if (frames.length === 0) return;
+    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.outBytes);
+    frames.length = 0;
+    this.outBytes = 0;
+    const s = this.socket;
+    if (s.destroyed || !s.writable) return;
+    if (!s.write(data)) this.setPause(PAUSE_BACKPRESSURE, true);
   };
 
   private processFrames(): void {
@@ -484,22 +495,27 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   }
 
   /**
-   * Writes are corked until the end of the tick, so the responses produced while handling one read
-   * (and requests issued in one burst) leave in one writev instead of one syscall per PDU. Measured:
-   * 200k submit_sm over loopback TCP, window 100, both sessions in one process: ~130-160k req/s
-   * corked, ~55k req/s uncorked.
+   * Frames are collected until the end of the tick and leave in one socket write, so the responses
+   * produced while handling one read (and requests issued in one burst) cost one syscall, not one
+   * per PDU (measured: 200k submit_sm over loopback TCP, window 100: ~130-160k req/s batched, ~55k
+   * one write per PDU). Collected here rather than by cork(): a corked stream keeps an entry and a
+   * callback per write() and hands libuv a writev of many buffers; that bookkeeping was ~15% of
+   * what smppd allocated per message, and copying the frames into one buffer instead took 3-6% off
+   * smppd's CPU per message (closed loop through smppd, three runs each).
    * Backpressure: when write() reports a full buffer we stop reading until 'drain', so a peer that
    * does not read cannot make us buffer its answers without bound.
    */
   private writeFrame(frame: Buffer): boolean {
     const s = this.socket;
     if (this.ending || s.destroyed || !s.writable) return false;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(this.uncork);
+    this.outFrames.push(frame);
+    this.outBytes += frame.length;
+    // A socket already full: write now, so that write() reports it and reading stops at once.
+    if (this.outBytes + s.writableLength >= s.writableHighWaterMark) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
     }
-    if (!s.write(frame)) this.setPause(PAUSE_BACKPRESSURE, true);
     return true;
   }
 
@@ -815,6 +831,7 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     const s = this.socket;
     if (s.destroyed) return;
     if (GRACEFUL.has(reason)) {
+      this.flush(); // what was written before the end goes first
       this.ending = true;
       s.once('finish', () => s.destroy());
       this.closeTimer = this.timers.setTimeout(() => {
