@@ -154,7 +154,7 @@ class UpstreamCluster implements Cluster, CallOwner {
 
   send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
-      const now = this.timers.now();
+      const now = opts.now ?? this.timers.now();
       const p = new PendingSend(pdu, opts, now + opts.timeoutMs, resolve, reject);
       if (this.closed || this.retiring) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
       if (!(opts.timeoutMs > 0)) return this.fail(p, 'TIMEOUT', 'no time left for the request', false, undefined);
@@ -408,7 +408,7 @@ class UpstreamCluster implements Cluster, CallOwner {
     p.sentAt = now;
     conn.endpoint.metrics?.requests.inc();
     // answered() follows, exactly once (inside this call when the session refuses at once).
-    session.requestWith(new UpstreamCall(this, p, conn, session));
+    session.requestWith(new UpstreamCall(this, p, conn, session, now));
   }
 
   /** The session settled a request written by transmit() (CallOwner). */

@@ -60,6 +60,8 @@ export class UpstreamCall implements OutgoingCall {
     readonly conn: Conn,
     /** The slot's session when written: a re-bound slot has a new one. */
     readonly session: Session,
+    /** The cluster's clock reading as it hands the request to the session (PendingRequest.now). */
+    public now: number | undefined,
   ) {
     this.pdu = send.pdu as RequestPdu;
   }

@@ -22,6 +22,8 @@ export interface SendOptions {
   /** Endpoints to avoid (a retry after a failure there): another endpoint is taken when one can take
    *  the request, else an excluded one (a one-endpoint cluster still retries). Affinity wins over it. */
   exclude?: ReadonlySet<string> | undefined;
+  /** The caller's clock reading just before send() (spares the cluster a clock read per message). */
+  now?: number | undefined;
 }
 
 export interface SendResult {

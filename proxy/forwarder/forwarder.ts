@@ -58,7 +58,7 @@ export interface RequestClient {
 }
 
 export interface Forwarder {
-  handleRequest(client: RequestClient, pdu: ClientRequest, ctx: { deadline: number }): Promise<Pdu>;
+  handleRequest(client: RequestClient, pdu: ClientRequest, ctx: { deadline: number; receivedAt?: number }): Promise<Pdu>;
   handleUpstreamDelivery(d: UpstreamDelivery): Promise<number>;
   onReceiverBound(systemId: string): void;
   /**
@@ -177,10 +177,12 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   }
 
   return {
-    handleRequest(client, pdu, { deadline }) {
+    handleRequest(client, pdu, { deadline, receivedAt }) {
       // submit_sm/data_sm: single() is guarded itself, so the message costs one async function
       // instead of three (bench: `npm run bench`, through smppd).
-      if (pdu.command === 'submit_sm' || pdu.command === 'data_sm') return submitter.single(client.systemId, pdu, deadline);
+      if (pdu.command === 'submit_sm' || pdu.command === 'data_sm') {
+        return submitter.single(client.systemId, pdu, deadline, receivedAt);
+      }
       return guarded(client.systemId, pdu, deadline);
     },
     handleUpstreamDelivery: (d) => inbound.handle(d),

@@ -162,6 +162,7 @@ export class Attempts {
       affinity: this.affinity,
       endpoint: this.endpoint,
       exclude: exclude !== undefined && exclude.size > 0 ? exclude : undefined,
+      now,
     };
     this.lastCluster = this.name;
     this.attempts++;

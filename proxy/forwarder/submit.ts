@@ -103,12 +103,13 @@ export class Submitter {
    * submit_sm and data_sm. Never rejects: a failure anywhere below (a bug included) is answered
    * ESME_RSYSERR here, so the forwarder needs no wrapper around the one async function per message.
    */
-  async single(client: string, pdu: SubmitSm | DataSm, deadline: number): Promise<SubmitSmResp | DataSmResp> {
+  /** `receivedAt`: the caller's clock reading when the request arrived, in this tick (spares a read). */
+  async single(client: string, pdu: SubmitSm | DataSm, deadline: number, receivedAt?: number): Promise<SubmitSmResp | DataSmResp> {
     const ctx = this.ctx;
     const seq = pdu.sequence_number;
     const command = pdu.command === 'submit_sm' ? 'submit_sm_resp' : 'data_sm_resp';
     try {
-      const started = ctx.timers.now();
+      const started = receivedAt ?? ctx.timers.now();
       ctx.metrics?.submitted.inc();
       const route = this.route(pdu.destination_addr, pdu.source_addr, pdu.source_addr_ton, client);
       if (route === undefined) {

@@ -316,13 +316,14 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
       req.respond(refusal);
       return;
     }
-    const deadline = timers.now() + limits.request_timeout;
+    const receivedAt = timers.now();
+    const deadline = receivedAt + limits.request_timeout;
     const pending: PendingRequest = { req, log: slog, entry, ticket: 0 };
     entry.inFlight++;
     pending.ticket = deadlines.add(pending, deadline + DEADLINE_GRACE_MS);
     let answer: Promise<Pdu>;
     try {
-      answer = deps.handleRequest(client, pdu, { deadline });
+      answer = deps.handleRequest(client, pdu, { deadline, receivedAt });
     } catch (err) {
       answer = Promise.reject(err as Error);
     }

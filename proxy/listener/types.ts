@@ -59,6 +59,8 @@ export interface MutableClientRegistry extends ClientRegistry {
 export interface RequestContext {
   /** Epoch ms (the listener's clock, Date.now by default) by which the client must have its answer. */
   deadline: number;
+  /** The listener's clock when the request arrived (the reading `deadline` was computed from). */
+  receivedAt: number;
 }
 
 /** The forwarder: resolves with the response to send (its command_status and body are used; its

@@ -46,6 +46,12 @@ export interface PendingRequest {
   responseId: number;
   /** Response deadline once written; slot deadline while queued. */
   deadline: number;
+  /**
+   * The caller's clock reading as it submits the request, in the same tick: the window counts the
+   * response timeout from it instead of reading the clock (bench: \`npm run bench\`, one clock read
+   * fewer per message). Dropped when the request has to wait for a slot.
+   */
+  now?: number | undefined;
   resolve(pdu: Pdu): void;
   reject(err: Error): void;
 }
@@ -96,6 +102,7 @@ export class RequestWindow {
     if (this.inFlight.size < this.opts.size && this.qHead === this.queue.length) {
       this.send(req);
     } else if (this.opts.mode === 'wait' && this.queued < this.opts.maxQueue) {
+      req.now = undefined;
       req.deadline = this.timers.now() + this.opts.queueTimeoutMs;
       this.queue.push(req);
       this.arm(req.deadline);
@@ -157,7 +164,7 @@ export class RequestWindow {
       return;
     }
     req.pdu = undefined;
-    req.deadline = this.timers.now() + this.opts.requestTimeoutMs;
+    req.deadline = (req.now ?? this.timers.now()) + this.opts.requestTimeoutMs;
     this.inFlight.set(req.seq, req);
     this.arm(req.deadline);
     this.transmitter.write(frame);
