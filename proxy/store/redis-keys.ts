@@ -68,7 +68,10 @@ function clusterKey(prefix: string, kind: string, cluster: string, key: string):
   return `${prefix}${kind}:${cluster.length}:${cluster}:${key}`;
 }
 
-/** Field of the upstream index buckets (<p>x:<bucket>) for (cluster, key). */
+/**
+ * Field of the upstream index buckets (<p>x:<bucket>) for (cluster, key). The orphan key of the same
+ * (cluster, key) is the prefix, 'ok:' and this field: the saveAccepted script builds it so.
+ */
 export function upstreamIndexField(cluster: string, key: string): string {
   return `${cluster.length}:${cluster}:${key}`;
 }

@@ -277,12 +277,17 @@ OPS.setUpstreamId = function(K, A)
 end
 
 -- save then setUpstreamId in one step, for a message the upstream accepted before it was saved.
--- K: as setUpstreamId. A: now, ttl, bucket width, id, the record string as setUpstreamId would
--- leave it (cluster, endpoint and upstreamId already set: redis-store.ts), the n index fields.
--- {1, receipt...} as setUpstreamId.
-OPS.saveAccepted = function(K, A)
+-- K: none. A: now, ttl, bucket width, id, the record string as setUpstreamId would leave it
+-- (cluster, endpoint and upstreamId already set: redis-store.ts), the n index fields.
+-- {1, receipt...} as setUpstreamId. The orphan keys setUpstreamId is given are built here from the
+-- index fields (<p>ok:<field>, redis-keys.ts): one message is one operation per batch, and its keys
+-- as KEYS cost a bulk string each to encode in the client and to parse here (more than the rest of
+-- the operation's arguments together); the batch's first key still routes it in Redis Cluster.
+OPS.saveAccepted = function(_, A)
   local ttl, width = tonumber(A[2]), tonumber(A[3])
   save_record(A[4], A[5], width, ttl)
+  local K = {}
+  for i = 6, #A do K[#K + 1] = P .. 'ok:' .. A[i] end
   return index_and_take(K, A, 6, A[4], width, ttl)
 end
 
@@ -323,15 +328,14 @@ local function accept_run(ops, first, results)
     local id = op[6]
     records[#records + 1] = id
     records[#records + 1] = op[7]
-    local n = op[2]
-    if n > 0 then
+    if #op >= 8 then
       if not xnow then xnow = now end
       for i = 8, #op do
         fields[#fields + 1] = op[i]
         fields[#fields + 1] = id
       end
     end
-    nkeys = nkeys + n
+    nkeys = nkeys + op[2]
     results[oi] = ACCEPTED
     NOW = now
     oi = oi + 1

@@ -375,8 +375,6 @@ class RedisStore implements RedisMessageStore {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
       throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
     }
-    const names: string[] = [];
-    for (const key of keys) names.push(orphanIndexKey(this.prefix, cluster, key));
     const now = this.now();
     // The record as setUpstreamId would leave it: the endpoint given, else the saved one on the same cluster.
     const value = recordString(
@@ -388,7 +386,8 @@ class RedisStore implements RedisMessageStore {
     );
     const args: (string | number)[] = [now, this.ttlMs, this.bucketWidth, id, value];
     for (const key of keys) args.push(upstreamIndexField(cluster, key));
-    return orphansOf((await this.op(OP.saveAccepted, names, args)) as [number, ...string[]]);
+    // No KEYS: the script builds the orphan keys from the index fields (redis-scripts.ts says why).
+    return orphansOf((await this.op(OP.saveAccepted, NO_KEYS, args)) as [number, ...string[]]);
   }
 
   async setUpstreamId(
