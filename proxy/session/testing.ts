@@ -38,6 +38,8 @@ export type PduInput = {
 /** The far end of a session, driven by the test. */
 export class RawPeer {
   readonly received: Pdu[] = [];
+  /** Every frame received, as its bytes, in order (next() does not take them). */
+  readonly frames: Buffer[] = [];
   ended = false;
   private readonly decoder = new FrameDecoder();
   private readonly waiters: Array<() => void> = [];
@@ -50,6 +52,7 @@ export class RawPeer {
         const d = decodePdu(r.frame);
         if (!d.ok) throw new Error(`raw peer received a malformed PDU: ${d.reason}`);
         this.received.push(d.pdu);
+        this.frames.push(Buffer.from(r.frame));
       }
       this.wake();
     });
