@@ -303,13 +303,13 @@ class Stack {
   async simPort(): Promise<number> {
     if (this.sim !== undefined) return this.sim.port;
     // --max-messages: the simulator remembers messages only for query_sm/cancel_sm/replace_sm, which
-    // no scenario sends. Its default (500,000) keeps every message of a run alive in its heap, and
-    // copying those in its scavenges stalled it for 5-10 ms at a time: that showed up in the
-    // latency of every scenario, direct ones included (p99 at 10,000 msg/s direct: 6-17 ms with the
-    // default, 3-5 ms with 10,000).
+    // no scenario sends. What it remembers survives its scavenges, and copying it stalled the
+    // simulator: that showed up in the latency of every scenario, direct ones included (direct at
+    // 10,000 msg/s: p99 6-17 ms with the default 500,000; 3-5 ms with 10,000; 2.1 ms with 1,000,
+    // where its scavenges take 0.5-1.5 ms).
     const child = startNode(SIM_MAIN, [
       ...['--port', '0', '--dlr-delay', '50ms', '--ids', 'hex', '--receipts', 'text', '--window', '100'],
-      ...['--max-messages', '10000'],
+      ...['--max-messages', '1000'],
     ]);
     try {
       const m = await child.waitForLine(/listening on \S+:(\d+)/, 10_000);

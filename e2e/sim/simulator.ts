@@ -18,6 +18,7 @@ import {
 import { MESSAGE_STATE } from '../../proxy/smpp/dlr.js';
 import { Status, type DestAddress, type PduOf, type UnsuccessSme } from '../../proxy/smpp/index.js';
 import { DelayQueue } from './delay-queue.js';
+import { MessageMemory } from './message-memory.js';
 import { createIdGenerator, receiptIdOf, type IdGenerator } from './message-ids.js';
 import { DEFAULT_OPTIONS, checkOptions, type SimulatorBehaviour, type SimulatorOptions } from './options.js';
 import { buildReceipt, createOutcomePicker, outcomeState, smppTime, type DlrOutcome } from './receipts.js';
@@ -195,10 +196,7 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
   private readonly server: net.Server;
   private readonly conns = new Set<Conn>();
   private readonly receivers: Conn[] = [];
-  private readonly messages = new Map<string, MessageRecord>();
-  /** Ids in `messages`, oldest at orderHead once full. */
-  private readonly order: string[] = [];
-  private orderHead = 0;
+  private readonly messages: MessageMemory<MessageRecord>;
   private readonly answers: DelayQueue<PendingAnswer>;
   private readonly receiptQueue: DelayQueue<ReceiptJob>;
   private readonly retryQueue: DelayQueue<ReceiptJob>;
@@ -238,6 +236,7 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
     const seed = options.seed ?? randomSeed();
     this.rng = createRng(seed);
     this.nextId = createIdGenerator(options.ids, this.idStart());
+    this.messages = new MessageMemory(options.maxMessages, options.ids);
     this.pickOutcome = createOutcomePicker(options.dlrOutcome, this.rng);
     this.answers = new DelayQueue((batch) => {
       for (const a of batch) this.answer(a);
@@ -280,6 +279,9 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
     this.options = { ...before, ...partial };
     if (partial.ids !== undefined && partial.ids !== before.ids) {
       this.nextId = createIdGenerator(this.options.ids, this.idStart());
+    }
+    if (this.options.ids !== before.ids || this.options.maxMessages !== before.maxMessages) {
+      this.messages.reset(this.options.maxMessages, this.options.ids);
     }
     if (partial.dlrOutcome !== undefined) this.pickOutcome = createOutcomePicker(this.options.dlrOutcome, this.rng);
   }
@@ -479,17 +481,7 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
       source,
       text,
     };
-    this.messages.set(id, rec);
-    // Forget the oldest beyond maxMessages. A ring of ids rather than messages.keys().next(): a Map
-    // iterator walks over the holes deletions leave at the front, which made every submit cost
-    // O(maxMessages) once the simulator was full (npm run bench fell from 100,000 to 3,000 msg/s).
-    const order = this.order;
-    if (order.length < o.maxMessages) order.push(id);
-    else {
-      this.messages.delete(order[this.orderHead]);
-      order[this.orderHead] = id;
-      this.orderHead = (this.orderHead + 1) % order.length;
-    }
+    this.messages.add(rec); // the oldest beyond maxMessages is forgotten (message-memory.ts)
     this.counters.accepted++;
     return rec;
   }
