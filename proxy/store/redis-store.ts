@@ -632,12 +632,13 @@ class RedisStore implements RedisMessageStore {
       if (this.queue.length >= MAX_BATCH) {
         this.flush();
       } else if (!this.flushScheduled) {
-        // Idle: send once the current callback is done (its calls go together). Busy (a batch on
-        // its way): send at the end of the event-loop turn, so the batch collects the calls of every
-        // socket event the turn handles; the reply to the batch in flight takes that long anyway.
+        // Sent once the current callback and the promise reactions it started are done: the calls
+        // that one socket read leads to (a chunk of submit_sm_resp, each resuming its submit) go
+        // together. Waiting for the end of the event-loop turn (setImmediate) made bigger batches
+        // but added that wait to every message: closed loop through smppd on Redis, six runs each,
+        // ~87,000 msg/s that way against ~92,000 now, with less CPU in smppd and in Redis.
         this.flushScheduled = true;
-        if (this.sending.size === 0) queueMicrotask(this.flushQueue);
-        else setImmediate(this.flushQueue);
+        queueMicrotask(this.flushQueue);
       }
     });
   }
