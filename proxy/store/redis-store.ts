@@ -124,9 +124,9 @@ type RedisClient = Redis | Cluster;
 type BatchCall = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 interface QueuedOp {
-  readonly name: OpName;
   readonly keys: readonly string[];
-  readonly args: readonly (string | number)[];
+  /** As the script reads it: name, key count, then the arguments (op() puts the first two in front). */
+  readonly encoded: readonly (string | number)[];
   resolve(result: unknown): void;
   reject(err: unknown): void;
 }
@@ -186,16 +186,10 @@ function recordString(
   endpoint: string | undefined,
   upstreamId: string | undefined,
 ): string {
-  return [
-    String(expiresAt),
-    esc(cluster),
-    opt(endpoint),
-    opt(upstreamId),
-    esc(record.client),
-    String(record.createdAt),
-    opt(record.routeName),
-    record.parts === undefined ? '' : String(record.parts),
-  ].join(SEP);
+  // One template, not an array joined: one string per message instead of nine (bench: \`npm run
+  // bench\`, Redis store). SEP is '|'.
+  const parts = record.parts === undefined ? '' : String(record.parts);
+  return `${expiresAt}|${esc(cluster)}|${opt(endpoint)}|${opt(upstreamId)}|${esc(record.client)}|${record.createdAt}|${opt(record.routeName)}|${parts}`;
 }
 
 function recordFromString(id: string, value: string): MessageRecord {
@@ -628,7 +622,9 @@ class RedisStore implements RedisMessageStore {
   private op(name: OpName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
     if (this.everReady && !this.isReady()) return Promise.reject(this.unreachable());
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, keys, args, resolve, reject });
+      // The caller's fresh array becomes the encoded operation: no copy per message.
+      args.unshift(name, keys.length);
+      this.queue.push({ keys, encoded: args, resolve, reject });
       if (this.queue.length >= MAX_BATCH) {
         this.flush();
       } else if (!this.flushScheduled) {
@@ -662,10 +658,10 @@ class RedisStore implements RedisMessageStore {
     // operations as one JSON argument. The meta key comes first even when no operation has a key:
     // Redis Cluster routes the call by it to the slot of the prefix's hash tag.
     const keys: string[] = [this.meta];
-    const encoded: unknown[][] = [];
+    const encoded: (readonly unknown[])[] = [];
     for (const op of ops) {
       for (const key of op.keys) keys.push(key);
-      encoded.push([op.name, op.keys.length, ...op.args]);
+      encoded.push(op.encoded);
     }
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
