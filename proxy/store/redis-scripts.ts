@@ -528,6 +528,9 @@ end
 const DISPATCH = `
 local ops = cjson.decode(ARGV[2])
 local results = {}
+-- Every operation went through accept_run: the reply is '*' instead of a JSON array of {1}s
+-- (ALL_ACCEPTED_REPLY in redis-store.ts), which cjson would write number by number.
+local all_accepted = true
 -- KEYS[1] is META; the operations' keys follow.
 local ki, oi = 2, 1
 while oi <= #ops do
@@ -543,6 +546,7 @@ while oi <= #ops do
     oi, nkeys = accept_run(ops, oi, results)
     ki = ki + nkeys
   else
+    all_accepted = false
     -- unpack into a table constructor: sized once, in C (a copying loop costs twice as much).
     local K, A = {unpack(KEYS, ki, ki + nk - 1)}, {unpack(op, 3)}
     ki = ki + nk
@@ -552,6 +556,7 @@ while oi <= #ops do
   end
 end
 flush_counts()
+if all_accepted then return '*' end
 return cjson.encode(results)
 `;
 

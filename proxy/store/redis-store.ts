@@ -228,7 +228,13 @@ function orphansOf(reply: readonly [number, ...string[]]): readonly OrphanReceip
 }
 
 /** The batch script's JSON reply (plain JSON.parse: a reviver would visit every value). */
-function parseBatchReply(reply: unknown): unknown[] {
+/** A batch reply meaning "every operation was a saveAccepted that took no orphan" (redis-scripts.ts). */
+const ALL_ACCEPTED_REPLY = '*';
+/** saveAccepted's result when it took no orphan: {1}. */
+const ACCEPTED: readonly [number] = Object.freeze([1]) as readonly [number];
+
+function parseBatchReply(reply: unknown, count: number): unknown[] {
+  if (reply === ALL_ACCEPTED_REPLY) return new Array<unknown>(count).fill(ACCEPTED);
   try {
     const results = JSON.parse(String(reply)) as unknown;
     if (Array.isArray(results)) return results;
@@ -666,7 +672,7 @@ class RedisStore implements RedisMessageStore {
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
       const reply = await this.run(() => call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded)));
-      const results = parseBatchReply(reply);
+      const results = parseBatchReply(reply, ops.length);
       for (let i = 0; i < ops.length; i++) (ops[i] as QueuedOp).resolve(listOrValue(results[i]));
     } catch (err) {
       for (const op of ops) op.reject(err);
