@@ -227,12 +227,15 @@ function orphansOf(reply: readonly [number, ...string[]]): readonly OrphanReceip
   return orphans;
 }
 
-/** The batch script's JSON reply (plain JSON.parse: a reviver would visit every value). */
 /** A batch reply meaning "every operation was a saveAccepted that took no orphan" (redis-scripts.ts). */
 const ALL_ACCEPTED_REPLY = '*';
 /** saveAccepted's result when it took no orphan: {1}. */
 const ACCEPTED: readonly [number] = Object.freeze([1]) as readonly [number];
 
+/**
+ * The batch script's reply as one result per operation: '*' or a JSON array (plain JSON.parse: a
+ * reviver would visit every value).
+ */
 function parseBatchReply(reply: unknown, count: number): unknown[] {
   if (reply === ALL_ACCEPTED_REPLY) return new Array<unknown>(count).fill(ACCEPTED);
   try {
