@@ -1,6 +1,6 @@
 // The real `smppd` process for e2e tests: builds dist/ when it is missing or older than the sources,
-// writes a config file, spawns `node dist/proxy/main.js --config FILE` with Node 24 (and smppd's V8 flags, node-flags.ts) and learns the
-// listener ports from its JSON log lines.
+// writes a config file, spawns `node dist/proxy/main.js --config FILE` with Node 24 and smppd's V8
+// flags (node-flags.ts), and learns the listener ports from its JSON log lines.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
