@@ -158,7 +158,7 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
       registry,
       logger,
       metrics,
-      handleRequest: fwd.handleRequest,
+      handleRequest: fwd.handleRequestWith,
       throughput,
       authFailures,
       clientSlots: fleet?.clientSlots,

@@ -15,6 +15,7 @@ Usage: smppd-sim [options]
   --latency D             delay before each response, e.g. 5ms (default 0: at once)
   --dlr-delay D           delay from response to receipt (default 1s)
   --receipt-first         send each receipt before its submit response (the race SMSCs produce)
+  --receipt-lead D        ... this long before it, e.g. 20ms (default 0: in the same write)
   --dlr-outcome O         ${DLR_OUTCOMES.join('|')},
                           or a weighted mix such as delivered:9,undeliverable:1 (default delivered)
   --receipts F            text (Appendix B text) | tlv (TLVs only, empty short_message) | both (default text)
@@ -60,6 +61,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
         'dlr-delay': { type: 'string' },
         'dlr-outcome': { type: 'string' },
         'receipt-first': { type: 'boolean' },
+        'receipt-lead': { type: 'string' },
         receipts: { type: 'string' },
         'receipts-when': { type: 'string' },
         ids: { type: 'string' },
@@ -91,6 +93,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
   if (v.latency !== undefined) o.latencyMs = durationArg('latency', v.latency);
   if (v['dlr-delay'] !== undefined) o.dlrDelayMs = durationArg('dlr-delay', v['dlr-delay']);
   o.receiptFirst = receiptFirst;
+  if (v['receipt-lead'] !== undefined) o.receiptLeadMs = durationArg('receipt-lead', v['receipt-lead']);
   if (v['dlr-outcome'] !== undefined) {
     const text = v['dlr-outcome'];
     o.dlrOutcome = text.includes(':') || text.includes(',') ? weightsArg('dlr-outcome', text, DLR_OUTCOMES) : choiceArg('dlr-outcome', text, DLR_OUTCOMES);

@@ -21,6 +21,9 @@ export interface SimulatorBehaviour {
   /** Send the receipt before the submit response (an SMSC racing its own response, SPEC §4
    *  "A receipt that arrives before the submit response"); dlrDelayMs is then ignored. */
   receiptFirst: boolean;
+  /** With receiptFirst: how long the receipt goes ahead of its response (0: in the same write, so
+   *  the peer reads both at once; more: the peer has handled the receipt before the response comes). */
+  receiptLeadMs: number;
   /** The receipt's outcome, or weights for a mix (`{ delivered: 9, undeliverable: 1 }`). */
   dlrOutcome: DlrOutcome | Partial<Record<DlrOutcome, number>>;
   ids: IdFormat;
@@ -81,6 +84,7 @@ export const DEFAULT_OPTIONS: SimulatorOptions = {
   latencyMs: 0,
   dlrDelayMs: 0,
   receiptFirst: false,
+  receiptLeadMs: 0,
   dlrOutcome: 'delivered',
   ids: 'hex',
   receiptIds: 'same',
@@ -116,6 +120,7 @@ export function checkOptions(o: Partial<SimulatorOptions>): void {
   if (o.maxMessages !== undefined) range('maxMessages', o.maxMessages, 1);
   if (o.latencyMs !== undefined) range('latencyMs', o.latencyMs, 0);
   if (o.dlrDelayMs !== undefined) range('dlrDelayMs', o.dlrDelayMs, 0);
+  if (o.receiptLeadMs !== undefined) range('receiptLeadMs', o.receiptLeadMs, 0);
   if (o.errorRate !== undefined) range('errorRate', o.errorRate, 0, 1);
   if (o.throttleRate !== undefined) range('throttleRate', o.throttleRate, 0, 1);
   if (o.errorRate !== undefined && o.throttleRate !== undefined && o.errorRate + o.throttleRate > 1) {

@@ -413,10 +413,11 @@ describe('smppd-sim command line', () => {
     expect(parseSimArgs([]).kind === 'run' && parseSimArgs([])).toMatchObject({ cli: { options: { port: 2776, dlrDelayMs: 1000 } } });
     expect(parseSimArgs(['--help'])).toEqual({ kind: 'help' });
     expect(parseSimArgs(['--error-status', 'ESME_RTHROTTLED'])).toMatchObject({ cli: { options: { errorStatus: 0x58 } } });
+    expect(parseSimArgs(['--receipt-first', '--receipt-lead', '20ms'])).toMatchObject({ cli: { options: { receiptFirst: true, receiptLeadMs: 20 } } });
   });
 
   it('rejects unknown options and bad values with a usage error', () => {
-    for (const argv of [['--nope'], ['--ids', 'octal'], ['--latency', 'soon'], ['--error-rate', '1.5'], ['--error-rate', '0.6', '--throttle-rate', '0.6']]) {
+    for (const argv of [['--nope'], ['--ids', 'octal'], ['--latency', 'soon'], ['--receipt-lead', 'soon'], ['--error-rate', '1.5'], ['--error-rate', '0.6', '--throttle-rate', '0.6']]) {
       expect(() => parseSimArgs(argv)).toThrow(UsageError);
     }
   });

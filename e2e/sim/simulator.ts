@@ -622,9 +622,14 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
 
   private answer(a: PendingAnswer): void {
     if (this.options.receiptFirst && a.rec !== undefined && a.dests !== undefined) {
-      // The receipt is written before the response, in the same tick: the peer reads it first.
+      // The receipt is written before the response, in the same tick (the peer reads it first), or
+      // receiptLeadMs before it (the peer has handled it when the response comes).
       for (const dest of a.dests) this.sendReceipt({ rec: a.rec, dest, attempts: 0 });
       a.dests = undefined;
+      if (this.options.receiptLeadMs > 0) {
+        this.answers.push(a, this.options.receiptLeadMs);
+        return;
+      }
     }
     (a.req.respond as (status: number, body?: object) => boolean)(a.status, a.body);
     const c = a.req.command;

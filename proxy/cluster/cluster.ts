@@ -20,7 +20,7 @@ import { createBalancer, type Balancer } from './balancer.js';
 import { DueQueue } from './due-queue.js';
 import { Endpoint, endpointKey, type Conn } from './endpoint.js';
 import { ClusterError, fromSessionError, type ClusterErrorCode } from './errors.js';
-import { PendingSend, SendState, UpstreamCall, type CallOwner } from './pending.js';
+import { PendingSend, PromiseWaiter, SendState, UpstreamCall, type CallOwner } from './pending.js';
 import { Throttle, isSubmission } from './throttle.js';
 import { FleetThrottle, type ClusterThrottle } from './fleet-throttle.js';
 import { createLocalBindSlots, type BindSlots } from '../store/fleet-limits.js';
@@ -31,6 +31,7 @@ import type {
   ClusterLogger,
   SendOptions,
   SendResult,
+  SendWaiter,
   UpstreamRequest,
 } from './types.js';
 
@@ -153,23 +154,26 @@ class UpstreamCluster implements Cluster, CallOwner {
   }
 
   send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => {
-      const now = opts.now ?? this.timers.now();
-      const p = new PendingSend(pdu, opts, now + opts.timeoutMs, resolve, reject);
-      if (this.closed || this.retiring) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
-      if (!(opts.timeoutMs > 0)) return this.fail(p, 'TIMEOUT', 'no time left for the request', false, undefined);
-      p.dueKey = this.deadlines.add(p, p.deadline);
-      if (this.throttle !== undefined && isSubmission(pdu)) {
-        const admission = this.throttle.admit(p);
-        if (admission === 'wait') return;
-        if (admission === 'reject') {
-          const message = `cluster throughput of ${this.config.throughput}/s reached`;
-          return this.fail(p, 'THROTTLED', message, false, undefined);
-        }
-      }
-      this.route(p, now);
-    });
+    return new Promise<SendResult>((resolve, reject) => this.sendWith(pdu, opts, new PromiseWaiter(resolve, reject)));
   }
+
+  sendWith(pdu: UpstreamRequest, opts: SendOptions, waiter: SendWaiter): void {
+    const now = opts.now ?? this.timers.now();
+    const p = new PendingSend(pdu, opts, now + opts.timeoutMs, waiter);
+    if (this.closed || this.retiring) return this.fail(p, 'UNAVAILABLE', 'cluster is closed', false, undefined);
+    if (!(opts.timeoutMs > 0)) return this.fail(p, 'TIMEOUT', 'no time left for the request', false, undefined);
+    p.dueKey = this.deadlines.add(p, p.deadline);
+    if (this.throttle !== undefined && isSubmission(pdu)) {
+      const admission = this.throttle.admit(p);
+      if (admission === 'wait') return;
+      if (admission === 'reject') {
+        const message = `cluster throughput of ${this.config.throughput}/s reached`;
+        return this.fail(p, 'THROTTLED', message, false, undefined);
+      }
+    }
+    this.route(p, now);
+  }
+
 
   available(): boolean {
     if (this.closed || this.retiring) return false;
@@ -431,7 +435,7 @@ class UpstreamCluster implements Cluster, CallOwner {
     ep.metrics?.latency.observe(latencyMs / 1000);
     this.deps.feedback?.recordOutcome(this.name, ep.id, statusName(response.command_status), latencyMs);
     this.settle(p);
-    p.resolve({ response, endpoint: ep.id, latencyMs });
+    p.waiter.resolved({ response, endpoint: ep.id, latencyMs });
   }
 
   /** Fails `p` for a session error, or returns the response that error stands for. */
@@ -459,7 +463,7 @@ class UpstreamCluster implements Cluster, CallOwner {
       this.deps.feedback?.recordOutcome(this.name, ep.id, 'disconnect');
     }
     this.settle(p);
-    p.reject(mapped);
+    p.waiter.rejected(mapped);
     return undefined;
   }
 
@@ -533,7 +537,7 @@ class UpstreamCluster implements Cluster, CallOwner {
   ): void {
     if (p.state === SendState.DONE) return;
     this.settle(p);
-    p.reject(new ClusterError(code, message, { sent, endpoint, cause }));
+    p.waiter.rejected(new ClusterError(code, message, { sent, endpoint, cause }));
   }
 }
 

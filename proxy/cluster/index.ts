@@ -14,6 +14,7 @@ export type {
   EndpointState,
   SendOptions,
   SendResult,
+  SendWaiter,
   UpstreamDelivery,
   UpstreamRequest,
 } from './types.js';
@@ -21,6 +22,7 @@ export { ClusterError, ClusterErrorCode, clusterErrorStatus, isClusterError } fr
 export { AFFINITY_TTL_MS, endpointNames } from './cluster.js';
 export { endpointKey } from './endpoint.js';
 export { MOCK_ENDPOINT } from './mock.js';
+export { sendWithPromise } from './pending.js';
 export { createBalancer, BALANCER_KINDS } from './balancer.js';
 export type { Balancer, BalancerKind, Candidate } from './balancer.js';
 export { createCircuitBreaker, CIRCUIT_STATES } from './circuit-breaker.js';

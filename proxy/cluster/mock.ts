@@ -36,8 +36,10 @@ import type {
   ClusterLogger,
   SendOptions,
   SendResult,
+  SendWaiter,
   UpstreamRequest,
 } from './types.js';
+import { sendWithPromise } from './pending.js';
 
 /** The endpoint name the mock reports in results, feedback and metrics. */
 export const MOCK_ENDPOINT = 'mock';
@@ -214,6 +216,10 @@ class MockCluster implements Cluster {
   /** Like close(): what is in flight is answered at once. */
   retire(): Promise<void> {
     return this.close();
+  }
+
+  sendWith(pdu: UpstreamRequest, opts: SendOptions, waiter: SendWaiter): void {
+    sendWithPromise(this.send(pdu, opts), waiter);
   }
 
   send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult> {

@@ -5,7 +5,7 @@
 import type { OutgoingCall, Session } from '../session/index.js';
 import type { Pdu, RequestPdu } from '../smpp/index.js';
 import type { Conn } from './endpoint.js';
-import type { SendOptions, SendResult, UpstreamRequest } from './types.js';
+import type { SendOptions, SendResult, SendWaiter, UpstreamRequest } from './types.js';
 
 export const SendState = {
   /** Not yet given to a session: new, or waiting for a throughput token. */
@@ -33,8 +33,23 @@ export class PendingSend {
     readonly pdu: UpstreamRequest,
     readonly opts: SendOptions,
     readonly deadline: number,
-    readonly resolve: (result: SendResult) => void,
-    readonly reject: (err: Error) => void,
+    readonly waiter: SendWaiter,
+  ) {}
+}
+
+/** sendWith() for a cluster that has only send(): the promise's outcome told to `waiter`. */
+export function sendWithPromise(sending: Promise<SendResult>, waiter: SendWaiter): void {
+  sending.then(
+    (result) => waiter.resolved(result),
+    (err: unknown) => waiter.rejected(err as Error),
+  );
+}
+
+/** A send() promise's resolvers as a SendWaiter. */
+export class PromiseWaiter implements SendWaiter {
+  constructor(
+    readonly resolved: (result: SendResult) => void,
+    readonly rejected: (err: Error) => void,
   ) {}
 }
 

@@ -26,6 +26,12 @@ export interface SendOptions {
   now?: number | undefined;
 }
 
+/** Hears how one sendWith() ended, as send()'s promise would: `resolved` with any response that came over the wire, or `rejected` with a ClusterError. */
+export interface SendWaiter {
+  resolved(result: SendResult): void;
+  rejected(err: Error): void;
+}
+
 export interface SendResult {
   /** The upstream's response, whatever its command_status. A generic_nack or malformed response is
    *  given as the request's response type carrying that status (ESME_RSYSERR if it had none). */
@@ -79,6 +85,11 @@ export interface Cluster {
    * command_status are overwritten when it is written, so do not send one object twice at once.
    */
   send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult>;
+  /**
+   * send() without a promise: `waiter` hears the outcome, exactly once, possibly before this call
+   * returns (a request refused at once). For the per-message path (forwarder/submit.ts).
+   */
+  sendWith(pdu: UpstreamRequest, opts: SendOptions, waiter: SendWaiter): void;
   /** Some endpoint is bound with its circuit letting requests through. */
   available(): boolean;
   health(): ClusterHealth;

@@ -2,6 +2,7 @@
 // the upstream clusters. createForwarder(deps) returns three callbacks for the wiring in app.ts:
 //   handleRequest           listener → forwarder: a client's submit/query/cancel/replace, resolved with
 //                           the response to send (exactly once; it never rejects);
+//                           handleRequestWith: the same, answered through a RequestReply, no promise;
 //   handleUpstreamDelivery  cluster → forwarder: an SMSC's deliver_sm/data_sm, resolved with the status
 //                           to answer it with;
 //   onReceiverBound         registry → forwarder: a receiver-capable session bound, drain what was kept.
@@ -10,7 +11,7 @@ import type { Rng } from '../cluster/backoff.js';
 import type { ClusterDeps } from '../cluster/index.js';
 import type { ClientConfig, ClusterConfig } from '../config/schema.js';
 import type { Feedback } from '../feedback/feedback.js';
-import type { HandleRequest } from '../listener/index.js';
+import type { HandleRequest, HandleRequestWith, RequestReply } from '../listener/index.js';
 import type { RouteTable } from '../router/route-table.js';
 import { systemTimers, type SessionLogger, type Timers } from '../session/index.js';
 import { Status } from '../smpp/index.js';
@@ -59,6 +60,8 @@ export interface RequestClient {
 
 export interface Forwarder {
   handleRequest(client: RequestClient, pdu: ClientRequest, ctx: { deadline: number; receivedAt?: number }): Promise<Pdu>;
+  /** handleRequest answered through `reply` (exactly once, possibly before it returns): what the listener calls. */
+  handleRequestWith(client: RequestClient, pdu: ClientRequest, ctx: { deadline: number; receivedAt?: number }, reply: RequestReply): void;
   handleUpstreamDelivery(d: UpstreamDelivery): Promise<number>;
   onReceiverBound(systemId: string): void;
   /**
@@ -178,12 +181,22 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
 
   return {
     handleRequest(client, pdu, { deadline, receivedAt }) {
-      // submit_sm/data_sm: single() is guarded itself, so the message costs one async function
-      // instead of three (bench: `npm run bench`, through smppd).
+      // submit_sm/data_sm: single() answers every failure itself (no guarded() around it).
       if (pdu.command === 'submit_sm' || pdu.command === 'data_sm') {
         return submitter.single(client.systemId, pdu, deadline, receivedAt);
       }
       return guarded(client.systemId, pdu, deadline);
+    },
+    handleRequestWith(client, pdu, { deadline, receivedAt }, reply) {
+      // submit_sm/data_sm: no promise at all on the way (submit.ts, SubmitJob).
+      if (pdu.command === 'submit_sm' || pdu.command === 'data_sm') {
+        submitter.singleWith(client.systemId, pdu, deadline, receivedAt, reply);
+        return;
+      }
+      guarded(client.systemId, pdu, deadline).then(
+        (resp) => reply.answered(resp),
+        (err: unknown) => reply.failed(err),
+      );
     },
     handleUpstreamDelivery: (d) => inbound.handle(d),
     update({ router, config }) {
@@ -225,6 +238,8 @@ function errorResponse(pdu: ClientRequest, seq: number): Pdu {
 
 // The callbacks must fit the listener's and the cluster's slots as they are declared there.
 const _fitsListener = (f: Forwarder): HandleRequest => f.handleRequest;
+const _fitsListenerWith = (f: Forwarder): HandleRequestWith => f.handleRequestWith;
 const _fitsCluster = (f: Forwarder): ClusterDeps['onDelivery'] => f.handleUpstreamDelivery;
 void _fitsListener;
+void _fitsListenerWith;
 void _fitsCluster;

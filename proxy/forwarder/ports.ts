@@ -8,13 +8,13 @@ import type { Cluster } from '../cluster/index.js';
 import type { ClientRegistry, ClientSession } from '../listener/index.js';
 import { ClusterErrorCode } from '../cluster/errors.js';
 
-export type { SendOptions, SendResult, UpstreamDelivery, UpstreamRequest } from '../cluster/index.js';
+export type { SendOptions, SendResult, SendWaiter, UpstreamDelivery, UpstreamRequest } from '../cluster/index.js';
 export { ClusterErrorCode };
 /** Requests a client sends that the forwarder answers (the ones it sends upstream). */
 export type { ClientRequestPdu as ClientRequest } from '../listener/index.js';
 
 /** The part of a cluster the forwarder uses. */
-export type ClusterPort = Pick<Cluster, 'name' | 'send' | 'available'>;
+export type ClusterPort = Pick<Cluster, 'name' | 'send' | 'sendWith' | 'available'>;
 
 /** What a ClusterError tells the retry policy. */
 export interface ClusterFailure {

@@ -39,11 +39,11 @@ function failed(f: Failure | undefined, response: Pdu | undefined, cluster: stri
 }
 
 /**
- * The loop of sendWithRetry as a state machine, so the submit path can drive it inside its own async
- * function: one object per message instead of a second async frame (bench: `npm run bench`, through
- * smppd). Drive it as sendWithRetry does: next() says what to do; after 'wait' sleep delayMs and call
- * afterWait(); after 'send' call cluster.send(pdu, opts) and report with answered() or failed();
- * 'done' leaves the result in `outcome`.
+ * The loop of sendWithRetry as a state machine, so the submit path can drive it with callbacks
+ * (SubmitJob, submit.ts, extends it): one object per message instead of a second async frame (bench:
+ * `npm run bench`, through smppd). Drive it as sendWithRetry does: next() says what to do; after
+ * 'wait' sleep delayMs and call afterWait(); after 'send' call cluster.send(pdu, opts) and report
+ * with answered() or failed(); 'done' leaves the result in `outcome`.
  */
 export class Attempts {
   /** Set once the sending is over (accepted, refused for good, or out of time or clusters). */
@@ -71,7 +71,7 @@ export class Attempts {
   private lastCluster: string;
 
   constructor(
-    private readonly ctx: ForwarderContext,
+    protected readonly ctx: ForwarderContext,
     private readonly primary: string,
     private readonly fallback: readonly string[],
     private readonly deadline: number,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
 import { Status } from '../smpp/index.js';
-import type { DataSm, SubmitMulti, SubmitMultiResp, SubmitSmResp } from '../smpp/index.js';
+import type { DataSm, Pdu, SubmitMulti, SubmitMultiResp, SubmitSmResp } from '../smpp/index.js';
 import { buildConcatUdh } from '../smpp/concat.js';
 import type { MessageStore } from '../store/store.js';
 import { createMemoryStore } from '../store/memory-store.js';
@@ -15,7 +15,7 @@ import {
   submitSm,
   type Harness,
 } from './testing.js';
-import type { SendResult } from './ports.js';
+import type { SendOptions, SendResult, SendWaiter, UpstreamRequest } from './ports.js';
 
 type RetryInput = NonNullable<NonNullable<ConfigInput['clusters']>[number]['retry']>;
 
@@ -129,6 +129,32 @@ describe('submit_sm retries', () => {
     expect((await metrics.retries.get()).values).toEqual([
       expect.objectContaining({ labels: { cluster: 'voda', reason: 'ESME_RTHROTTLED' }, value: 1 }),
     ]);
+  });
+
+  it('a cluster that answers inside sendWith: a refusal, then the retry, and one answer to the client', async () => {
+    // The real cluster calls back before sendWith returns when it refuses at once (queue full, no
+    // time left): the retry must still go once, after that call, and the client hear one answer.
+    class AnswersAtOnce extends FakeCluster {
+      override sendWith(pdu: UpstreamRequest, opts: SendOptions, waiter: SendWaiter): void {
+        this.calls.push({ pdu: { ...pdu }, opts: { ...opts }, at: Date.now() });
+        if (this.calls.length === 1) waiter.rejected(new FakeClusterError('QUEUE_FULL', false, 'ep1'));
+        else if (this.calls.length === 2) waiter.resolved(this.refuse(pdu, Status.ESME_RTHROTTLED, 'ep2'));
+        else waiter.resolved(this.accept(pdu, 'ep1'));
+      }
+    }
+    const mcel = new AnswersAtOnce('mcel');
+    const { forwarder, store } = setup(config({ max_attempts: 5, initial_backoff: '0ms' }), [new FakeCluster('voda'), mcel]);
+    const answers: Pdu[] = [];
+    forwarder.handleRequestWith(acme, submitSm({ destination_addr: '258820', sequence_number: 42 }), { deadline: far() }, {
+      answered: (resp) => answers.push(resp),
+      failed: (err) => answers.push({ command: 'generic_nack', command_status: -1, sequence_number: 0, err } as never),
+    });
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
+    expect(answers[0]).toMatchObject({ command: 'submit_sm_resp', command_status: 0, sequence_number: 42 });
+    expect(mcel.calls).toHaveLength(3);
+    expect(await store.get((answers[0] as SubmitSmResp).message_id)).toMatchObject({ cluster: 'mcel', endpoint: 'ep1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answers).toHaveLength(1);
   });
 
   it('after max_attempts answers the upstream status (no fallback configured)', async () => {

@@ -21,9 +21,11 @@
 //   send it twice; answered ESME_RSYSERR (and logged as an error). Only messages in flight when the
 //   store goes (Redis: a store that is down reports unhealthy, and its calls fail at once).
 //
-// Hot path (bench: `npm run bench`, through smppd): one async function per submit_sm (single(),
-// which drives the retry loop itself), one route lookup with a reused attribute object, one record,
-// no copy of the PDU, one messageIdKeys call, one response object; no closures, no logging per message.
+// Hot path (bench: `npm run bench`, through smppd): one SubmitJob per submit_sm (its retry state and
+// the cluster's callback in one object: no promise, async frame or microtask), one route lookup with
+// a reused attribute object, one record, no copy of the PDU, one messageIdKeys call, one response
+// object; no closures, no logging per message. Callbacks instead of awaits, measured: smppd's CPU per
+// message ~8% lower (six alternating closed-loop runs each).
 
 import type { Route } from '../router/route-table.js';
 import { concatFromSar, concatFromUdh, ESM_CLASS_UDHI } from '../smpp/concat.js';
@@ -41,7 +43,8 @@ import type {
   UnsuccessSme,
 } from '../smpp/index.js';
 import { STORE_NO_ORPHANS, type OrphanReceipt } from '../store/store.js';
-import { sleep, type ForwarderContext } from './context.js';
+import type { ForwarderContext } from './context.js';
+import type { SendResult, SendWaiter } from './ports.js';
 import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 
 /** Receives the orphan receipts the store returned, to deliver after the client got its response. */
@@ -101,87 +104,124 @@ export class Submitter {
 
   /**
    * submit_sm and data_sm. Never rejects: a failure anywhere below (a bug included) is answered
-   * ESME_RSYSERR here, so the forwarder needs no wrapper around the one async function per message.
+   * ESME_RSYSERR (singleWith).
    */
-  /** `receivedAt`: the caller's clock reading when the request arrived, in this tick (spares a read). */
-  async single(client: string, pdu: SubmitSm | DataSm, deadline: number, receivedAt?: number): Promise<SubmitSmResp | DataSmResp> {
+  single(client: string, pdu: SubmitSm | DataSm, deadline: number, receivedAt?: number): Promise<SubmitSmResp | DataSmResp> {
+    return new Promise((resolve) => this.singleWith(client, pdu, deadline, receivedAt, { answered: resolve }));
+  }
+
+  /**
+   * submit_sm and data_sm, answered through `reply`: exactly once, possibly before this returns,
+   * ESME_RSYSERR for a failure anywhere below (a bug included). `receivedAt`: the caller's clock
+   * reading when the request arrived, in this tick (spares a read).
+   */
+  singleWith(client: string, pdu: SubmitSm | DataSm, deadline: number, receivedAt: number | undefined, reply: SubmitReply): void {
     const ctx = this.ctx;
-    const seq = pdu.sequence_number;
-    const command = pdu.command === 'submit_sm' ? 'submit_sm_resp' : 'data_sm_resp';
+    const started = receivedAt ?? ctx.timers.now();
+    let job: SubmitJob | undefined;
     try {
-      const started = receivedAt ?? ctx.timers.now();
       ctx.metrics?.submitted.inc();
       const route = this.route(pdu.destination_addr, pdu.source_addr, pdu.source_addr_ton, client);
       if (route === undefined) {
-        this.count(Status.ESME_RINVDSTADR, started);
-        return { command, command_status: Status.ESME_RINVDSTADR, sequence_number: seq, message_id: '' };
+        this.answer(pdu, reply, started, Status.ESME_RINVDSTADR, '', undefined);
+        return;
       }
       // Nothing is written before sending (top of this file): a store that cannot take the record
       // now stops the message here, before it reaches the SMSC.
       if (ctx.store.healthy?.() === false) {
         ctx.logger.warn({ route: route.name }, 'store unavailable for a message; answered ESME_RMSGQFUL');
-        this.count(STORE_UNAVAILABLE_STATUS, started);
-        return { command, command_status: STORE_UNAVAILABLE_STATUS, sequence_number: seq, message_id: '' };
+        this.answer(pdu, reply, started, STORE_UNAVAILABLE_STATUS, '', undefined);
+        return;
       }
-      const id = ctx.ids.next();
-      // sendWithRetry's loop, driven here: its steps run in this async function (bench, above).
       // The PDU is sent as it came, not copied: the upstream session overwrites sequence_number in
-      // place, and nothing reads the client's afterwards — `seq` is kept above and the client
+      // place, and nothing reads the client's afterwards — the job keeps `seq` and the client
       // session answers with the sequence number it received (IncomingRequest).
-      // The clock still reads `started` for the first attempt: nothing was awaited since.
-      const a = new Attempts(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined, started);
-      for (let step = a.next(); step !== 'done'; step = a.next()) {
-        if (step === 'wait') {
-          await sleep(ctx.timers, a.delayMs);
-          if (a.afterWait() === 'done') break;
-        }
-        try {
-          a.answered(await a.cluster!.send(pdu, a.opts!));
-        } catch (err) {
-          a.failed(err);
-        }
-      }
-      const outcome = a.outcome!;
-      this.recordDecision(route, outcome.cluster);
-      const tlvs = outcome.response?.tlvs;
-      let status = outcome.status;
-      let messageId = '';
-      if (status === Status.ESME_ROK) {
-        // The upstream accepted: write the record indexed under its id. A store failure is answered
-        // ESME_RSYSERR: a receipt could not be matched to what we would acknowledge. createdAt is
-        // when the submit arrived; cluster and endpoint become those that accepted it.
-        const upstreamId = (outcome.response as SubmitSmResp | DataSmResp).message_id;
-        const keys = messageIdKeys(upstreamId, ctx.policy(outcome.cluster).messageId);
-        let orphans: readonly OrphanReceipt[] | undefined;
-        try {
-          const indexed = ctx.store.saveAccepted(
-            { id, client, cluster: route.cluster, routeName: route.name, createdAt: started },
-            outcome.cluster,
-            upstreamId,
-            keys,
-            outcome.endpoint,
-          );
-          orphans = indexed === STORE_NO_ORPHANS ? NO_ORPHANS : await indexed; // store.ts
-        } catch (err) {
-          this.unrecorded(err, outcome.cluster);
-        }
-        if (orphans === undefined) {
-          status = Status.ESME_RSYSERR;
-        } else {
-          messageId = id;
-          if (orphans.length > 0) this.onOrphans(client, id, orphans);
-        }
-      }
-      this.count(status, started);
-      const resp: SubmitSmResp | DataSmResp = { command, command_status: status, sequence_number: seq, message_id: messageId };
-      // data_sm_resp may carry delivery_failure_reason, network_error_code, ... (SMPP 3.4 §4.7.2): pass them on.
-      if (tlvs !== undefined && command === 'data_sm_resp') resp.tlvs = tlvs;
-      return resp;
+      job = new SubmitJob(this, ctx, client, pdu, route, ctx.ids.next(), started, deadline, reply);
     } catch (err) {
-      // Every request gets exactly one response, a bug below included.
-      ctx.logger.error({ err, command: pdu.command }, 'request failed unexpectedly; answered ESME_RSYSERR');
-      return { command, command_status: Status.ESME_RSYSERR, sequence_number: seq, message_id: '' };
+      this.crashed(pdu, reply, started, err);
+      return;
     }
+    job.drive();
+  }
+
+  /** The job's sending is over (job.outcome): write the record if accepted, then answer. Never throws. */
+  finish(job: SubmitJob): void {
+    const ctx = this.ctx;
+    try {
+      const outcome = job.outcome!;
+      this.recordDecision(job.route, outcome.cluster);
+      const tlvs = outcome.response?.tlvs;
+      if (outcome.status !== Status.ESME_ROK) {
+        this.answer(job.pdu, job.reply, job.started, outcome.status, '', tlvs, job.seq);
+        return;
+      }
+      // The upstream accepted: write the record indexed under its id. A store failure is answered
+      // ESME_RSYSERR: a receipt could not be matched to what we would acknowledge. createdAt is
+      // when the submit arrived; cluster and endpoint become those that accepted it.
+      const upstreamId = (outcome.response as SubmitSmResp | DataSmResp).message_id;
+      const keys = messageIdKeys(upstreamId, ctx.policy(outcome.cluster).messageId);
+      let indexed: Promise<readonly OrphanReceipt[]>;
+      try {
+        indexed = ctx.store.saveAccepted(
+          { id: job.id, client: job.client, cluster: job.route.cluster, routeName: job.route.name, createdAt: job.started },
+          outcome.cluster,
+          upstreamId,
+          keys,
+          outcome.endpoint,
+        );
+      } catch (err) {
+        this.unrecorded(err, outcome.cluster);
+        this.answer(job.pdu, job.reply, job.started, Status.ESME_RSYSERR, '', tlvs, job.seq);
+        return;
+      }
+      // The memory store's "no orphans" needs no wait (store.ts).
+      if (indexed === STORE_NO_ORPHANS) this.recorded(job, NO_ORPHANS);
+      else {
+        indexed.then(
+          (orphans) => this.recorded(job, orphans),
+          (err: unknown) => {
+            this.unrecorded(err, outcome.cluster);
+            this.answer(job.pdu, job.reply, job.started, Status.ESME_RSYSERR, '', tlvs, job.seq);
+          },
+        );
+      }
+    } catch (err) {
+      this.crashed(job.pdu, job.reply, job.started, err, job.seq);
+    }
+  }
+
+  /** The record is written: the client gets smppd's id, then the receipts that came first. */
+  private recorded(job: SubmitJob, orphans: readonly OrphanReceipt[]): void {
+    try {
+      this.answer(job.pdu, job.reply, job.started, Status.ESME_ROK, job.id, job.outcome!.response?.tlvs, job.seq);
+      if (orphans.length > 0) this.onOrphans(job.client, job.id, orphans);
+    } catch (err) {
+      this.ctx.logger.error({ err, command: job.pdu.command }, 'orphan receipts could not be handed on');
+    }
+  }
+
+  /** Every request gets exactly one response, a bug below included. */
+  crashed(pdu: SubmitSm | DataSm, reply: SubmitReply, started: number, err: unknown, seq = pdu.sequence_number): void {
+    this.ctx.logger.error({ err, command: pdu.command }, 'request failed unexpectedly; answered ESME_RSYSERR');
+    this.answer(pdu, reply, started, Status.ESME_RSYSERR, '', undefined, seq);
+  }
+
+  /** Counts the outcome and answers. `seq`: the client's sequence number, read before the upstream session rewrote it. */
+  private answer(
+    pdu: SubmitSm | DataSm,
+    reply: SubmitReply,
+    started: number,
+    status: number,
+    messageId: string,
+    tlvs: Tlvs | undefined,
+    seq = pdu.sequence_number,
+  ): void {
+    this.count(status, started);
+    const command = pdu.command === 'submit_sm' ? 'submit_sm_resp' : 'data_sm_resp';
+    const resp: SubmitSmResp | DataSmResp = { command, command_status: status, sequence_number: seq, message_id: messageId };
+    // data_sm_resp may carry delivery_failure_reason, network_error_code, ... (SMPP 3.4 §4.7.2): pass them on.
+    if (tlvs !== undefined && command === 'data_sm_resp') resp.tlvs = tlvs;
+    reply.answered(resp);
   }
 
   /** The SMSC has the message but smppd cannot track it: say so loudly, a client resubmit may duplicate it. */
@@ -324,4 +364,87 @@ function destinationsKey(dests: readonly DestAddress[]): string {
   let key = '';
   for (const d of dests) key += (key === '' ? '' : ',') + (d.dest_flag === 1 ? d.destination_addr : d.dl_name);
   return key;
+}
+
+/** Where the response to a submit_sm or data_sm goes (the listener's RequestReply fits). */
+export interface SubmitReply {
+  answered(resp: SubmitSmResp | DataSmResp): void;
+}
+
+/**
+ * One submit_sm or data_sm on its way upstream: its retry state (Attempts) and the cluster's
+ * SendWaiter in one object, driven by callbacks, not an async function: no promise, async frame or
+ * microtask per message (bench: `npm run bench`, through smppd). Submitter.finish takes over when
+ * the sending is over.
+ */
+export class SubmitJob extends Attempts implements SendWaiter {
+  /** The client's sequence number (the upstream session overwrites the PDU's). */
+  readonly seq: number;
+
+  constructor(
+    private readonly submitter: Submitter,
+    ctx: ForwarderContext,
+    readonly client: string,
+    readonly pdu: SubmitSm | DataSm,
+    readonly route: Route,
+    readonly id: string,
+    /** When the submit arrived; the first attempt's clock reading too (nothing was awaited since). */
+    readonly started: number,
+    deadline: number,
+    readonly reply: SubmitReply,
+  ) {
+    super(ctx, route.cluster, route.fallback, deadline, affinityOf(client, pdu), undefined, started);
+    this.seq = pdu.sequence_number;
+  }
+
+  /** The next step: send an attempt, wait before one, or finish. */
+  drive(): void {
+    try {
+      const step = this.next();
+      if (step === 'done') this.submitter.finish(this);
+      else if (step === 'wait') this.ctx.timers.setTimeout(() => this.afterBackoff(), this.delayMs);
+      else this.cluster!.sendWith(this.pdu, this.opts!, this);
+    } catch (err) {
+      this.submitter.crashed(this.pdu, this.reply, this.started, err, this.seq);
+    }
+  }
+
+  private afterBackoff(): void {
+    try {
+      if (this.afterWait() === 'done') this.submitter.finish(this);
+      else this.cluster!.sendWith(this.pdu, this.opts!, this);
+    } catch (err) {
+      this.submitter.crashed(this.pdu, this.reply, this.started, err, this.seq);
+    }
+  }
+
+  resolved(result: SendResult): void {
+    try {
+      this.answered(result);
+    } catch (err) {
+      this.submitter.crashed(this.pdu, this.reply, this.started, err, this.seq);
+      return;
+    }
+    this.settled();
+  }
+
+  rejected(err: Error): void {
+    try {
+      this.failed(err);
+    } catch (bug) {
+      this.submitter.crashed(this.pdu, this.reply, this.started, bug, this.seq);
+      return;
+    }
+    this.settled();
+  }
+
+  /**
+   * An attempt ended. Done: finish now. Another attempt: from a microtask, as after an awaited
+   * send(): the cluster may be calling back from inside a loop over its requests (failing them as
+   * a session closes), and a new send must not land in the middle of it.
+   */
+  private settled(): void {
+    if (this.outcome !== undefined) this.submitter.finish(this);
+    else queueMicrotask(() => this.drive());
+  }
 }

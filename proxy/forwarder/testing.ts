@@ -20,8 +20,10 @@ import type {
   ClusterPort,
   SendOptions,
   SendResult,
+  SendWaiter,
   UpstreamRequest,
 } from './ports.js';
+import { sendWithPromise } from '../cluster/index.js';
 
 export const ID_PREFIX = 'testprefix0000';
 
@@ -66,6 +68,10 @@ export class FakeCluster implements ClusterPort {
   async send(pdu: UpstreamRequest, opts: SendOptions): Promise<SendResult> {
     this.calls.push({ pdu: { ...pdu }, opts: { ...opts }, at: Date.now() });
     return this.handler(pdu, opts, this.calls.length);
+  }
+
+  sendWith(pdu: UpstreamRequest, opts: SendOptions, waiter: SendWaiter): void {
+    sendWithPromise(this.send(pdu, opts), waiter);
   }
 
   /** The accepting answer: upstream ids are hex (`${name}-` free: just a hex counter from 0xA0). */

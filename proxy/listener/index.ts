@@ -9,10 +9,13 @@ export type {
   ClientRequestPdu,
   ClientSession,
   HandleRequest,
+  HandleRequestWith,
   Listener,
   ListenerDeps,
   ListenerMetrics,
   ListenerStats,
   MutableClientRegistry,
   RequestContext,
+  RequestReply,
 } from './types.js';
+export { toHandleRequestWith } from './types.js';

@@ -59,7 +59,7 @@ import { BoundClient } from './client-session.js';
 import { SessionSlot } from './client-slots.js';
 import { DeadlineQueue } from './deadlines.js';
 import { loadTlsOptions } from './tls.js';
-import type { Listener, ListenerDeps, ListenerStats } from './types.js';
+import type { Listener, ListenerDeps, ListenerStats, RequestReply } from './types.js';
 
 /**
  * How long after the deadline the backstop answers ESME_RSYSERR. The forwarder answers at its
@@ -104,12 +104,31 @@ interface SessionEntry {
   draining: boolean;
 }
 
-interface PendingRequest {
-  readonly req: AnyIncomingRequest;
-  readonly log: SessionLog;
-  readonly entry: SessionEntry;
+/** What the listener does with the forwarder's answer (createListener's answered and failed). */
+interface ReplyHandler {
+  answered(p: PendingRequest, resp: Pdu): void;
+  failed(p: PendingRequest, err: unknown): void;
+}
+
+/** A client request with the forwarder, and the RequestReply it answers through. */
+class PendingRequest implements RequestReply {
   /** Its place in the deadline queue, for deadlines.delete(). */
-  ticket: number;
+  ticket = 0;
+
+  constructor(
+    readonly req: AnyIncomingRequest,
+    readonly log: SessionLog,
+    readonly entry: SessionEntry,
+    private readonly handler: ReplyHandler,
+  ) {}
+
+  answered(resp: Pdu): void {
+    this.handler.answered(this, resp);
+  }
+
+  failed(err: unknown): void {
+    this.handler.failed(this, err);
+  }
 }
 
 export function createListener(initial: ListenerConfig, deps: ListenerDeps): Listener {
@@ -318,20 +337,17 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
     }
     const receivedAt = timers.now();
     const deadline = receivedAt + limits.request_timeout;
-    const pending: PendingRequest = { req, log: slog, entry, ticket: 0 };
+    const pending = new PendingRequest(req, slog, entry, replies);
     entry.inFlight++;
     pending.ticket = deadlines.add(pending, deadline + DEADLINE_GRACE_MS);
-    let answer: Promise<Pdu>;
     try {
-      answer = deps.handleRequest(client, pdu, { deadline, receivedAt });
+      deps.handleRequest(client, pdu, { deadline, receivedAt }, pending);
     } catch (err) {
-      answer = Promise.reject(err as Error);
+      failed(pending, err);
     }
-    answer.then(
-      (resp) => answered(pending, resp),
-      (err: unknown) => failed(pending, err),
-    );
   }
+
+  const replies: ReplyHandler = { answered, failed };
 
   function answered(p: PendingRequest, resp: Pdu): void {
     if (!deadlines.delete(p.ticket, p)) {

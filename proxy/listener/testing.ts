@@ -25,6 +25,7 @@ import type {
   MutableClientRegistry,
   RequestContext,
 } from './types.js';
+import { toHandleRequestWith } from './types.js';
 
 // ---- node-smpp, typed as far as these tests use it (the package ships no types) ----------------
 
@@ -190,10 +191,10 @@ export async function startListener(
     clients: config.clients,
     registry,
     logger: createLogger({ level: 'silent' }),
-    handleRequest: (client, pdu, ctx) => {
+    handleRequest: toHandleRequestWith((client, pdu, ctx) => {
       seen.push({ client, pdu, ctx });
       return handle(client, pdu, ctx);
-    },
+    }),
     ...opts.deps,
   });
   const { port } = await listener.start();
