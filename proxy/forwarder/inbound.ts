@@ -78,8 +78,9 @@ export class Inbound {
 
   /**
    * Receipts that arrived before the submit_sm_resp of message `id`: deliver them after the client
-   * has its response. The listener writes the response when handleRequest resolves, in a microtask;
-   * setImmediate runs after all of those.
+   * has its response. The submit path answers before it hands them here (SubmitJob), and through
+   * handleRequest's promise the listener writes the response in a microtask: setImmediate runs
+   * after both.
    */
   deliverOrphansLater(client: string, id: string, orphans: readonly OrphanReceipt[]): void {
     setImmediate(() => {
