@@ -29,16 +29,12 @@ import type { MessageRecord } from './store.js';
 export type Key = number | string;
 
 /**
- * Slots per page, as a power of two. 2^15: a JS-array column is 256 KiB, over V8's largest young
- * object (128 KiB), so it is allocated in the large-object space, old from the start: scavenges
- * never copy it, nor scan it twice on the way to the old generation. At 2^13 (64 KiB columns, young
- * and copied) a page every 8,192 messages was most of what each scavenge promoted: with ~430,000
- * records held, at 10,000 msg/s, scavenges took a median 4.2 ms against 3.1-3.4 ms at 2^15
- * (`--trace-gc`, two runs each, 2026-11-26). Allocating a large column takes ~0.4-0.7 ms, 5-9 ms
- * for a page: the next page is therefore allocated ahead, one column at a time while the current
- * page fills (PageBuilder), never in one stall.
+ * Slots per page, as a power of two. 2^13: a column is 64 KiB, under V8's largest young object
+ * (128 KiB), so a page is made by bump allocation (~1.5 ms for all its columns) and copied by a
+ * scavenge or two (a memcpy). At 2^15 each column went to the large-object space: no copying,
+ * but ~1 ms per column to allocate, a 13 ms stall every 32,768 messages (measured, Node 24).
  */
-export const DEFAULT_PAGE_BITS = 15;
+export const DEFAULT_PAGE_BITS = 13;
 
 
 /** smppd ids (message-id.ts) are a fixed prefix of this length and a base36 counter. */
@@ -48,45 +44,6 @@ const ID_COUNTER_MAX_DIGITS = 10;
 
 function column<T>(size: number): (T | undefined)[] {
   return new Array<T | undefined>(size).fill(undefined);
-}
-
-/** The columns of a Page, in the order PageBuilder allocates them. */
-type Columns = [
-  key: (Key | undefined)[],
-  client: (string | undefined)[],
-  cluster: (string | undefined)[],
-  endpoint: (string | undefined)[],
-  routeName: (string | undefined)[],
-  upstreamId: (string | undefined)[],
-  keyCluster: (string | undefined)[],
-  key0: (Key | undefined)[],
-  key1: (Key | undefined)[],
-  moreKeys: (Key[] | undefined)[],
-  createdAt: Float64Array,
-  expiresAt: Float64Array,
-  parts: Float64Array,
-];
-const COLUMN_COUNT = 13;
-
-/** A page's columns made one at a time (step()), so that no single call pays for a whole page. */
-class PageBuilder {
-  private readonly made: unknown[] = [];
-
-  constructor(readonly size: number) {}
-
-  /** Allocates the next column; false once they are all there. */
-  step(): boolean {
-    const n = this.made.length;
-    if (n >= COLUMN_COUNT) return false;
-    this.made.push(n < COLUMN_COUNT - 3 ? column(this.size) : new Float64Array(this.size));
-    return true;
-  }
-
-  /** The page, its remaining columns allocated now. */
-  finish(): Page {
-    while (this.step());
-    return new Page(this.made as Columns);
-  }
 }
 
 /** `size` slots, one array per field. A slot is live while `key` holds its record key. */
@@ -107,20 +64,20 @@ class Page {
   readonly key1: (Key | undefined)[];
   readonly moreKeys: (Key[] | undefined)[];
 
-  constructor(c: Columns) {
-    this.key = c[0];
-    this.client = c[1];
-    this.cluster = c[2];
-    this.endpoint = c[3];
-    this.routeName = c[4];
-    this.upstreamId = c[5];
-    this.keyCluster = c[6];
-    this.key0 = c[7];
-    this.key1 = c[8];
-    this.moreKeys = c[9];
-    this.createdAt = c[10];
-    this.expiresAt = c[11];
-    this.parts = c[12];
+  constructor(size: number) {
+    this.key = column<Key>(size);
+    this.client = column<string>(size);
+    this.cluster = column<string>(size);
+    this.endpoint = column<string>(size);
+    this.routeName = column<string>(size);
+    this.upstreamId = column<string>(size);
+    this.createdAt = new Float64Array(size);
+    this.expiresAt = new Float64Array(size);
+    this.parts = new Float64Array(size);
+    this.keyCluster = column<string>(size);
+    this.key0 = column<Key>(size);
+    this.key1 = column<Key>(size);
+    this.moreKeys = column<Key[]>(size);
   }
 }
 
@@ -380,8 +337,6 @@ export class RecordTable {
   private head = 0;
   private tail = 0;
   private spare: Page | undefined;
-  /** The next page, allocated a column at a time while the current one fills (DEFAULT_PAGE_BITS). */
-  private upcoming: PageBuilder | undefined;
   /** The id prefix recordKey turns into numbers: that of the first long enough id saved. */
   private idPrefix: string | undefined;
   /** compact() calls so far (it renumbers slots). */
@@ -392,8 +347,6 @@ export class RecordTable {
   private readonly pageBits: number;
   private readonly pageSize: number;
   private readonly pageMask: number;
-  /** Slots between two columns of the upcoming page: 16 steps a page, for 13 columns. */
-  private readonly stepMask: number;
 
   /** `pageBits`: slots per page as a power of two (tests use small pages to cross many). */
   constructor(
@@ -403,7 +356,6 @@ export class RecordTable {
     this.pageBits = pageBits;
     this.pageSize = 1 << pageBits;
     this.pageMask = this.pageSize - 1;
-    this.stepMask = Math.max(1, this.pageSize >>> 4) - 1;
   }
 
   get size(): number {
@@ -702,20 +654,12 @@ export class RecordTable {
     if (this.tail - this.head > 2 * this.count + 2 * this.pageSize) this.compact();
     const seq = this.tail++;
     if (((seq - this.base) >>> this.pageBits) >= this.pages.length) {
-      const page = this.spare ?? this.takeUpcoming();
+      const page = this.spare ?? new Page(this.pageSize);
       this.spare = undefined;
       this.pages.push(page);
-    } else if ((seq & this.stepMask) === 0 && this.spare === undefined) {
-      (this.upcoming ??= new PageBuilder(this.pageSize)).step();
     }
     this.pageOf(seq).key[seq & this.pageMask] = undefined; // not live until written (a reused page)
     return seq;
-  }
-
-  private takeUpcoming(): Page {
-    const page = (this.upcoming ?? new PageBuilder(this.pageSize)).finish();
-    this.upcoming = undefined;
-    return page;
   }
 
   /** Out of the table: its id and index keys go, the slot is dead. */
@@ -775,7 +719,7 @@ export class RecordTable {
     const pages: Page[] = [];
     const renumber = new Map<number, number>();
     seqs.forEach((seq, n) => {
-      if ((n >>> this.pageBits) >= pages.length) pages.push(new PageBuilder(this.pageSize).finish());
+      if ((n >>> this.pageBits) >= pages.length) pages.push(new Page(this.pageSize));
       const from = this.pageOf(seq);
       const j = seq & this.pageMask;
       const to = pages[n >>> this.pageBits] as Page;
