@@ -127,6 +127,8 @@ interface QueuedOp {
   readonly keys: readonly string[];
   /** As the script reads it: name, key count, then the arguments (op() puts the first two in front). */
   readonly encoded: readonly (string | number)[];
+  /** Turns the operation's reply into what its caller gets (a throw rejects the call). */
+  readonly transform: ((reply: unknown) => unknown) | undefined;
   resolve(result: unknown): void;
   reject(err: unknown): void;
 }
@@ -366,17 +368,22 @@ class RedisStore implements RedisMessageStore {
     return typeof value === 'string' ? recordFromString(id, value) : undefined;
   }
 
-  async saveAccepted(
+  // saveAccepted and findByUpstream, once per message each, are not async functions: the operation's
+  // own promise is the result (op's transform), one promise and one async frame fewer per call.
+
+  saveAccepted(
     record: MessageRecord,
     cluster: string,
     upstreamId: string,
     keys: readonly string[],
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(this.closedError());
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
-      throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`);
+      return Promise.reject(
+        new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`),
+      );
     }
     const now = this.now();
     // The record as setUpstreamId would leave it: the endpoint given, else the saved one on the same cluster.
@@ -390,7 +397,7 @@ class RedisStore implements RedisMessageStore {
     const args: (string | number)[] = [now, this.ttlMs, this.bucketWidth, id, value];
     for (const key of keys) args.push(upstreamIndexField(cluster, key));
     // No KEYS: the script builds the orphan keys from the index fields (redis-scripts.ts says why).
-    return orphansOf((await this.op(OP.saveAccepted, NO_KEYS, args)) as [number, ...string[]]);
+    return this.op(OP.saveAccepted, NO_KEYS, args, orphansOf as (reply: unknown) => unknown) as Promise<readonly OrphanReceipt[]>;
   }
 
   async setUpstreamId(
@@ -419,12 +426,12 @@ class RedisStore implements RedisMessageStore {
     return orphansOf(reply);
   }
 
-  async findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
-    this.assertOpen();
-    if (keys.length === 0) return undefined;
+  findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
+    if (this.closed) return Promise.reject(this.closedError());
+    if (keys.length === 0) return Promise.resolve(undefined);
     const args: (string | number)[] = [this.now(), this.ttlMs, this.bucketWidth];
     for (const key of keys) args.push(upstreamIndexField(cluster, key));
-    return foundRecord(await this.op(OP.findByUpstream, NO_KEYS, args));
+    return this.op(OP.findByUpstream, NO_KEYS, args, foundRecord) as Promise<MessageRecord | undefined>;
   }
 
   // --- orphan receipts ---
@@ -570,7 +577,11 @@ class RedisStore implements RedisMessageStore {
   // --- plumbing ---
 
   private assertOpen(): void {
-    if (this.closed) throw new StoreError(StoreErrorCode.CLOSED, 'message store is closed');
+    if (this.closed) throw this.closedError();
+  }
+
+  private closedError(): StoreError {
+    return new StoreError(StoreErrorCode.CLOSED, 'message store is closed');
   }
 
   private now(): number {
@@ -628,12 +639,17 @@ class RedisStore implements RedisMessageStore {
   }
 
   /** Queue one operation for the next batch (redis-scripts.ts); resolves with its own result. */
-  private op(name: OpName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
+  private op(
+    name: OpName,
+    keys: readonly string[],
+    args: (string | number)[],
+    transform?: (reply: unknown) => unknown,
+  ): Promise<unknown> {
     if (this.everReady && !this.isReady()) return Promise.reject(this.unreachable());
     return new Promise((resolve, reject) => {
       // The caller's fresh array becomes the encoded operation: no copy per message.
       args.unshift(name, keys.length);
-      this.queue.push({ keys, encoded: args, resolve, reject });
+      this.queue.push({ keys, encoded: args, transform, resolve, reject });
       if (this.queue.length >= MAX_BATCH) {
         this.flush();
       } else if (!this.flushScheduled) {
@@ -672,13 +688,26 @@ class RedisStore implements RedisMessageStore {
       for (const key of op.keys) keys.push(key);
       encoded.push(op.encoded);
     }
+    let results: unknown[];
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
       const reply = await this.run(() => call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded)));
-      const results = parseBatchReply(reply, ops.length);
-      for (let i = 0; i < ops.length; i++) (ops[i] as QueuedOp).resolve(listOrValue(results[i]));
+      results = parseBatchReply(reply, ops.length);
     } catch (err) {
       for (const op of ops) op.reject(err);
+      return;
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as QueuedOp;
+      const result = listOrValue(results[i]);
+      if (op.transform === undefined) op.resolve(result);
+      else {
+        try {
+          op.resolve(op.transform(result));
+        } catch (err) {
+          op.reject(err);
+        }
+      }
     }
   }
 
