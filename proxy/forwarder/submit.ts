@@ -419,18 +419,17 @@ export class SubmitJob extends Attempts implements SendWaiter {
   }
 
   resolved(result: SendResult): void {
-    try {
-      this.answered(result);
-    } catch (err) {
-      this.submitter.crashed(this.pdu, this.reply, this.started, err, this.seq);
-      return;
-    }
-    this.settled();
+    this.report(this.answered, result);
   }
 
   rejected(err: Error): void {
+    this.report(this.failed, err);
+  }
+
+  /** Tells Attempts how the attempt ended (`tell`: answered or failed), then goes on (settled). */
+  private report<T>(tell: (this: Attempts, value: T) => void, value: T): void {
     try {
-      this.failed(err);
+      tell.call(this, value);
     } catch (bug) {
       this.submitter.crashed(this.pdu, this.reply, this.started, bug, this.seq);
       return;
