@@ -114,7 +114,7 @@ it('reload under load: 5 route and cluster changes through the file and HTTP, no
   expect(r.sessionsLost).toBe(0);
   expect(r.unbindsReceived).toBe(0);
   // Nothing failed on the way: every message was accepted by one of the simulators.
-  expect(r.byStatus.get(Status.ESME_ROK)).toBe(r.sent);
+  expect(r.byStatus.get(Status.ESME_ROK), `statuses: ${JSON.stringify([...r.byStatus])}`).toBe(r.sent);
   expect(sims.reduce((n, s) => n + s.stats().accepted, 0)).toBe(r.sent);
   for (const ms of timeToTraffic) expect(ms).toBeLessThan(1000);
   expect((await Promise.all(fileReloads)).every((x) => x.ok)).toBe(true);

@@ -11,7 +11,7 @@ import type { Rng } from '../cluster/backoff.js';
 import type { ClusterDeps } from '../cluster/index.js';
 import type { ClientConfig, ClusterConfig } from '../config/schema.js';
 import type { Feedback } from '../feedback/feedback.js';
-import type { HandleRequest, HandleRequestWith, RequestReply } from '../listener/index.js';
+import { replyWhenSettled, type HandleRequest, type HandleRequestWith, type RequestReply } from '../listener/index.js';
 import type { RouteTable } from '../router/route-table.js';
 import { systemTimers, type SessionLogger, type Timers } from '../session/index.js';
 import { Status } from '../smpp/index.js';
@@ -193,10 +193,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
         submitter.singleWith(client.systemId, pdu, deadline, receivedAt, reply);
         return;
       }
-      guarded(client.systemId, pdu, deadline).then(
-        (resp) => reply.answered(resp),
-        (err: unknown) => reply.failed(err),
-      );
+      replyWhenSettled(guarded(client.systemId, pdu, deadline), reply);
     },
     handleUpstreamDelivery: (d) => inbound.handle(d),
     update({ router, config }) {

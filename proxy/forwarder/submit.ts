@@ -150,9 +150,8 @@ export class Submitter {
     try {
       const outcome = job.outcome!;
       this.recordDecision(job.route, outcome.cluster);
-      const tlvs = outcome.response?.tlvs;
       if (outcome.status !== Status.ESME_ROK) {
-        this.answer(job.pdu, job.reply, job.started, outcome.status, '', tlvs, job.seq);
+        this.answerJob(job, outcome.status, '');
         return;
       }
       // The upstream accepted: write the record indexed under its id. A store failure is answered
@@ -170,8 +169,7 @@ export class Submitter {
           outcome.endpoint,
         );
       } catch (err) {
-        this.unrecorded(err, outcome.cluster);
-        this.answer(job.pdu, job.reply, job.started, Status.ESME_RSYSERR, '', tlvs, job.seq);
+        this.notRecorded(job, err);
         return;
       }
       // The memory store's "no orphans" needs no wait (store.ts).
@@ -179,10 +177,7 @@ export class Submitter {
       else {
         indexed.then(
           (orphans) => this.recorded(job, orphans),
-          (err: unknown) => {
-            this.unrecorded(err, outcome.cluster);
-            this.answer(job.pdu, job.reply, job.started, Status.ESME_RSYSERR, '', tlvs, job.seq);
-          },
+          (err: unknown) => this.notRecorded(job, err),
         );
       }
     } catch (err) {
@@ -193,11 +188,23 @@ export class Submitter {
   /** The record is written: the client gets smppd's id, then the receipts that came first. */
   private recorded(job: SubmitJob, orphans: readonly OrphanReceipt[]): void {
     try {
-      this.answer(job.pdu, job.reply, job.started, Status.ESME_ROK, job.id, job.outcome!.response?.tlvs, job.seq);
+      this.answerJob(job, Status.ESME_ROK, job.id);
       if (orphans.length > 0) this.onOrphans(job.client, job.id, orphans);
     } catch (err) {
-      this.ctx.logger.error({ err, command: job.pdu.command }, 'orphan receipts could not be handed on');
+      // Past the store's promise: nothing above would hear of it.
+      this.ctx.logger.error({ err, command: job.pdu.command }, 'answering a recorded message failed');
     }
+  }
+
+  /** The upstream accepted but the store did not take the record: ESME_RSYSERR (top of this file). */
+  private notRecorded(job: SubmitJob, err: unknown): void {
+    this.unrecorded(err, job.outcome!.cluster);
+    this.answerJob(job, Status.ESME_RSYSERR, '');
+  }
+
+  /** answer() for a job whose sending is over: the upstream's TLVs (data_sm_resp) go along. */
+  private answerJob(job: SubmitJob, status: number, messageId: string): void {
+    this.answer(job.pdu, job.reply, job.started, status, messageId, job.outcome!.response?.tlvs, job.seq);
   }
 
   /** Every request gets exactly one response, a bug below included. */

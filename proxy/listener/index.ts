@@ -18,4 +18,4 @@ export type {
   RequestContext,
   RequestReply,
 } from './types.js';
-export { toHandleRequestWith } from './types.js';
+export { replyWhenSettled, toHandleRequestWith } from './types.js';

@@ -91,11 +91,16 @@ export function toHandleRequestWith(handle: HandleRequest): HandleRequestWith {
       reply.failed(err);
       return;
     }
-    answer.then(
-      (resp) => reply.answered(resp),
-      (err: unknown) => reply.failed(err),
-    );
+    replyWhenSettled(answer, reply);
   };
+}
+
+/** Tells `reply` how `answer` settles. */
+export function replyWhenSettled(answer: Promise<Pdu>, reply: RequestReply): void {
+  answer.then(
+    (resp) => reply.answered(resp),
+    (err: unknown) => reply.failed(err),
+  );
 }
 
 /** The metrics a listener updates; `createMetrics()` satisfies it. `connectionsRefused` is optional
