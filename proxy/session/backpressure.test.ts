@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { CommandId, FrameDecoder, Status } from '../smpp/index.js';
+import { CommandId, FrameDecoder, Status, encodePdu } from '../smpp/index.js';
 import { createSession } from './session.js';
 import type { Session } from './session-api.js';
 import { RawPeer, bindPdu } from './testing.js';
@@ -95,16 +95,18 @@ describe('backpressure (real TCP)', () => {
     const st = session.stats();
     expect(st.readBuffered + st.writeBuffered).toBeLessThan(256 * 1024);
 
-    // Now the client reads everything; every request is answered, in order.
+    // Now the client reads everything; every request is answered, in order, intact.
     const decoder = new FrameDecoder();
     let answered = 0;
     let inOrder = true;
+    let intact = true;
     const done = new Promise<void>((resolve) => {
       client.on('data', (chunk: Buffer) => {
         decoder.push(chunk);
         for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) {
           const f = r.frame;
           if (f.readUInt32BE(4) !== CommandId.query_sm_resp || f.readUInt32BE(12) !== answered + 1) inOrder = false;
+          if (f.toString('latin1', 16, 81) !== `${'M'.repeat(64)}\0`) intact = false;
           answered++;
         }
         if (answered === N) resolve();
@@ -113,6 +115,7 @@ describe('backpressure (real TCP)', () => {
     client.resume();
     await done;
     expect(inOrder).toBe(true);
+    expect(intact).toBe(true);
     expect(session.readingPaused).toBe(false);
     // 10 MB of answers went through; the server side never held more than about one read (64 KiB)
     // plus the socket's write high-water mark (64 KiB).
@@ -124,5 +127,93 @@ describe('backpressure (real TCP)', () => {
     expect(serverSocket.destroyed).toBe(true);
     server.close();
     await once(server, 'close');
+  });
+
+  it('answers written while a write waits for the socket arrive intact', async () => {
+    // The session writes from a buffer it reuses once a write has let go of it (out-buffer.ts). Here
+    // answers come later than their requests, as a proxy's do, so some are written while the client
+    // is not reading and an earlier write still waits in the socket.
+    const server = net.createServer((sock) => {
+      const session = createSession({ socket: sock, role: 'smsc', systemId: 'smppd', authenticate: () => Status.ESME_ROK, enquireLinkIntervalMs: 0 });
+      session.on('request', (req) => {
+        if (req.command !== 'query_sm') return;
+        setImmediate(() =>
+          req.respond(Status.ESME_ROK, { message_id: 'M'.repeat(64), final_date: '', message_state: 2, error_code: 0 }),
+        );
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(client, 'connect');
+    const peer = new RawPeer(client);
+    peer.send(bindPdu('bind_transceiver'));
+    expect((await peer.expect('bind_transceiver_resp')).command_status).toBe(0);
+    client.removeAllListeners('data');
+
+    const decoder = new FrameDecoder();
+    const n = 60_000;
+    let answered = 0;
+    let bad = 0;
+    const done = new Promise<void>((resolve) => {
+      client.on('data', (chunk: Buffer) => {
+        decoder.push(chunk);
+        for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) {
+          const f = r.frame;
+          answered++;
+          const ok =
+            f.readUInt32BE(4) === CommandId.query_sm_resp &&
+            f.readUInt32BE(12) === answered &&
+            f.toString('latin1', 16, 81) === `${'M'.repeat(64)}\0`;
+          if (!ok) bad++;
+        }
+        if (answered >= n) resolve();
+      });
+    });
+    // Not reading for a while: the answers (~6 MB) fill the socket buffers and wait.
+    client.pause();
+    client.write(queryBurst(n));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.resume();
+    await done;
+    expect({ answered, bad }).toEqual({ answered: n, bad: 0 });
+    client.destroy();
+    server.close();
+    await once(server, 'close');
+  });
+
+  it('never writes into bytes a socket still holds from an earlier write', async () => {
+    // A TCP socket whose writes we control: the first one is kept (as when the kernel took only part
+    // of it), the rest are taken at once. The session must not reuse the buffer of the kept write.
+    const writes: { data: Buffer; copy: Buffer }[] = [];
+    class HeldSocket extends net.Socket {
+      held = 0;
+      override write(data: Uint8Array | string): boolean {
+        const buf = data as Buffer;
+        writes.push({ data: buf, copy: Buffer.from(buf) });
+        if (writes.length === 1) this.held = buf.length;
+        return true;
+      }
+      override get writableLength(): number {
+        return this.held;
+      }
+    }
+    const socket = new HeldSocket();
+    const session = createSession({ socket, role: 'smsc', systemId: 'smppd', authenticate: () => Status.ESME_ROK, enquireLinkIntervalMs: 0 });
+    const frame = (pdu: Parameters<typeof encodePdu>[0]): Buffer => encodePdu(pdu);
+    socket.emit('data', frame({ ...bindPdu('bind_transceiver'), command_status: 0, sequence_number: 1 } as never));
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.held = 0; // the kept write is done: later writes may reuse buffers again
+    for (let seq = 2; seq < 6; seq++) {
+      socket.emit('data', frame({ command: 'enquire_link', command_status: 0, sequence_number: seq }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(writes.map((w) => w.data.readUInt32BE(4))).toEqual([
+      CommandId.bind_transceiver_resp,
+      ...Array(4).fill(CommandId.enquire_link_resp),
+    ]);
+    // The kept write's bytes are still what they were when written.
+    expect(writes[0]!.data.equals(writes[0]!.copy)).toBe(true);
+    await session.close();
   });
 });

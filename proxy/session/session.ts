@@ -4,6 +4,8 @@
 // enquire_link); keepalive; backpressure; and a close path that settles everything.
 
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import {
   CommandId,
@@ -12,9 +14,11 @@ import {
   Status,
   decodePdu,
   encodePdu,
+  encodedLength,
   genericNack,
   responseFor,
   statusName,
+  writePdu,
   type AnsweredRequestName,
   type Pdu,
   type PduOf,
@@ -28,6 +32,7 @@ import { dispatch, dispatchMalformed, type BindPdu, type SessionCore } from './d
 import { SessionError } from './errors.js';
 import { IncomingRequest, type AnyIncomingRequest, type Responder } from './incoming.js';
 import { Keepalive } from './keepalive.js';
+import { OutBuffer } from './out-buffer.js';
 import { createSequence, type Sequence } from './sequence.js';
 import {
   BIND_STATE,
@@ -94,19 +99,17 @@ const GRACEFUL: ReadonlySet<CloseReason> = new Set<CloseReason>([
 ]);
 
 /**
- * A copy of a decoded request's frame with command_status 0 and sequence number `seq`: the request
- * exactly as its sender wrote it (its fields are unchanged: SubmitSm.frame), for a fraction of the
- * cost of encoding it again (bench: \`npm run bench\`, through smppd: re-encoding submit_sm was ~8%
- * of smppd's CPU).
- * A copy, not the frame itself: it is a view of a read buffer, and a retry may send it again while
- * the first copy still waits in a socket's write queue.
+ * A decoded request's frame with command_status 0 and sequence number `seq`: the request exactly as
+ * its sender wrote it (its fields are unchanged: SubmitSm.frame), for a fraction of the cost of
+ * encoding it again (bench: \`npm run bench\`, through smppd: re-encoding submit_sm was ~8% of
+ * smppd's CPU). Rewritten in place, a view of the read buffer it came in: writeFrame copies it
+ * into the session's OutBuffer at once, so a retry that rewrites it again changes no bytes already
+ * on their way.
  */
 function reframe(frame: Buffer, seq: number): Buffer {
-  const out = Buffer.allocUnsafe(frame.length);
-  frame.copy(out);
-  out.writeUInt32BE(0, 8);
-  out.writeUInt32BE(seq, 12);
-  return out;
+  frame.writeUInt32BE(0, 8);
+  frame.writeUInt32BE(seq, 12);
+  return frame;
 }
 
 function responseIdOf(command: RequestName): number {
@@ -157,9 +160,10 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
 
   private pauseMask = 0;
   private processing = false;
-  /** Frames written since the last flush (writeFrame), and their bytes. */
-  private readonly outFrames: Buffer[] = [];
-  private outBytes = 0;
+  /** Frames written since the last flush (writeFrame). */
+  private readonly out = new OutBuffer();
+  /** The socket takes a written buffer's bytes inside write() when it can (out-buffer.ts). */
+  private readonly writesInPlace: boolean;
   private flushScheduled = false;
   private ending = false;
   private bindPending = false;
@@ -190,6 +194,8 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     this.enquireLinkTimeoutMs = positive('enquireLinkTimeoutMs', o.enquireLinkTimeoutMs, 10_000, 1);
     this.closeTimeoutMs = positive('closeTimeoutMs', o.closeTimeoutMs, 5_000, 1);
     this.keepSubmitFrames = o.keepSubmitFrames ?? false;
+    // TCP only: a TLS socket's encryption, or an in-memory stream's reader, may hold on to the bytes.
+    this.writesInPlace = o.socket instanceof Socket && !(o.socket instanceof TLSSocket);
 
     this.sequence = createSequence(o.firstSequence);
     this.decoder = new FrameDecoder({ maxLength: o.maxPduLength ?? MAX_PDU_LENGTH });
@@ -305,7 +311,7 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
       system_id: params.system_id,
       password: params.password,
     };
-    this.writeFrame(this.encode(pdu));
+    this.writePduFrame(pdu);
   }
 
   request<P extends OutgoingRequest>(pdu: P): Promise<ResponseTo<P>> {
@@ -435,14 +441,18 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   /** Sends the frames written since the last flush as one write (writeFrame says why). */
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const frames = this.outFrames;
-    if (frames.length === 0) return;
-    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.outBytes);
-    frames.length = 0;
-    this.outBytes = 0;
+    const out = this.out;
+    if (out.length === 0) return;
     const s = this.socket;
-    if (s.destroyed || !s.writable) return;
-    if (!s.write(data)) this.setPause(PAUSE_BACKPRESSURE, true);
+    if (s.destroyed || !s.writable) {
+      out.discard();
+      return;
+    }
+    // In place only onto an empty queue: a write that queues behind another keeps its buffer.
+    const inPlace = this.writesInPlace && s.writableLength === 0;
+    const ok = s.write(out.take(inPlace));
+    if (inPlace) out.written(s.writableLength === 0);
+    if (!ok) this.setPause(PAUSE_BACKPRESSURE, true);
   };
 
   private processFrames(): void {
@@ -488,10 +498,12 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     try {
       return encodePdu(pdu);
     } catch (err) {
-      throw new SessionError('ENCODE_FAILED', `cannot encode ${pdu.command}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw this.encodeFailed(pdu, err);
     }
+  }
+
+  private encodeFailed(pdu: Pdu, err: unknown): SessionError {
+    return new SessionError('ENCODE_FAILED', `cannot encode ${pdu.command}: ${(err as Error).message}`, { cause: err });
   }
 
   /**
@@ -506,17 +518,41 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
    * does not read cannot make us buffer its answers without bound.
    */
   private writeFrame(frame: Buffer): boolean {
+    if (!this.canWrite()) return false;
+    this.out.append(frame);
+    this.wrote();
+    return true;
+  }
+
+  /** writeFrame(encode(pdu)), encoded straight into the OutBuffer. Throws as encode(). */
+  private writePduFrame(pdu: Pdu): boolean {
+    let length: number;
+    try {
+      length = encodedLength(pdu);
+      if (!this.canWrite()) return false;
+      writePdu(this.out.reserve(length), this.out.length, pdu, length);
+    } catch (err) {
+      throw this.encodeFailed(pdu, err);
+    }
+    this.out.commit(length);
+    this.wrote();
+    return true;
+  }
+
+  private canWrite(): boolean {
     const s = this.socket;
-    if (this.ending || s.destroyed || !s.writable) return false;
-    this.outFrames.push(frame);
-    this.outBytes += frame.length;
+    return !this.ending && !s.destroyed && s.writable;
+  }
+
+  /** Frames were added to the OutBuffer: flush at the end of the tick, or now (see writeFrame). */
+  private wrote(): void {
+    const s = this.socket;
     // A socket already full: write now, so that write() reports it and reading stops at once.
-    if (this.outBytes + s.writableLength >= s.writableHighWaterMark) this.flush();
+    if (this.out.length + s.writableLength >= s.writableHighWaterMark) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
     }
-    return true;
   }
 
   private nextSequence(): number {
@@ -589,11 +625,11 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   // ---- SessionCore: called by the dispatcher ------------------------------------------------
 
   replyStatus(command: AnsweredRequestName, sequenceNumber: number, status: number): void {
-    this.writeFrame(this.encode(statusResponse(command, sequenceNumber, status)));
+    this.writePduFrame(statusResponse(command, sequenceNumber, status));
   }
 
   nack(sequenceNumber: number, status: number): void {
-    this.writeFrame(this.encode(genericNack(sequenceNumber, status)));
+    this.writePduFrame(genericNack(sequenceNumber, status));
   }
 
   dropRequest(command: RequestName, sequenceNumber: number, status: number): void {
@@ -640,9 +676,7 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     const authenticate = this.authenticate;
     if (authenticate === undefined || this.bindPending) {
       if (authenticate === undefined) this.log.warn({ systemId: pdu.system_id }, 'bind refused: no authenticator');
-      this.writeFrame(
-        this.encode(responseFor(pdu, this.bindPending ? Status.ESME_RALYBND : Status.ESME_RBINDFAIL)),
-      );
+      this.writePduFrame(responseFor(pdu, this.bindPending ? Status.ESME_RALYBND : Status.ESME_RBINDFAIL));
       return;
     }
     this.bindPending = true;
@@ -676,11 +710,11 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
       status = Status.ESME_RBINDFAIL;
     }
     if (status === Status.ESME_ROK) {
-      this.writeFrame(this.encode(responseFor(pdu, Status.ESME_ROK, { system_id: this.systemId })));
+      this.writePduFrame(responseFor(pdu, Status.ESME_ROK, { system_id: this.systemId }));
       this.becomeBound(BIND_TYPE_OF[pdu.command], pdu.system_id);
     } else {
       // SMPP 3.4 §4.1.2: no body with a non-zero command_status.
-      this.writeFrame(this.encode(responseFor(pdu, status)));
+      this.writePduFrame(responseFor(pdu, status));
     }
     this.setPause(PAUSE_AUTH, false);
   }
@@ -745,33 +779,26 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     this.incomingPending--;
     const resp = responseFor(req, status, body as never);
     resp.sequence_number = sequenceNumber;
-    let frame: Buffer;
-    try {
-      frame = this.encode(resp);
-    } catch (err) {
-      // Keep "every request gets exactly one response", then surface the programming error.
-      const fallback = responseFor(req, Status.ESME_RSYSERR);
-      fallback.sequence_number = sequenceNumber;
-      this.writeFrame(this.encode(fallback));
-      throw err;
-    }
-    return this.writeFrame(frame);
+    return this.writeAnswer(req, resp);
   }
 
   answerIncomingWith(req: RequestPdu, resp: Pdu): boolean {
     if (this.state === 'closed' || this.ending) return false;
     this.incomingPending--;
-    let frame: Buffer;
+    return this.writeAnswer(req, resp);
+  }
+
+  /** Writes the response `resp` to `req`; one that cannot be encoded is answered ESME_RSYSERR, then thrown. */
+  private writeAnswer(req: RequestPdu, resp: Pdu): boolean {
     try {
-      frame = this.encode(resp);
+      return this.writePduFrame(resp);
     } catch (err) {
-      // As answerIncoming: ESME_RSYSERR in its place, then the programming error.
+      // Keep "every request gets exactly one response", then surface the programming error.
       const fallback = responseFor(req, Status.ESME_RSYSERR);
       fallback.sequence_number = resp.sequence_number;
-      this.writeFrame(this.encode(fallback));
+      this.writePduFrame(fallback);
       throw err;
     }
-    return this.writeFrame(frame);
   }
 
   // ---- keepalive, unbind, close -----------------------------------------------------------

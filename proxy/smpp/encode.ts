@@ -12,6 +12,14 @@ import { putU32 } from './writer.js';
  * and written in order (bench/codec.ts). Throws SmppEncodeError only for objects that cannot be encoded.
  */
 export function encodePdu(pdu: Pdu): Buffer {
+  const length = encodedLength(pdu);
+  const buf = Buffer.allocUnsafe(length);
+  writePdu(buf, 0, pdu, length);
+  return buf;
+}
+
+/** The octets encodePdu would write for `pdu`, every field's size checked (throws as encodePdu). */
+export function encodedLength(pdu: Pdu): number {
   const codec = codecFor(pdu);
   if (codec === undefined) {
     throw new SmppEncodeError(EncodeErrorCode.UNKNOWN_COMMAND, 'command', `unknown command ${String(pdu.command)}`);
@@ -24,12 +32,20 @@ export function encodePdu(pdu: Pdu): Buffer {
   if (length > MAX_PDU_LENGTH) {
     throw new SmppEncodeError(EncodeErrorCode.FIELD_TOO_LONG, 'command_length', `PDU of ${length} octets`);
   }
-  const buf = Buffer.allocUnsafe(length);
-  let off = putU32(buf, 0, length, 'command_length');
+  return length;
+}
+
+/**
+ * Writes `pdu` at buf[off..off + length), `length` from encodedLength: into a buffer shared with
+ * other frames (session/out-buffer.ts). May still throw for a field's content (a NUL in a
+ * C-Octet String); the octets written until then are garbage.
+ */
+export function writePdu(buf: Buffer, off: number, pdu: Pdu, length: number): void {
+  const codec = codecFor(pdu)!;
+  off = putU32(buf, off, length, 'command_length');
   off = putU32(buf, off, CommandId[pdu.command], 'command_id');
   off = putU32(buf, off, pdu.command_status, 'command_status');
   off = putU32(buf, off, pdu.sequence_number, 'sequence_number');
   off = codec.write(buf, off, pdu);
   writeTlvs(buf, off, pdu.tlvs);
-  return buf;
 }

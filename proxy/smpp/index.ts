@@ -22,7 +22,7 @@ export type { TlvName, Tlvs, UnknownTlv } from './tlv.js';
 export type * from './pdu.js';
 export { decodePdu } from './decode.js';
 export type { DecodeResult } from './decode.js';
-export { encodePdu } from './encode.js';
+export { encodePdu, encodedLength, writePdu } from './encode.js';
 export { FrameDecoder, MAX_PDU_LENGTH } from './frame.js';
 export type { FrameResult } from './frame.js';
 export { genericNack, responseFor } from './response.js';
