@@ -188,14 +188,15 @@ describe('backpressure (real TCP)', () => {
     const writes: { data: Buffer; copy: Buffer }[] = [];
     class HeldSocket extends net.Socket {
       held = 0;
+      constructor() {
+        super();
+        Object.defineProperty(this, 'writableLength', { get: () => this.held });
+      }
       override write(data: Uint8Array | string): boolean {
         const buf = data as Buffer;
         writes.push({ data: buf, copy: Buffer.from(buf) });
         if (writes.length === 1) this.held = buf.length;
         return true;
-      }
-      override get writableLength(): number {
-        return this.held;
       }
     }
     const socket = new HeldSocket();
