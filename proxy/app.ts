@@ -34,6 +34,7 @@ import { createRedisStoreFromConfig } from './store/redis-store.js';
 import { createFleet } from './app-fleet.js';
 import { createMessageIdGenerator } from './store/message-id.js';
 import type { MessageStore } from './store/store.js';
+import { systemTimers } from './session/index.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
@@ -91,13 +92,14 @@ function createStore(config: Config, logger: Logger): MessageStore {
     // Shared by the replicas (issue 5). While Redis is away: readiness 503 (store.healthy), submits
     // answered ESME_RMSGQFUL, upstream receipts ESME_RX_T_APPN; it reconnects by itself.
     return createRedisStoreFromConfig(config.store, {
+      clock: systemTimers.now,
       onHealthChange: (healthy, err) => {
         if (healthy) logger.info({}, 'store reachable (redis)');
         else logger.error({ err }, 'store unreachable (redis): not ready, submits answered ESME_RMSGQFUL');
       },
     });
   }
-  return createMemoryStore({ ttlMs: config.store.ttl, maxEntries: config.store.max_entries });
+  return createMemoryStore({ ttlMs: config.store.ttl, maxEntries: config.store.max_entries, clock: systemTimers.now });
 }
 
 const refused = (problems: string[]): ReloadResult => ({ ok: false, changes: [], problems, warnings: [] });

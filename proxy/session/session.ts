@@ -37,6 +37,8 @@ import { createSequence, type Sequence } from './sequence.js';
 import {
   BIND_STATE,
   CloseReason,
+  holdNow,
+  restoreNow,
   silentLogger,
   systemTimers,
   type BindType,
@@ -406,9 +408,15 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === 'closed') return;
-    this.keepalive.touch(this.timers.now());
+    const now = this.timers.now();
+    this.keepalive.touch(now);
     this.decoder.push(chunk);
-    this.processFrames();
+    const outer = holdNow(now);
+    try {
+      this.processFrames();
+    } finally {
+      restoreNow(outer);
+    }
   };
 
   private readonly onDrain = (): void => {
