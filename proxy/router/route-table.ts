@@ -18,6 +18,8 @@
 // matches a numeric source; use `source` for numeric senders. `sender_id` values are compared as
 // given (no '+' handling): alphanumeric senders are names such as "ACME", not numbers.
 
+import { charCode, startsWith } from '../smpp/string-calls.js';
+
 /** One address criterion. Every field given must match (the config normally gives exactly one). */
 export interface AddressMatch {
   prefix?: string;
@@ -170,7 +172,7 @@ function newBucket(): Bucket {
 }
 
 function plusOffset(s: string): number {
-  return s.charCodeAt(0) === PLUS ? 1 : 0;
+  return charCode(s, 0) === PLUS ? 1 : 0;
 }
 
 function stripPlus(s: string): string {
@@ -212,9 +214,9 @@ function compileAddress(
 function addressMatches(t: AddressTest, value: string): boolean {
   const off = t.ignorePlus ? plusOffset(value) : 0;
   if (t.exact !== undefined) {
-    if (value.length - off !== t.exact.length || !value.startsWith(t.exact, off)) return false;
+    if (value.length - off !== t.exact.length || !startsWith(value, t.exact, off)) return false;
   }
-  if (t.prefix !== undefined && !value.startsWith(t.prefix, off)) return false;
+  if (t.prefix !== undefined && !startsWith(value, t.prefix, off)) return false;
   // No 'g'/'y' flags are ever set, so test() keeps no lastIndex state between messages.
   if (t.regex !== undefined && !t.regex.test(value)) return false;
   return true;
@@ -343,7 +345,7 @@ export function compileRoutes(routes: readonly RouteInput[]): RouteTable {
     let visited = 1;
     scanBucket(root.prefix, msg, scratch);
     for (let i = plusOffset(dest); i < dest.length; i++) {
-      node = child(node, dest.charCodeAt(i));
+      node = child(node, charCode(dest, i));
       if (node === undefined) break;
       visited++;
       scanBucket(node.prefix, msg, scratch);

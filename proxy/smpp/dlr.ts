@@ -8,6 +8,7 @@
 // any id characters except whitespace. Buffers are read as latin1 so byte offsets equal string offsets.
 
 import { latin1 } from './latin1.js';
+import { charCode } from './string-calls.js';
 
 export interface Receipt {
   id: string;
@@ -376,12 +377,12 @@ function hexKey(t: string): string {
 /** Lookup keys of an SMSC message id, most specific first: one key, two for all-digit ids under auto. */
 export function messageIdKeys(id: string, mode: MessageIdMode): string[] {
   if (mode === 'string') return id === '' ? [] : [id];
-  const t = id.length > 0 && plainEdge(id.charCodeAt(0)) && plainEdge(id.charCodeAt(id.length - 1)) ? id : id.replace(EDGE_SPACE, '');
+  const t = id.length > 0 && plainEdge(charCode(id, 0)) && plainEdge(charCode(id, id.length - 1)) ? id : id.replace(EDGE_SPACE, '');
   if (t === '') return [];
   let dec = true;
   let hex = true;
   for (let i = 0; i < t.length && hex; i++) {
-    const c = t.charCodeAt(i);
+    const c = charCode(t, i);
     if (c >= 0x30 && c <= 0x39) continue;
     dec = false;
     const lower = c | 0x20;

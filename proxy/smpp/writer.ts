@@ -1,4 +1,5 @@
 import { EncodeErrorCode, SmppEncodeError } from './errors.js';
+import { charCode } from './string-calls.js';
 
 // Small typed writers over a pre-sized Buffer. Sizes are computed first (cstrSize etc.), the buffer is
 // allocated once, then fields are written in order; each writer returns the next offset.
@@ -25,7 +26,7 @@ export function timeSize(s: string, field: string): number {
 export function putCstr(buf: Buffer, off: number, s: string, field: string): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
+    const c = charCode(s, i);
     if (c === 0 || c > 0xff) throw invalid(field, 'NUL or non-latin1 character');
     buf[off + i] = c;
   }

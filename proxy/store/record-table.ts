@@ -20,6 +20,7 @@
 
 import { CounterIndex } from './counter-index.js';
 import type { MessageRecord } from './store.js';
+import { charCode, startsWith } from '../smpp/string-calls.js';
 
 /**
  * Record and index keys: a number where a number says the same (recordKey, indexKey), else the
@@ -88,9 +89,9 @@ class Page {
  */
 export function indexKey(key: string): Key {
   const n = key.length;
-  if (n === 0 || n > 15 || (n > 1 && key.charCodeAt(0) === 0x30)) return key;
+  if (n === 0 || n > 15 || (n > 1 && charCode(key, 0) === 0x30)) return key;
   for (let i = 0; i < n; i++) {
-    const c = key.charCodeAt(i);
+    const c = charCode(key, i);
     if (c < 0x30 || c > 0x39) return key;
   }
   return Number(key);
@@ -132,7 +133,7 @@ function homeOf(key: number, h: number, shardBits: number, mask: number): number
 /** A string key's shard (before masking): its last two characters. */
 function stringShard(key: string): number {
   const n = key.length;
-  return n === 0 ? 0 : key.charCodeAt(n - 1) + (n > 1 ? key.charCodeAt(n - 2) * 31 : 0);
+  return n === 0 ? 0 : charCode(key, n - 1) + (n > 1 ? charCode(key, n - 2) * 31 : 0);
 }
 
 /**
@@ -508,10 +509,10 @@ export class RecordTable {
       prefix = this.idPrefix = id.slice(0, ID_PREFIX_LENGTH);
     }
     const digits = id.length - ID_PREFIX_LENGTH;
-    if (digits < 1 || digits > ID_COUNTER_MAX_DIGITS || !id.startsWith(prefix)) return id;
+    if (digits < 1 || digits > ID_COUNTER_MAX_DIGITS || !startsWith(id, prefix)) return id;
     let n = 0;
     for (let i = ID_PREFIX_LENGTH; i < id.length; i++) {
-      const c = id.charCodeAt(i);
+      const c = charCode(id, i);
       let d: number;
       if (c >= 0x30 && c <= 0x39) d = c - 0x30;
       else if (c >= 0x61 && c <= 0x7a) d = c - 0x61 + 10;
