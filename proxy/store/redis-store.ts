@@ -66,6 +66,7 @@ import {
   upstreamIndexField,
 } from './redis-keys.js';
 import { BATCH_SCRIPT, OP, defineScripts, type OpName } from './redis-scripts.js';
+import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
   DEFAULT_LEASE_MS,
@@ -150,14 +151,26 @@ function isClient(value: unknown): value is RedisClient {
 const SEP = '|';
 const ESC = '~';
 
+const SEP_CODE = 0x7c;
+const ESC_CODE = 0x7e;
+
+/** Whether `value` holds SEP or ESC (`esc` = false: ESC only). A loop, not includes(): string-calls.ts says why. */
+function holdsSeparator(value: string, sep: boolean): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = charCode(value, i);
+    if (c === ESC_CODE || (sep && c === SEP_CODE)) return true;
+  }
+  return false;
+}
+
 /** A field of a record string: SEP and ESC written as ESC ESC and ESC '1' (redis-keys.ts). */
 function esc(value: string): string {
-  if (!value.includes(SEP) && !value.includes(ESC)) return value;
+  if (!holdsSeparator(value, true)) return value;
   return value.replaceAll(ESC, ESC + ESC).replaceAll(SEP, ESC + '1');
 }
 
 function unesc(value: string): string {
-  if (!value.includes(ESC)) return value;
+  if (!holdsSeparator(value, false)) return value;
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const ch = value[i] as string;
