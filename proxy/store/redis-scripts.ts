@@ -12,7 +12,10 @@
 //
 // Call layout: KEYS[1] = the store's meta key (<p>meta, always there), then every operation's keys,
 // concatenated; ARGV[1] = prefix, ARGV[2] = the operations as one JSON array of [name, key count,
-// arguments...]. The fixed first key is for Redis Cluster: ioredis routes a command by its first key
+// arguments...], ARGV[3] and ARGV[4] = the store's ttl and bucket width (ms). A saveAccepted, the
+// operation of every message, is written shorter: [ACCEPT_OP, now, id, record, index fields...] (no
+// keys; ttl and width from ARGV): a third less JSON for the client to write and cjson to read
+// (bench: \`npm run bench\`, Redis store). The fixed first key is for Redis Cluster: ioredis routes a command by its first key
 // and sends one without keys to a random node, which may not own the prefix's slot (the script builds
 // most keys from the prefix); a batch of keyless operations (get, findByUpstream) must still go to
 // the node of the prefix's hash tag (redis-keys.ts). An operation's first argument is
@@ -56,9 +59,13 @@ export const OP = {
 } as const;
 export type OpName = (typeof OP)[keyof typeof OP];
 
+/** The short form of a saveAccepted operation in a batch (Call layout above). */
+export const ACCEPT_OP = 'A';
+
 // Shared state and helpers. P and NOW are set per operation by the dispatcher at the end.
 const HELPERS = `
 local P = ARGV[1]
+local TTL, WIDTH = tonumber(ARGV[3]), tonumber(ARGV[4])
 local NOW = 0
 local META = KEYS[1] -- P .. 'meta', passed so that Cluster routes every call to the prefix's slot
 
@@ -307,35 +314,33 @@ local ACCEPTED = {1}
 
 -- The run of saveAccepted operations ops[first..] (the dispatcher made sure no orphan is held, so
 -- each would take none and return {1}), written as OPS.saveAccepted writes them one by one. Each op
--- is read as decoded: {name, key count, now, ttl, width, id, record, fields...}, the numbers as
--- JSON numbers (redis-store.ts sends them so). The run ends at another operation or where the stats
+-- is read in its short form, as decoded: {ACCEPT_OP, now, id, record, fields...}, \`now\` a JSON
+-- number (redis-store.ts sends it so). The run ends at another operation or where the stats
 -- buckets would differ: the records' counter bucket follows the time bucket b, the index fields'
 -- that of now + ttl. Each key gets its TTL from the first operation that writes it, as touch()
--- would. Sets results[first..]; returns the next operation's index and the run's number of KEYS.
+-- would. Sets results[first..]; returns the next operation's index.
 local function accept_run(ops, first, results)
   local op = ops[first]
-  local ttl, width = op[4], op[5]
-  local b = math.floor(op[3] / width)
-  local ub = math.floor((op[3] + ttl) / width)
+  local ttl, width = TTL, WIDTH
+  local b = math.floor(op[2] / width)
+  local ub = math.floor((op[2] + ttl) / width)
   local records, fields = {}, {}
-  local rnow, xnow = op[3], nil
-  local oi, nkeys = first, 0
+  local rnow, xnow = op[2], nil
+  local oi = first
   while oi <= #ops do
     op = ops[oi]
-    local now = op[3]
-    if op[1] ~= '${OP.saveAccepted}' or op[4] ~= ttl or op[5] ~= width
-      or math.floor(now / width) ~= b or math.floor((now + ttl) / width) ~= ub then break end
-    local id = op[6]
+    local now = op[2]
+    if op[1] ~= '${ACCEPT_OP}' or math.floor(now / width) ~= b or math.floor((now + ttl) / width) ~= ub then break end
+    local id = op[3]
     records[#records + 1] = id
-    records[#records + 1] = op[7]
-    if #op >= 8 then
+    records[#records + 1] = op[4]
+    if #op >= 5 then
       if not xnow then xnow = now end
-      for i = 8, #op do
+      for i = 5, #op do
         fields[#fields + 1] = op[i]
         fields[#fields + 1] = id
       end
     end
-    nkeys = nkeys + op[2]
     results[oi] = ACCEPTED
     NOW = now
     oi = oi + 1
@@ -355,7 +360,7 @@ local function accept_run(ops, first, results)
     if added > 0 then count(width, ttl, 'u', xnow + ttl, added) end
   end
   NOW = last
-  return oi, nkeys
+  return oi
 end
 
 -- A: now, ttl, bucket width, the index fields in the caller's order. {id, record} or false.
@@ -535,17 +540,18 @@ local all_accepted = true
 local ki, oi = 2, 1
 while oi <= #ops do
   local op = ops[oi]
-  local nk = op[2]
-  local run = op[1] == '${OP.saveAccepted}'
-  if run then
-    if ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
-    run = not ORPHANS_HELD
-  end
-  if run then
-    local nkeys
-    oi, nkeys = accept_run(ops, oi, results)
-    ki = ki + nkeys
+  local accept = op[1] == '${ACCEPT_OP}'
+  if accept and ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
+  if accept and not ORPHANS_HELD then
+    oi = accept_run(ops, oi, results)
+  elseif accept then
+    -- One by one while orphans are held: each may take some. The long form's arguments.
+    all_accepted = false
+    NOW = op[2]
+    results[oi] = OPS.${OP.saveAccepted}(nil, {op[2], TTL, WIDTH, unpack(op, 3)})
+    oi = oi + 1
   else
+    local nk = op[2]
     all_accepted = false
     -- unpack into a table constructor: sized once, in C (a copying loop costs twice as much).
     local K, A = {unpack(KEYS, ki, ki + nk - 1)}, {unpack(op, 3)}

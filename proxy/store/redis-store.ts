@@ -65,7 +65,7 @@ import {
   orphanIndexKey,
   upstreamIndexField,
 } from './redis-keys.js';
-import { BATCH_SCRIPT, OP, defineScripts, type OpName } from './redis-scripts.js';
+import { ACCEPT_OP, BATCH_SCRIPT, OP, defineScripts, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
@@ -407,10 +407,11 @@ class RedisStore implements RedisMessageStore {
       endpoint ?? (record.cluster === cluster ? record.endpoint : undefined),
       upstreamId,
     );
-    const args: (string | number)[] = [now, this.ttlMs, this.bucketWidth, id, value];
-    for (const key of keys) args.push(upstreamIndexField(cluster, key));
-    // No KEYS: the script builds the orphan keys from the index fields (redis-scripts.ts says why).
-    return this.op(OP.saveAccepted, NO_KEYS, args, orphansOf as (reply: unknown) => unknown) as Promise<readonly OrphanReceipt[]>;
+    // The short form (redis-scripts.ts, Call layout). No KEYS: the script builds the orphan keys from
+    // the index fields (redis-scripts.ts says why).
+    const encoded: (string | number)[] = [ACCEPT_OP, now, id, value];
+    for (const key of keys) encoded.push(upstreamIndexField(cluster, key));
+    return this.enqueue(NO_KEYS, encoded, orphansOf as (reply: unknown) => unknown) as Promise<readonly OrphanReceipt[]>;
   }
 
   async setUpstreamId(
@@ -658,11 +659,16 @@ class RedisStore implements RedisMessageStore {
     args: (string | number)[],
     transform?: (reply: unknown) => unknown,
   ): Promise<unknown> {
+    // The caller's fresh array becomes the encoded operation: no copy per message.
+    args.unshift(name, keys.length);
+    return this.enqueue(keys, args, transform);
+  }
+
+  /** Queue an operation already encoded as the script reads it (op, or saveAccepted's short form). */
+  private enqueue(keys: readonly string[], encoded: (string | number)[], transform?: (reply: unknown) => unknown): Promise<unknown> {
     if (this.everReady && !this.isReady()) return Promise.reject(this.unreachable());
     return new Promise((resolve, reject) => {
-      // The caller's fresh array becomes the encoded operation: no copy per message.
-      args.unshift(name, keys.length);
-      this.queue.push({ keys, encoded: args, transform, resolve, reject });
+      this.queue.push({ keys, encoded, transform, resolve, reject });
       if (this.queue.length >= MAX_BATCH) {
         this.flush();
       } else if (!this.flushScheduled) {
@@ -704,7 +710,9 @@ class RedisStore implements RedisMessageStore {
     let results: unknown[];
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
-      const reply = await this.run(() => call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded)));
+      const reply = await this.run(() =>
+        call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded), this.ttlMs, this.bucketWidth),
+      );
       results = parseBatchReply(reply, ops.length);
     } catch (err) {
       for (const op of ops) op.reject(err);
