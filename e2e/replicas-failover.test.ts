@@ -34,17 +34,26 @@ async function killNine(r: Replica): Promise<void> {
 }
 
 /** Waits until the clients together have a receipt for every id; returns the extra copies. */
-async function expectEveryReceipt(clients: readonly EsmeClient[], given: readonly string[], timeoutMs: number): Promise<number> {
+async function expectEveryReceipt(
+  sim: Simulator,
+  clients: readonly EsmeClient[],
+  given: readonly string[],
+  timeoutMs: number,
+): Promise<number> {
   const want = new Set(given);
-  await eventually(
-    'a receipt for every message',
-    () => {
-      const seen = new Set(receiptIdsOf(clients));
-      for (const id of want) if (!seen.has(id)) return false;
-      return true;
+  const missing = (): string[] => {
+    const seen = new Set(receiptIdsOf(clients));
+    return [...want].filter((id) => !seen.has(id));
+  };
+  await eventually('a receipt for every message', () => missing().length === 0, {
+    timeoutMs,
+    intervalMs: 100,
+    // On a timeout: which ids, and whether the simulator gave up on receipts (receiptAttempts).
+    describe: () => {
+      const { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped } = sim.stats();
+      return { got: receiptIdsOf(clients).length, want: want.size, missing: missing().slice(0, 5), sim: { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped } };
     },
-    { timeoutMs, intervalMs: 100, describe: () => ({ got: receiptIdsOf(clients).length, want: want.size }) },
-  );
+  });
   const ids = receiptIdsOf(clients);
   expect(new Set(ids)).toEqual(want); // nothing the client was not given
   return ids.length - want.size;
@@ -72,7 +81,7 @@ it(
 
     const responses = await submitted;
     expect(tally(responses.map((r) => r.command_status))).toEqual(new Map([[Status.ESME_ROK, COUNT]]));
-    const extra = await expectEveryReceipt([receiver], responses.map((r) => r.message_id), 60_000);
+    const extra = await expectEveryReceipt(sim, [receiver], responses.map((r) => r.message_id), 60_000);
 
     const resent = sim.stats().receiptsFailed - failedBefore;
     const reclaimed = await redelivered([r1, r2]);
@@ -100,7 +109,7 @@ it(
     expect(tally(responses.map((r) => r.command_status))).toEqual(new Map([[Status.ESME_ROK, COUNT]]));
     const started = performance.now();
     // The dead replica's claims come back when their lease (15 s) runs out, at the next sweep (5 s).
-    const extra = await expectEveryReceipt([first, second], responses.map((r) => r.message_id), 60_000);
+    const extra = await expectEveryReceipt(sim, [first, second], responses.map((r) => r.message_id), 60_000);
     const waited = (performance.now() - started) / 1000;
 
     const resent = sim.stats().receiptsFailed - failedBefore;
