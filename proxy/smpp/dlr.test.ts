@@ -337,6 +337,12 @@ describe('message id normalisation', () => {
     expect(messageIdKeys('', 'string')).toEqual([]);
   });
 
+  it('hex and decimal keys are the exact value, at every length and case', () => {
+    const of = (chars: string) => fc.string({ unit: fc.constantFrom(...chars), minLength: 1, maxLength: 24 });
+    fc.assert(fc.property(of('0123456789abcdefABCDEF'), (id) => normaliseMessageId(id, 'hex') === BigInt(`0x${id}`).toString()));
+    fc.assert(fc.property(of('0123456789'), (id) => normaliseMessageId(id, 'decimal') === BigInt(id).toString()));
+  });
+
   it('hex: ignores case and leading zeros (jasmin#1129: 00B8BE19 vs B8BE19)', () => {
     expect(normaliseMessageId('00B8BE19', 'hex')).toBe('12107289');
     expect(normaliseMessageId('b8be19', 'hex')).toBe('12107289');

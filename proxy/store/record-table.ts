@@ -90,11 +90,14 @@ class Page {
 export function indexKey(key: string): Key {
   const n = key.length;
   if (n === 0 || n > 15 || (n > 1 && charCode(key, 0) === 0x30)) return key;
+  // The value in the same pass as the check (exact: at most 15 digits), not Number(key) after it.
+  let value = 0;
   for (let i = 0; i < n; i++) {
     const c = charCode(key, i);
     if (c < 0x30 || c > 0x39) return key;
+    value = value * 10 + (c - 0x30);
   }
-  return Number(key);
+  return value;
 }
 
 /** Shards of an index, as bits of a key's hash: 256 shards. */
