@@ -210,6 +210,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     sweep: () => deliveries.sweep(),
     close() {
       stopNotices();
+      inbound.close();
       deliveries.close();
     },
   };

@@ -209,6 +209,32 @@ describe('receipts', () => {
     expect(await hh.store.pendingCount('acme')).toBe(0);
   });
 
+  it('a held receipt the store cannot keep at first is tried again until it is kept', async () => {
+    // Held receipts were answered ESME_ROK upstream already: a store failing for a moment must not lose them.
+    const store = createMemoryStore({ ttlMs: 60_000 });
+    const enqueue = store.enqueueDelivery.bind(store);
+    let failures = 2;
+    store.enqueueDelivery = (client, item) => (failures-- > 0 ? Promise.reject(new Error('down')) : enqueue(client, item));
+    const answer = deferred<SendResult>();
+    const sent = deferred<void>();
+    const cluster: FakeCluster = new FakeCluster('voda', () => {
+      sent.resolve();
+      return answer.promise;
+    });
+    h = harness({ config: config(), clusters: [cluster], store, options: { sweepIntervalMs: 10 } });
+    const pending = h.forwarder.handleRequest(acme, submitSm(), { deadline: far() });
+    await sent.promise;
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('C0FFEE') });
+    expect(await h.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    answer.resolve({ response: respond(cluster.calls[0]!.pdu, 0, 'c0ffee'), endpoint: 'ep1', latencyMs: 1 });
+    const resp = (await pending) as SubmitSmResp;
+    // No receiver is bound: once the store takes it, the receipt waits there for one.
+    await vi.waitFor(async () => expect(await store.pendingCount('acme')).toBe(1));
+    expect(failures).toBe(-1);
+    const [kept] = await store.takeDeliveries('acme', 10, 1_000);
+    expect((kept!.item.pdu as DeliverSm).short_message.toString('latin1')).toContain(`id:${resp.message_id} `);
+  });
+
   it('answers ESME_RX_T_APPN when the receipt can be neither delivered nor kept', async () => {
     const store = createMemoryStore({ ttlMs: 60_000 });
     store.enqueueDelivery = () => Promise.reject(new Error('down'));

@@ -22,6 +22,7 @@ export class Inbound {
   private readonly deliveries: Deliveries;
   /** mo_addresses ('+' stripped) -> client system_id (replaced by a config reload). */
   moClients: ReadonlyMap<string, string>;
+  private closed = false;
 
   constructor(ctx: ForwarderContext, deliveries: Deliveries, moClients: ReadonlyMap<string, string>) {
     this.ctx = ctx;
@@ -88,13 +89,30 @@ export class Inbound {
     });
   }
 
+  /**
+   * A held receipt was answered ESME_ROK upstream when it was held, and the store handed it over when
+   * it gave it back: nobody else will send or keep it. One that can be neither delivered nor kept now
+   * (the store failing for a moment) is tried again every sweepIntervalMs, for as long as it could
+   * have stayed held (orphanTtlMs), and only then given up as lost.
+   */
   private async deliverOrphans(client: string, id: string, orphans: readonly OrphanReceipt[]): Promise<void> {
+    const { timers, options, logger } = this.ctx;
     for (const orphan of orphans) {
-      const status = await this.deliveries.deliver(client, rewriteReceipt(orphan.pdu as UpstreamPdu, id), 'receipt');
-      if (status === Status.ESME_RX_T_APPN) {
-        // Already answered ESME_ROK upstream when it was held: nobody will send it again.
-        this.ctx.logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
+      const pdu = rewriteReceipt(orphan.pdu as UpstreamPdu, id);
+      const giveUpAt = timers.now() + options.orphanTtlMs;
+      while ((await this.deliveries.deliver(client, pdu, 'receipt')) === Status.ESME_RX_T_APPN) {
+        if (this.closed || timers.now() + options.sweepIntervalMs > giveUpAt) {
+          logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
+          break;
+        }
+        logger.warn({ client, retryMs: options.sweepIntervalMs }, 'a held receipt could be neither delivered nor kept; trying again');
+        await new Promise<void>((resolve) => timers.setTimeout(resolve, options.sweepIntervalMs));
       }
     }
+  }
+
+  /** The forwarder is closing: held receipts are not tried again. */
+  close(): void {
+    this.closed = true;
   }
 }
