@@ -3,7 +3,8 @@
 // Every receipt still reaches the client. Duplicates may only come from what was in flight at the
 // kill, and each is accounted for: either the simulator sent the receipt again (its deliver_sm to the
 // dead replica failed: receiptsFailed) or a replica handed out a kept delivery that had been claimed
-// before (smppd_deliveries_redelivered_total: the dead replica's claims, after their lease).
+// before (smppd_deliveries_redelivered_total: the dead replica's claims, after their lease), or a held
+// receipt the dead replica had taken for its message (smppd_dlr_orphan_reclaimed_total).
 
 import { expect, it } from 'vitest';
 import { Status } from '../proxy/smpp/index.js';
@@ -59,9 +60,13 @@ async function expectEveryReceipt(
   return ids.length - want.size;
 }
 
+/** What the replicas sent again after another's claim ran out: kept deliveries and held receipts. */
 async function redelivered(replicas: readonly Replica[]): Promise<number> {
   let sum = 0;
-  for (const r of replicas) sum += await metric(r, 'smppd_deliveries_redelivered_total');
+  for (const r of replicas) {
+    sum += await metric(r, 'smppd_deliveries_redelivered_total');
+    sum += await metric(r, 'smppd_dlr_orphan_reclaimed_total');
+  }
   return sum;
 }
 

@@ -44,6 +44,8 @@ export class Deliveries {
   private readonly pendingClients = new Set<string>();
   /** The configured clients (replaced by a config reload). */
   knownClients: readonly string[];
+  /** Also run by each sweep, after the drains are started (Inbound.reclaimOrphans). */
+  onSweep: (() => Promise<void>) | undefined;
   private sweepTimer: unknown;
   private closed = false;
   private lastOrphansExpired: number | undefined;
@@ -263,6 +265,7 @@ export class Deliveries {
     } catch (err) {
       logger.warn({ err }, 'delivery sweep failed');
     }
+    if (this.onSweep !== undefined) drains.push(this.onSweep());
     return drains;
   }
 

@@ -17,6 +17,9 @@ import type { Deliveries } from './deliveries.js';
 import type { UpstreamDelivery } from './ports.js';
 import { detachPdu, moAddressKey, receiptInfo, rewriteReceipt, type UpstreamPdu } from './receipts.js';
 
+/** Held receipts reclaimed per sweep. */
+const RECLAIM_BATCH = 100;
+
 export class Inbound {
   private readonly ctx: ForwarderContext;
   private readonly deliveries: Deliveries;
@@ -93,14 +96,17 @@ export class Inbound {
    * A held receipt was answered ESME_ROK upstream when it was held, and the store handed it over when
    * it gave it back: nobody else will send or keep it. One that can be neither delivered nor kept now
    * (the store failing for a moment) is tried again every sweepIntervalMs, for as long as it could
-   * have stayed held (orphanTtlMs), and only then given up as lost.
+   * have stayed held (orphanTtlMs), and only then given up as lost. A shared store keeps what it
+   * handed over until acknowledged (`token`): a receipt that is never acknowledged, because this
+   * process died or gave up, goes out again from reclaimOrphans on some replica.
    */
   private async deliverOrphans(client: string, id: string, orphans: readonly OrphanReceipt[]): Promise<void> {
     const { timers, options, logger } = this.ctx;
     for (const orphan of orphans) {
       const pdu = rewriteReceipt(orphan.pdu as UpstreamPdu, id);
       const giveUpAt = timers.now() + options.orphanTtlMs;
-      while ((await this.deliveries.deliver(client, pdu, 'receipt')) === Status.ESME_RX_T_APPN) {
+      let status: number;
+      while ((status = await this.deliveries.deliver(client, pdu, 'receipt')) === Status.ESME_RX_T_APPN) {
         if (this.closed || timers.now() + options.sweepIntervalMs > giveUpAt) {
           logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
           break;
@@ -108,6 +114,45 @@ export class Inbound {
         logger.warn({ client, retryMs: options.sweepIntervalMs }, 'a held receipt could be neither delivered nor kept; trying again');
         await new Promise<void>((resolve) => timers.setTimeout(resolve, options.sweepIntervalMs));
       }
+      if (status !== Status.ESME_RX_T_APPN) await this.acknowledge(orphan);
+    }
+  }
+
+  /** Tells a shared store that a handed-out orphan was delivered or kept. A failure is only logged:
+   *  the orphan then comes back after its lease (a duplicate at worst). */
+  private async acknowledge(orphan: OrphanReceipt): Promise<void> {
+    const { store, logger } = this.ctx;
+    if (orphan.token === undefined || store.ackOrphans === undefined) return;
+    try {
+      await store.ackOrphans([orphan.token]);
+    } catch (err) {
+      logger.warn({ err }, 'could not acknowledge a held receipt; it may be delivered twice');
+    }
+  }
+
+  /**
+   * Held receipts another replica took for its message but never acknowledged (it died between
+   * saving the message and keeping them): delivered here, for the message they were taken for.
+   * Run by each delivery sweep.
+   */
+  async reclaimOrphans(): Promise<void> {
+    const { store, logger } = this.ctx;
+    if (store.reclaimOrphans === undefined || this.closed) return;
+    try {
+      for (const { messageId, receipt } of await store.reclaimOrphans(RECLAIM_BATCH)) {
+        const record = await store.get(messageId);
+        if (record === undefined) {
+          // Its message expired meanwhile: nobody to deliver it to.
+          logger.warn({ messageId }, 'a held receipt outlived its message; dropped');
+          await this.acknowledge(receipt);
+          continue;
+        }
+        logger.info({ client: record.client, messageId }, 'delivering a held receipt another replica took and did not keep');
+        this.ctx.metrics?.dlrOrphanReclaimed.inc();
+        await this.deliverOrphans(record.client, messageId, [receipt]);
+      }
+    } catch (err) {
+      logger.warn({ err }, 'reclaiming held receipts failed; the next sweep tries again');
     }
   }
 

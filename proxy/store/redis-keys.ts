@@ -6,10 +6,15 @@
 //                                             value the record as one string (below)
 //   <p>x:<b>                         hash     the upstream index, entries written in bucket b:    bucket end + store ttl
 //                                             field "<len>:<cluster>:<key>", value smppd id
-//   <p>o:<seq>                       hash     an orphan receipt: r receipt (serialise.ts JSON),   the orphan ttl
-//                                             e expiresAt, k its <p>ok: keys (JSON array)
+//   <p>o:<seq>                       hash     an orphan receipt: r receipt (serialise.ts JSON),   the orphan ttl; once taken,
+//                                             e expiresAt, k its <p>ok: keys (JSON array); once   lease + store ttl
+//                                             taken (setUpstreamId, saveAccepted): m message id
+//                                             and no k, until acknowledged (ackOrphans)
 //   <p>ok:<len>:<cluster>:<key>      zset     orphan seqs held under (cluster, key), score seq    extended to the longest orphan ttl
-//   <p>ox                            zset     every orphan seq, score expiresAt (count, sweep)    extended to the longest orphan ttl
+//   <p>ox                            zset     every held orphan seq, score expiresAt (count,      extended to the longest orphan ttl
+//                                             sweep)
+//   <p>ot                            zset     taken orphan seqs not acknowledged yet, score the   at least lease + store ttl from each write
+//                                             end of their lease (reclaimOrphans)
 //   <p>d:<id>                        hash     a pending delivery: c client, i item (JSON),        store ttl
 //                                             e expiresAt, a attempts. <id> is its queue seq.
 //   <p>dq:<client>                   zset     the client's deliveries ready to claim, score seq   at least the store ttl from each write

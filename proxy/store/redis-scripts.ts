@@ -12,9 +12,9 @@
 //
 // Call layout: KEYS[1] = the store's meta key (<p>meta, always there), then every operation's keys,
 // concatenated; ARGV[1] = prefix, ARGV[2] = the operations as one JSON array of [name, key count,
-// arguments...], ARGV[3] and ARGV[4] = the store's ttl and bucket width (ms). A saveAccepted, the
-// operation of every message, is written shorter: [ACCEPT_OP, now, id, record, index fields...] (no
-// keys; ttl and width from ARGV): a third less JSON for the client to write and cjson to read
+// arguments...], ARGV[3], ARGV[4] and ARGV[5] = the store's ttl, bucket width and lease (ms). A
+// saveAccepted, the operation of every message, is written shorter: [ACCEPT_OP, now, id, record,
+// index fields...] (no keys; ttl and width from ARGV): a third less JSON for the client to write and cjson to read
 // (bench: `npm run bench`, Redis store). The fixed first key is for Redis Cluster: ioredis routes a
 // command by its first key and sends one without keys to a random node, which may not own the
 // prefix's slot (the script builds most keys from the prefix); a batch of keyless operations (get,
@@ -56,6 +56,8 @@ export const OP = {
   release: 'release',
   pending: 'pending',
   stats: 'stats',
+  ackOrphans: 'ackOrphans',
+  reclaimOrphans: 'reclaimOrphans',
 } as const;
 export type OpName = (typeof OP)[keyof typeof OP];
 
@@ -66,6 +68,8 @@ export const ACCEPT_OP = 'A';
 const HELPERS = `
 local P = ARGV[1]
 local TTL, WIDTH = tonumber(ARGV[3]), tonumber(ARGV[4])
+-- How long a taken orphan waits for its ack before another replica may hand it out (take_orphan).
+local ORPHAN_LEASE = tonumber(ARGV[5])
 local NOW = 0
 local META = KEYS[1] -- P .. 'meta', passed so that Cluster routes every call to the prefix's slot
 
@@ -169,6 +173,32 @@ local function drop_orphan(seq)
   return false
 end
 
+-- An orphan hold the caller (a setUpstreamId or saveAccepted of message \`id\`) takes: out of the
+-- held indexes, but kept, with the message id, in <p>ot scored by the end of its lease until the
+-- caller acknowledges it (ackOrphans) once it delivered or kept the receipt. A replica that dies in
+-- between leaves it there, and after the lease reclaimOrphans hands it to another (at-least-once).
+-- Its receipt when still alive, else false (then it is dropped).
+local function take_orphan(seq, id)
+  ORPHANS_HELD = nil
+  local key = P .. 'o:' .. seq
+  local h = redis.call('HMGET', key, 'r', 'e', 'k')
+  redis.call('ZREM', P .. 'ox', seq)
+  if h[3] then
+    for _, k in ipairs(cjson.decode(h[3])) do redis.call('ZREM', k, seq) end
+  end
+  if not (h[1] and tonumber(h[2]) > NOW) then
+    redis.call('DEL', key)
+    return false
+  end
+  redis.call('HSET', key, 'm', id)
+  redis.call('HDEL', key, 'k')
+  -- Gone by itself if nobody ever acknowledges or reclaims it (no replica sweeping any more).
+  redis.call('PEXPIRE', key, ORPHAN_LEASE + TTL)
+  redis.call('ZADD', P .. 'ot', NOW + ORPHAN_LEASE, seq)
+  extend(P .. 'ot', ORPHAN_LEASE + TTL)
+  return h[1]
+end
+
 local function sweep_orphans(limit)
   local seqs = redis.call('ZRANGEBYSCORE', P .. 'ox', '-inf', NOW, 'LIMIT', 0, limit)
   for _, seq in ipairs(seqs) do drop_orphan(seq) end
@@ -207,7 +237,8 @@ end
 
 -- Index id under the fields A[first..#A], then take the orphans held under K (the same n
 -- (cluster, key)s as <p>ok: keys), in the same script step: a receipt held before this point is
--- returned here, one held after it finds the message (OPS.hold). {1, receipt...}, oldest first.
+-- returned here, one held after it finds the message (OPS.hold). {1, seq, receipt, seq, receipt...},
+-- oldest first: each is kept until the caller acknowledges its seq (take_orphan).
 local function index_and_take(K, A, first, id, width, ttl)
   local n = #K
   if n > 0 then
@@ -244,8 +275,13 @@ local function index_and_take(K, A, first, id, width, ttl)
   table.sort(seqs, function(a, b) return tonumber(a) < tonumber(b) end)
   local expired = 0
   for _, seq in ipairs(seqs) do
-    local receipt = drop_orphan(seq)
-    if receipt then out[#out + 1] = receipt else expired = expired + 1 end
+    local receipt = take_orphan(seq, id)
+    if receipt then
+      out[#out + 1] = seq
+      out[#out + 1] = receipt
+    else
+      expired = expired + 1
+    end
   end
   if expired > 0 then redis.call('HINCRBY', META, 'orphansExpired', expired) end
   return out
@@ -264,7 +300,7 @@ end
 
 -- K: the n orphan keys of the (cluster, key)s. A: now, ttl, bucket width, id, cluster, upstreamId,
 -- endpoint (record-string encoded, redis-store.ts), '1' when an endpoint is given, the n index fields.
--- {0} for an unknown or expired record, else {1, receipt...} (the orphans taken, oldest first).
+-- {0} for an unknown or expired record, else {1, seq, receipt...} (the orphans taken: index_and_take).
 OPS.setUpstreamId = function(K, A)
   local ttl, width = tonumber(A[2]), tonumber(A[3])
   local id, cluster = A[4], A[5]
@@ -454,6 +490,40 @@ OPS.take = function(K, A)
   end
   if got > 0 then extend(dl, ttl) end
   if expired > 0 then redis.call('HINCRBY', META, 'deliveriesExpired', expired) end
+  return out
+end
+
+-- A: now, the seqs of orphans taken (index_and_take). The caller delivered or kept their receipts:
+-- forget them. How many were still there.
+OPS.ackOrphans = function(_, A)
+  local n = 0
+  for i = 2, #A do
+    n = n + redis.call('DEL', P .. 'o:' .. A[i])
+    redis.call('ZREM', P .. 'ot', A[i])
+  end
+  return n
+end
+
+-- A: now, most to hand out. Taken orphans whose lease ran out without an ack (the replica that took
+-- them died, or failed to keep them): each leased again to this caller, as {seq, message id,
+-- receipt, ...}, oldest lease first.
+OPS.reclaimOrphans = function(_, A)
+  local ot = P .. 'ot'
+  local out = {}
+  for _, seq in ipairs(redis.call('ZRANGEBYSCORE', ot, '-inf', NOW, 'LIMIT', 0, tonumber(A[2]))) do
+    local key = P .. 'o:' .. seq
+    local h = redis.call('HMGET', key, 'r', 'm')
+    if h[1] and h[2] then
+      redis.call('ZADD', ot, NOW + ORPHAN_LEASE, seq)
+      extend(ot, ORPHAN_LEASE + TTL)
+      redis.call('PEXPIRE', key, ORPHAN_LEASE + TTL)
+      out[#out + 1] = seq
+      out[#out + 1] = h[2]
+      out[#out + 1] = h[1]
+    else
+      redis.call('ZREM', ot, seq)
+    end
+  end
   return out
 end
 

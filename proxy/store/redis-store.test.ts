@@ -228,7 +228,7 @@ describe('redis store', () => {
       // A lone call is a run of one: the counts are checked by hand too (and 'writes with
       // saveAccepted the same ... as save + setUpstreamId' holds a lone call to the per-operation path).
       expect(single).toMatchObject({
-        replies: expect.arrayContaining([[receipt(9)], [receipt(10)]]) as unknown,
+        replies: expect.arrayContaining([[expect.objectContaining(receipt(9))], [expect.objectContaining(receipt(10))]]) as unknown,
         // 8 records in T0's bucket, 7 in the next (m1 again: counted once per bucket, redis-store.ts);
         // 15 distinct index fields per bucket (dec:3 twice in one call, dec:2 and dec:3 reused: once).
         stats: { entries: 15, orphans: 0, memory: { upstreamKeys: 15 } },
@@ -277,7 +277,7 @@ describe('redis store', () => {
     const held = { pdu: { short_message: Buffer.from('id:9 stat:DELIVRD') }, receivedAt: T0 };
     // The receipt beats the submit_sm_resp and lands on replica B; replica A then learns the id.
     expect(await b.holdOrphan('vodacom', ['dec:9'], held, 5_000)).toBeUndefined();
-    expect(await a.setUpstreamId('m1', 'vodacom', '9', ['dec:9'])).toEqual([held]);
+    expect(await a.setUpstreamId('m1', 'vodacom', '9', ['dec:9'])).toEqual([{ ...held, token: expect.any(String) as unknown }]);
     expect((await b.findByUpstream('vodacom', ['dec:9']))?.id).toBe('m1');
     expect((await b.holdOrphan('vodacom', ['dec:9'], held, 5_000))?.id).toBe('m1');
   });
@@ -302,6 +302,35 @@ describe('redis store', () => {
     expect(reclaimed).toEqual([{ deliveryId: id1, item: delivery('r1'), attempts: 2 }]);
     expect(await b.ackDelivery('acme', id1)).toBe(true);
     expect(await b.pendingCount()).toBe(0);
+  });
+
+  it('keeps the orphans it hands out until acknowledged: after the lease another replica reclaims them', async () => {
+    const prefix = redis.prefix();
+    const a = open({ keyPrefix: prefix });
+    const b = open({ keyPrefix: prefix });
+    const first = { pdu: { n: 1 }, receivedAt: T0 };
+    const second = { pdu: { n: 2 }, receivedAt: T0 };
+    await b.holdOrphan('vodacom', ['dec:9'], first, 5_000);
+    await b.holdOrphan('vodacom', ['dec:10'], second, 5_000);
+    // Replica A saves both messages and takes the receipts; it acknowledges the first only (then
+    // dies, say, before it could deliver or keep the second).
+    const [taken1] = await a.saveAccepted(record('m1'), 'vodacom', '9', ['dec:9']);
+    const [taken2] = await a.saveAccepted(record('m2'), 'vodacom', '10', ['dec:10']);
+    expect([taken1?.token, taken2?.token].every((t) => typeof t === 'string')).toBe(true);
+    await a.ackOrphans([taken1!.token!]);
+    await a.close();
+    expect((await b.stats()).orphans).toBe(0); // taken: no longer held for matching
+
+    expect(await b.reclaimOrphans(10)).toEqual([]); // within the lease
+    now += LEASE_MS;
+    const reclaimed = await b.reclaimOrphans(10);
+    expect(reclaimed).toEqual([{ messageId: 'm2', receipt: { ...second, token: taken2!.token } }]);
+    // Leased again to B: not handed out twice, and gone once B acknowledges it.
+    expect(await b.reclaimOrphans(10)).toEqual([]);
+    await b.ackOrphans([taken2!.token!]);
+    now += LEASE_MS;
+    expect(await b.reclaimOrphans(10)).toEqual([]);
+    expect(await keysUnder(prefix + 'o:')).toEqual([]);
   });
 
   it('tells listeners on other replicas which client has a delivery waiting', async () => {
@@ -335,7 +364,7 @@ describe('redis store', () => {
     }
     await store.save(record('m1'));
     expect(await store.setUpstreamId('m1', 'vodacom', '1', ['dec:1'])).toEqual([]);
-    expect(await store.setUpstreamId('m1', 'vodacom', '3', ['dec:3'])).toEqual([{ pdu: { i: 3 }, receivedAt: T0 }]);
+    expect(await store.setUpstreamId('m1', 'vodacom', '3', ['dec:3'])).toEqual([{ pdu: { i: 3 }, receivedAt: T0, token: expect.any(String) as unknown }]);
     expect(await store.stats()).toMatchObject({ orphans: 1, orphansEvicted: 1, orphansExpired: 0 });
     now += 5_002;
     expect(await store.stats()).toMatchObject({ orphans: 0, orphansExpired: 1 });

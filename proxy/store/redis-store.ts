@@ -79,6 +79,7 @@ import {
   type MessageRecord,
   type MessageStore,
   type OrphanReceipt,
+  type ReclaimedOrphan,
   type StoreOptions,
   type StoreStats,
 } from './store.js';
@@ -105,6 +106,8 @@ export interface RedisStoreOptions extends StoreOptions {
 /** A MessageStore on Redis, with the optional methods always present. */
 export interface RedisMessageStore extends MessageStore {
   healthy(): boolean;
+  ackOrphans(tokens: readonly string[]): Promise<void>;
+  reclaimOrphans(max: number): Promise<readonly ReclaimedOrphan[]>;
   onDeliveryQueued(listener: (client: string) => void): () => void;
   /** Resolves once the delivery channel subscription of onDeliveryQueued is active. */
   whenListening(): Promise<void>;
@@ -234,11 +237,14 @@ function foundRecord(reply: unknown): MessageRecord | undefined {
   return recordFromString(id, value);
 }
 
-/** The orphan receipts of a setUpstreamId or saveAccepted reply: {1, receipt...}. */
-function orphansOf(reply: readonly [number, ...string[]]): readonly OrphanReceipt[] {
+/** The orphan receipts of a setUpstreamId or saveAccepted reply: {1, seq, receipt, ...}; seq is the token. */
+function orphansOf(reply: readonly [number, ...(string | number)[]]): readonly OrphanReceipt[] {
   if (reply.length === 1) return NO_ORPHANS;
   const orphans: OrphanReceipt[] = [];
-  for (let i = 1; i < reply.length; i++) orphans.push(deserialiseStored(reply[i] as string) as OrphanReceipt);
+  for (let i = 1; i + 1 < reply.length; i += 2) {
+    const held = deserialiseStored(reply[i + 1] as string) as OrphanReceipt;
+    orphans.push({ pdu: held.pdu, receivedAt: held.receivedAt, token: String(reply[i]) });
+  }
   return orphans;
 }
 
@@ -449,6 +455,24 @@ class RedisStore implements RedisMessageStore {
   }
 
   // --- orphan receipts ---
+
+  async ackOrphans(tokens: readonly string[]): Promise<void> {
+    this.assertOpen();
+    if (tokens.length === 0) return;
+    await this.op(OP.ackOrphans, NO_KEYS, [this.now(), ...tokens]);
+  }
+
+  async reclaimOrphans(max: number): Promise<readonly ReclaimedOrphan[]> {
+    this.assertOpen();
+    positive('max', max, true);
+    const reply = listOrValue(await this.op(OP.reclaimOrphans, NO_KEYS, [this.now(), max])) as (string | number)[];
+    const out: ReclaimedOrphan[] = [];
+    for (let i = 0; i + 2 < reply.length; i += 3) {
+      const held = deserialiseStored(reply[i + 2] as string) as OrphanReceipt;
+      out.push({ messageId: String(reply[i + 1]), receipt: { pdu: held.pdu, receivedAt: held.receivedAt, token: String(reply[i]) } });
+    }
+    return out;
+  }
 
   async holdOrphan(
     cluster: string,
@@ -711,7 +735,7 @@ class RedisStore implements RedisMessageStore {
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
       const reply = await this.run(() =>
-        call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded), this.ttlMs, this.bucketWidth),
+        call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded), this.ttlMs, this.bucketWidth, this.leaseMs),
       );
       results = parseBatchReply(reply, ops.length);
     } catch (err) {

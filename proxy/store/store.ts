@@ -48,6 +48,17 @@ export interface OrphanReceipt {
   readonly pdu: StoredPdu;
   /** Epoch milliseconds it arrived. */
   readonly receivedAt: number;
+  /**
+   * Set on an orphan a shared store hands out (setUpstreamId, saveAccepted, reclaimOrphans) and
+   * keeps until ackOrphans: the caller acknowledges it once the receipt is delivered or kept.
+   */
+  readonly token?: string;
+}
+
+/** A taken orphan nobody acknowledged in time (reclaimOrphans): deliver it for message `messageId`. */
+export interface ReclaimedOrphan {
+  readonly messageId: string;
+  readonly receipt: OrphanReceipt;
 }
 
 /** A deliver_sm waiting for a receiver-capable session of its client. */
@@ -168,6 +179,19 @@ export interface MessageStore {
     receipt: OrphanReceipt,
     ttlMs: number,
   ): Promise<MessageRecord | undefined>;
+
+  /**
+   * Shared stores keep the orphans setUpstreamId and saveAccepted hand out (their `token`) until
+   * acknowledged here, once each receipt was delivered or kept: a replica that dies in between does
+   * not lose them (reclaimOrphans). Absent: orphans are gone once handed out (one process).
+   */
+  ackOrphans?(tokens: readonly string[]): Promise<void>;
+
+  /**
+   * Up to `max` handed-out orphans whose acknowledgement did not come within the store's lease,
+   * each leased again to this caller (ack it as above). Run periodically by every replica.
+   */
+  reclaimOrphans?(max: number): Promise<readonly ReclaimedOrphan[]>;
 
   /**
    * Queue a deliver_sm for a client that has no receiver-capable session right now. It stays until

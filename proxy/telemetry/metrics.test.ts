@@ -25,6 +25,7 @@ const OTHER_NAMES = [
   'smppd_pending_deliveries',
   'smppd_dlr_unmatched_total',
   'smppd_dlr_orphan_held_total',
+  'smppd_dlr_orphan_reclaimed_total',
   'smppd_mo_received_total',
   'smppd_bind_attempts_total',
   'smppd_config_reloads_total',

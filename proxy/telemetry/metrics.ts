@@ -102,6 +102,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     dlrReceived: counter('smppd_dlr_received_total', 'Delivery receipts received, by cluster and stat', ['cluster', 'status']),
     dlrUnmatched: counter('smppd_dlr_unmatched_total', 'Receipts whose message id matched no stored message', ['cluster']),
     dlrOrphanHeld: counter('smppd_dlr_orphan_held_total', 'Receipts that matched no message yet (before its submit response) and were held'),
+    dlrOrphanReclaimed: counter(
+      'smppd_dlr_orphan_reclaimed_total',
+      'Held receipts another replica took for its message and did not acknowledge in time (it died), delivered here: possible duplicates',
+    ),
     pendingDeliveries: gauge('smppd_pending_deliveries', 'Receipts and MO waiting for a client to bind'),
     deliveriesRedelivered: counter(
       'smppd_deliveries_redelivered_total',
