@@ -92,6 +92,9 @@ describe('redis store', () => {
     await store.save(record('m1'));
     await store.setUpstreamId('m1', 'vodacom', '9', ['hex:9', 'dec:9']);
     await store.holdOrphan('vodacom', ['dec:10'], { pdu: { n: 1 }, receivedAt: T0 }, 5_000);
+    // Held, then taken for m2 and not acknowledged yet.
+    await store.holdOrphan('vodacom', ['dec:11'], { pdu: { n: 2 }, receivedAt: T0 }, 5_000);
+    await store.saveAccepted(record('m2'), 'vodacom', '11', ['dec:11']);
     await store.enqueueDelivery('acme', delivery('a1'));
     await store.enqueueDelivery('acme', delivery('a2'));
     await store.takeDeliveries('acme', 1);
@@ -103,6 +106,7 @@ describe('redis store', () => {
         `${prefix}r:${BUCKET}`,
         `${prefix}x:${BUCKET}`,
         `${prefix}ok:7:vodacom:dec:10`,
+        `${prefix}ot`,
         `${prefix}dq:acme`,
         `${prefix}dl:acme`,
         `${prefix}meta`,
