@@ -108,7 +108,8 @@ export class Inbound {
       let status: number;
       while ((status = await this.deliveries.deliver(client, pdu, 'receipt')) === Status.ESME_RX_T_APPN) {
         if (this.closed || timers.now() + options.sweepIntervalMs > giveUpAt) {
-          logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
+          if (orphan.token === undefined) logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
+          else logger.warn({ client }, 'a held receipt could be neither delivered nor kept; the store hands it out again after its lease');
           break;
         }
         logger.warn({ client, retryMs: options.sweepIntervalMs }, 'a held receipt could be neither delivered nor kept; trying again');
