@@ -14,13 +14,13 @@
 // concatenated; ARGV[1] = prefix, ARGV[2] = the operations as one JSON array of [name, key count,
 // arguments...], ARGV[3], ARGV[4] and ARGV[5] = the store's ttl, bucket width and lease (ms). A
 // saveAccepted, the operation of every message, is written shorter: [ACCEPT_OP, now, id, record,
-// index fields...] (no keys; ttl and width from ARGV): a third less JSON for the client to write and cjson to read
-// (bench: `npm run bench`, Redis store). The fixed first key is for Redis Cluster: ioredis routes a
-// command by its first key and sends one without keys to a random node, which may not own the
-// prefix's slot (the script builds most keys from the prefix); a batch of keyless operations (get,
-// findByUpstream) must still go to the node of the prefix's hash tag (redis-keys.ts). An
-// operation's first argument is always `now` (epoch ms by the store's clock). The reply is one JSON array with one element per
-// operation, in order; `false` stands for "none" (nil would end a Lua array), and an empty list
+// index fields...] (no keys; ttl and width from ARGV): a third less JSON for the client to write
+// and cjson to read (bench: `npm run bench`, Redis store). The fixed first key is for Redis
+// Cluster: ioredis routes a command by its first key and sends one without keys to a random node,
+// which may not own the prefix's slot (the script builds most keys from the prefix); a batch of
+// keyless operations (get, findByUpstream) must still go to the node of the prefix's hash tag
+// (redis-keys.ts). An operation's first argument is always `now` (epoch ms by the store's clock).
+// The reply is one JSON array with one element per operation, in order; `false` stands for "none" (nil would end a Lua array), and an empty list
 // may come as {} (cjson cannot tell an empty table's kind: callers read a non-array as []).
 // JSON both ways because the per-argument and per-array-element costs dominate otherwise: ioredis
 // encodes and decodes each bulk string in JavaScript (~0.5-1 µs each) and Redis converts each
