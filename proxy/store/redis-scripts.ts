@@ -20,8 +20,9 @@
 // which may not own the prefix's slot (the script builds most keys from the prefix); a batch of
 // keyless operations (get, findByUpstream) must still go to the node of the prefix's hash tag
 // (redis-keys.ts). An operation's first argument is always `now` (epoch ms by the store's clock).
-// The reply is one JSON array with one element per operation, in order; `false` stands for "none" (nil would end a Lua array), and an empty list
-// may come as {} (cjson cannot tell an empty table's kind: callers read a non-array as []).
+// The reply is one JSON array with one element per operation, in order; `false` stands for "none"
+// (nil would end a Lua array), and an empty list may come as {} (cjson cannot tell an empty
+// table's kind: callers read a non-array as []).
 // JSON both ways because the per-argument and per-array-element costs dominate otherwise: ioredis
 // encodes and decodes each bulk string in JavaScript (~0.5-1 µs each) and Redis converts each
 // reply element from Lua; cjson and JSON.parse do it in C. With this layout, batched counts and
