@@ -52,7 +52,12 @@ async function expectEveryReceipt(
     // On a timeout: which ids, and whether the simulator gave up on receipts (receiptAttempts).
     describe: () => {
       const { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped } = sim.stats();
-      return { got: receiptIdsOf(clients).length, want: want.size, missing: missing().slice(0, 5), sim: { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped } };
+      return {
+        got: receiptIdsOf(clients).length,
+        want: want.size,
+        missing: missing().slice(0, 5),
+        sim: { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped },
+      };
     },
   });
   const ids = receiptIdsOf(clients);

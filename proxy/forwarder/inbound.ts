@@ -109,10 +109,10 @@ export class Inbound {
       while ((status = await this.deliveries.deliver(client, pdu, 'receipt')) === Status.ESME_RX_T_APPN) {
         if (this.closed || timers.now() + options.sweepIntervalMs > giveUpAt) {
           if (orphan.token === undefined) logger.error({ client }, 'a held receipt could be neither delivered nor kept; lost');
-          else logger.warn({ client }, 'a held receipt could be neither delivered nor kept; the store hands it out again after its lease');
+          else logger.warn({ client }, 'a held receipt could be neither delivered nor kept; the store hands it out again later');
           break;
         }
-        logger.warn({ client, retryMs: options.sweepIntervalMs }, 'a held receipt could be neither delivered nor kept; trying again');
+        logger.warn({ client, retryMs: options.sweepIntervalMs }, 'a held receipt could be neither delivered nor kept; retrying');
         await new Promise<void>((resolve) => timers.setTimeout(resolve, options.sweepIntervalMs));
       }
       if (status !== Status.ESME_RX_T_APPN) await this.acknowledge(orphan);

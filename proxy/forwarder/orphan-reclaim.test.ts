@@ -38,7 +38,13 @@ describe('held receipts of a replica that died', () => {
     let now = Date.UTC(2026, 0, 1);
     const prefix = redis.prefix();
     const open = (): RedisMessageStore => {
-      const store = createRedisStore({ url: redis.url, keyPrefix: prefix, ttlMs: 3_600_000, leaseMs: LEASE_MS, clock: () => now });
+      const store = createRedisStore({
+        url: redis.url,
+        keyPrefix: prefix,
+        ttlMs: 3_600_000,
+        leaseMs: LEASE_MS,
+        clock: () => now,
+      });
       stores.push(store);
       return store;
     };
@@ -47,7 +53,8 @@ describe('held receipts of a replica that died', () => {
     const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('C0FFEE') });
     await surviving.holdOrphan('voda', ['12648430'], { pdu: receipt, receivedAt: now }, 60_000);
     // The dying replica saves the message, takes the receipt, and is gone before it delivers it.
-    const taken = await dying.saveAccepted({ id: 'm1', client: 'acme', cluster: 'voda', createdAt: now }, 'voda', 'C0FFEE', ['12648430']);
+    const message = { id: 'm1', client: 'acme', cluster: 'voda', createdAt: now };
+    const taken = await dying.saveAccepted(message, 'voda', 'C0FFEE', ['12648430']);
     expect(taken).toHaveLength(1);
 
     h = harness({ config, clusters: [new FakeCluster('voda', () => Promise.reject(new Error('unused')))], store: surviving });

@@ -134,7 +134,13 @@ describe('backpressure (real TCP)', () => {
     // answers come later than their requests, as a proxy's do, so some are written while the client
     // is not reading and an earlier write still waits in the socket.
     const server = net.createServer((sock) => {
-      const session = createSession({ socket: sock, role: 'smsc', systemId: 'smppd', authenticate: () => Status.ESME_ROK, enquireLinkIntervalMs: 0 });
+      const session = createSession({
+        socket: sock,
+        role: 'smsc',
+        systemId: 'smppd',
+        authenticate: () => Status.ESME_ROK,
+        enquireLinkIntervalMs: 0,
+      });
       session.on('request', (req) => {
         if (req.command !== 'query_sm') return;
         setImmediate(() =>
