@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { CommandId, FrameDecoder, Status, encodePdu } from '../smpp/index.js';
 import { createSession } from './session.js';
@@ -22,6 +23,16 @@ function queryBurst(n: number): Buffer {
   return buf;
 }
 
+/** The server side of each test: an SMSC-role session that binds anyone. */
+function serverSession(socket: Duplex): Session {
+  return createSession({ socket, role: 'smsc', systemId: 'smppd', authenticate: () => Status.ESME_ROK, enquireLinkIntervalMs: 0 });
+}
+
+/** A query_sm_resp of 100 octets. */
+const QUERY_ANSWER = { message_id: 'M'.repeat(64), final_date: '250101120000000+', message_state: 2, error_code: 0 };
+/** Its message_id as written: 64 octets and the NUL, after the 16-octet header. */
+const ANSWER_ID_BYTES = `${'M'.repeat(64)}\0`;
+
 describe('backpressure (real TCP)', () => {
   it('stops reading while the socket cannot write, resumes when the peer reads, buffers stay bounded', async () => {
     let session!: Session;
@@ -33,22 +44,9 @@ describe('backpressure (real TCP)', () => {
     const paused = new Promise<void>((resolve) => (firstPause = resolve));
     const server = net.createServer((sock) => {
       serverSocket = sock;
-      session = createSession({
-        socket: sock,
-        role: 'smsc',
-        systemId: 'smppd',
-        authenticate: () => Status.ESME_ROK,
-        enquireLinkIntervalMs: 0,
-      });
+      session = serverSession(sock);
       session.on('request', (req) => {
-        if (req.command === 'query_sm') {
-          req.respond(Status.ESME_ROK, {
-            message_id: 'M'.repeat(64),
-            final_date: '250101120000000+',
-            message_state: 2,
-            error_code: 0,
-          });
-        }
+        if (req.command === 'query_sm') req.respond(Status.ESME_ROK, QUERY_ANSWER);
       });
       const pause = sock.pause.bind(sock);
       sock.pause = () => {
@@ -106,7 +104,7 @@ describe('backpressure (real TCP)', () => {
         for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) {
           const f = r.frame;
           if (f.readUInt32BE(4) !== CommandId.query_sm_resp || f.readUInt32BE(12) !== answered + 1) inOrder = false;
-          if (f.toString('latin1', 16, 81) !== `${'M'.repeat(64)}\0`) intact = false;
+          if (f.toString('latin1', 16, 81) !== ANSWER_ID_BYTES) intact = false;
           answered++;
         }
         if (answered === N) resolve();
@@ -133,19 +131,11 @@ describe('backpressure (real TCP)', () => {
     // The session writes from a buffer it reuses once a write has let go of it (out-buffer.ts). Here
     // answers come later than their requests, as a proxy's do, so some are written while the client
     // is not reading and an earlier write still waits in the socket.
+    let serverSocket!: net.Socket;
     const server = net.createServer((sock) => {
-      const session = createSession({
-        socket: sock,
-        role: 'smsc',
-        systemId: 'smppd',
-        authenticate: () => Status.ESME_ROK,
-        enquireLinkIntervalMs: 0,
-      });
-      session.on('request', (req) => {
-        if (req.command !== 'query_sm') return;
-        setImmediate(() =>
-          req.respond(Status.ESME_ROK, { message_id: 'M'.repeat(64), final_date: '', message_state: 2, error_code: 0 }),
-        );
+      serverSocket = sock;
+      serverSession(sock).on('request', (req) => {
+        if (req.command === 'query_sm') setImmediate(() => req.respond(Status.ESME_ROK, QUERY_ANSWER));
       });
     });
     server.listen(0, '127.0.0.1');
@@ -170,16 +160,16 @@ describe('backpressure (real TCP)', () => {
           const ok =
             f.readUInt32BE(4) === CommandId.query_sm_resp &&
             f.readUInt32BE(12) === answered &&
-            f.toString('latin1', 16, 81) === `${'M'.repeat(64)}\0`;
+            f.toString('latin1', 16, 81) === ANSWER_ID_BYTES;
           if (!ok) bad++;
         }
         if (answered >= n) resolve();
       });
     });
-    // Not reading for a while: the answers (~6 MB) fill the socket buffers and wait.
+    // Not reading until answers (~6 MB) have filled the socket buffers and wait in the session's socket.
     client.pause();
     client.write(queryBurst(n));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await vi.waitFor(() => expect(serverSocket.writableNeedDrain).toBe(true), { timeout: 10_000, interval: 10 });
     client.resume();
     await done;
     expect({ answered, bad }).toEqual({ answered: n, bad: 0 });
@@ -206,13 +196,12 @@ describe('backpressure (real TCP)', () => {
       }
     }
     const socket = new HeldSocket();
-    const session = createSession({ socket, role: 'smsc', systemId: 'smppd', authenticate: () => Status.ESME_ROK, enquireLinkIntervalMs: 0 });
-    const frame = (pdu: Parameters<typeof encodePdu>[0]): Buffer => encodePdu(pdu);
-    socket.emit('data', frame({ ...bindPdu('bind_transceiver'), command_status: 0, sequence_number: 1 } as never));
+    const session = serverSession(socket);
+    socket.emit('data', encodePdu({ ...bindPdu('bind_transceiver'), command_status: 0, sequence_number: 1 } as never));
     await new Promise((resolve) => setImmediate(resolve));
     socket.held = 0; // the kept write is done: later writes may reuse buffers again
     for (let seq = 2; seq < 6; seq++) {
-      socket.emit('data', frame({ command: 'enquire_link', command_status: 0, sequence_number: seq }));
+      socket.emit('data', encodePdu({ command: 'enquire_link', command_status: 0, sequence_number: seq }));
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(writes.map((w) => w.data.readUInt32BE(4))).toEqual([
