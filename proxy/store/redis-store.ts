@@ -237,14 +237,17 @@ function foundRecord(reply: unknown): MessageRecord | undefined {
   return recordFromString(id, value);
 }
 
-/** The orphan receipts of a setUpstreamId or saveAccepted reply: {1, seq, receipt, ...}; seq is the token. */
+/** A taken orphan as the script returns it (its seq, its stored receipt), with the seq as its token. */
+function takenOrphan(seq: unknown, stored: unknown): OrphanReceipt {
+  const held = deserialiseStored(stored as string) as OrphanReceipt;
+  return { pdu: held.pdu, receivedAt: held.receivedAt, token: String(seq) };
+}
+
+/** The orphan receipts of a setUpstreamId or saveAccepted reply: {1, seq, receipt, ...}. */
 function orphansOf(reply: readonly [number, ...(string | number)[]]): readonly OrphanReceipt[] {
   if (reply.length === 1) return NO_ORPHANS;
   const orphans: OrphanReceipt[] = [];
-  for (let i = 1; i + 1 < reply.length; i += 2) {
-    const held = deserialiseStored(reply[i + 1] as string) as OrphanReceipt;
-    orphans.push({ pdu: held.pdu, receivedAt: held.receivedAt, token: String(reply[i]) });
-  }
+  for (let i = 1; i + 1 < reply.length; i += 2) orphans.push(takenOrphan(reply[i], reply[i + 1]));
   return orphans;
 }
 
@@ -468,8 +471,7 @@ class RedisStore implements RedisMessageStore {
     const reply = listOrValue(await this.op(OP.reclaimOrphans, NO_KEYS, [this.now(), max])) as (string | number)[];
     const out: ReclaimedOrphan[] = [];
     for (let i = 0; i + 2 < reply.length; i += 3) {
-      const held = deserialiseStored(reply[i + 2] as string) as OrphanReceipt;
-      out.push({ messageId: String(reply[i + 1]), receipt: { pdu: held.pdu, receivedAt: held.receivedAt, token: String(reply[i]) } });
+      out.push({ messageId: String(reply[i + 1]), receipt: takenOrphan(reply[i], reply[i + 2]) });
     }
     return out;
   }
