@@ -489,8 +489,13 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         await store.save(record('m1'));
         now += 30_000;
         await store.save(record('m1'));
+        expect((await store.stats()).entries).toBe(1);
         now += 45_000;
         expect((await store.get('m1'))?.id).toBe('m1');
+        // Counted once, until its last save expires (not with its first).
+        expect((await store.stats()).entries).toBe(1);
+        now += 16_000;
+        expect((await store.stats()).entries).toBe(0);
       });
 
       it('drops undelivered deliveries after the ttl, claimed or not', async () => {

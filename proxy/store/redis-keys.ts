@@ -2,8 +2,9 @@
 // (default "smppd:"); two stores with different prefixes never see each other's data.
 //
 //   key                              type     holds                                              Redis TTL
-//   <p>r:<b>                         hash     records saved in time bucket b: field smppd id,     bucket end + store ttl
-//                                             value the record as one string (below)
+//   <p>r:<block>                     hash     records whose ids are <block> + one character:      at least the bucket end
+//                                             field that character, value the record as one       of its last save + store
+//                                             string (below)                                      ttl
 //   <p>x:<b>                         hash     the upstream index, entries written in bucket b:    bucket end + store ttl
 //                                             field "<len>:<cluster>:<key>", value smppd id
 //   <p>o:<seq>                       hash     an orphan receipt: r receipt (serialise.ts JSON),   the orphan ttl; once taken,
@@ -28,18 +29,31 @@
 //                                             orphansEvicted), shared by all replicas
 //   channel <p>deliveries            pubsub   a client system_id each time a delivery is queued   -
 //
-// Time buckets. b = floor(t / width), t by the store's clock, width = bucketWidthMs(ttl) (64 per
-// ttl): records and index entries live in one hash per bucket instead of one key each, so a message
-// adds no key and no expiry to Redis (a key with a TTL costs Redis ~4 µs of CPU more than a hash
-// field); each bucket key gets its TTL once per script call. A lookup probes the buckets that can
-// hold a live entry, newest first, from b(now) down to b(now - ttl) (at most ~65 HGETs, usually one:
-// a record is looked up soon after its save, a receipt soon after setUpstreamId), and the newest
-// copy wins: saving an id again writes it in the current bucket, where it shadows the older copy
-// (which leaves with its bucket); an index field written again in a later bucket likewise points
-// the key at its newest message. setUpstreamId rewrites the record in the bucket it was found in
-// (its expiry is unchanged). All replicas of one prefix must run with the same store ttl (it sets
-// the width). A bucket is freed as one key: with Redis's default lazyfree-lazy-expire no, a very
-// large bucket is freed in one step; set lazyfree-lazy-expire yes for high volumes.
+// Record blocks. smppd's ids are a fixed prefix and a counter (message-id.ts), so the ids of one
+// replica's consecutive messages differ only in their last character: a record is a field of the
+// hash of its id but that character, and 36 messages share one small hash. One hash field per
+// message, in a hash that stays small: neither a key per message (a key with a TTL costs Redis ~4 µs
+// of CPU more than a hash field) nor a field in one huge hash, whose lookups and incremental
+// rehashing miss the CPU cache (perf of redis-server under `npm run bench`, Redis store: dictFind
+// and dictRehash ~31% of its CPU with records in time-bucket hashes of ~300,000 fields, ~20% with
+// record blocks; `npm run bench:store`: ~365 -> ~305 bytes of Redis memory per message). A lookup
+// by id is one HGET (it used to probe up to 65 buckets for an old message), and saving an id again
+// overwrites its field; the block's Redis TTL is extended on each write (once per script call) to
+// outlive the record. Any id works (a one-character id's block is the empty string); ids that do
+// not count up make blocks of one (a key each: correct, but costlier).
+//
+// Time buckets. The upstream index cannot be blocked so: upstream ids need not count up. b =
+// floor(t / width), t by the store's clock, width = bucketWidthMs(ttl) (64 per ttl): index entries
+// live in one hash per bucket, so a message adds no key and no expiry to Redis; each bucket key
+// gets its TTL once per script call. A lookup probes the buckets that can hold a live entry, newest
+// first, from b(now) down to b(now - ttl) (at most ~65 HGETs, usually one: a receipt comes soon
+// after its message), and the newest entry wins: an index field written again in a later bucket
+// points the key at its newest message. All replicas of one prefix must run with the same store ttl
+// (it sets the width). A bucket is freed as one key: with Redis's default lazyfree-lazy-expire no,
+// a very large bucket is freed in one step; set lazyfree-lazy-expire yes for high volumes.
+//
+// Stats counts (<p>n:): a record is counted in the stats bucket of its last save's time bucket end
+// (a save of an id saved before moves its count there), an index entry in that of now + ttl.
 //
 // A record string is eight fields joined by '|': expiresAt (epoch ms by the store's clock),
 // cluster, endpoint, upstreamId, client, createdAt, routeName, parts. Optional fields are '' when

@@ -34,7 +34,7 @@
 // Runs of saveAccepted. Under load nearly every operation is a saveAccepted (one per submitted
 // message), and the closed-loop benchmark (issue 5) waits for the whole script: while no orphan is
 // held, the dispatcher writes a maximal run of consecutive ones in the same time bucket with one
-// HSET of all their records and one of all their index fields (accept_run), instead of two HSETs,
+// HSET per record block and one of all their index fields (accept_run), instead of two HSETs,
 // two counts and their table copies per message. The keys, values, counters and replies are the
 // same as the operations one by one would leave (redis-store.test.ts checks it); the run ends at
 // any other operation, so that one sees every write before it. Redis time per saveAccepted in
@@ -122,8 +122,9 @@ end
 -- Whether any orphan is held (the global index exists); nil = not looked at since it last changed.
 local ORPHANS_HELD = nil
 
--- Time buckets (redis-keys.ts): records in <p>r:<b>, index entries in <p>x:<b>, b = floor(t / width).
--- Each bucket key gets its Redis TTL once per call (TOUCHED), not once per entry.
+-- Records in blocks <p>r:<id but its last character>, index entries in time buckets <p>x:<b>,
+-- b = floor(t / width) (redis-keys.ts). Each key gets its Redis TTL once per call (TOUCHED), not once
+-- per entry.
 local TOUCHED = {}
 local function touch(key, deadline)
   if TOUCHED[key] then return end
@@ -142,6 +143,31 @@ local function probe(kind, field, width, ttl)
   return nil
 end
 
+-- Record blocks (redis-keys.ts): the hash <p>r:<id but its last character> holds record id under
+-- that last character.
+local function record_at(id)
+  return P .. 'r:' .. string.sub(id, 1, -2), string.sub(id, -1)
+end
+
+-- The record string saved for id (live or not), or nil.
+local function record_of(id)
+  local key, field = record_at(id)
+  return redis.call('HGET', key, field)
+end
+
+-- The end of the time bucket of a record saved at \`now\`: its stats count expires with that
+-- bucket (count(..., ends - 1)) and its block keeps a Redis TTL of at least that long.
+local function record_ends(now, width, ttl)
+  return (math.floor(now / width) + 1) * width + ttl
+end
+
+-- A record string saved before is saved again: its count leaves the bucket it was counted in (its
+-- expiresAt is its save time + ttl, redis-store.ts), for the caller to count it in the new one.
+local function uncount_record(old, width, ttl)
+  local saved = tonumber(string.match(old, '^[^|]*')) - ttl
+  count(width, ttl, 'r', record_ends(saved, width, ttl) - 1, -1)
+end
+
 -- A record string (redis-keys.ts) when its expiresAt (the first field) has not passed by NOW.
 local function live(v)
   if v and tonumber(string.match(v, '^[^|]*')) > NOW then return v end
@@ -153,7 +179,7 @@ local function find(A, first, width, ttl)
   for i = first, #A do
     local id = probe('x:', A[i], width, ttl)
     if id then
-      local v = live(probe('r:', id, width, ttl))
+      local v = live(record_of(id))
       if v then return {id, v} end
     end
   end
@@ -226,13 +252,15 @@ local OPS = {}
 
 // One function per operation: (K, A) = its keys and arguments; A[1] is now.
 const OPERATIONS = `
--- Write record string v for id in the current bucket: it shadows a copy in an older bucket (probes
--- go newest first), so saving again replaces the record and restarts its ttl.
+-- Write record string v for id in its block: saving again replaces the record and restarts its ttl
+-- (the block's Redis TTL is extended, the count moves to the bucket of now).
 local function save_record(id, v, width, ttl)
-  local b = math.floor(NOW / width)
-  local key = P .. 'r:' .. b
-  local ends = (b + 1) * width + ttl
-  if redis.call('HSET', key, id, v) == 1 then count(width, ttl, 'r', ends - 1, 1) end
+  local key, field = record_at(id)
+  local ends = record_ends(NOW, width, ttl)
+  local old = redis.call('HGET', key, field)
+  if old then uncount_record(old, width, ttl) end
+  redis.call('HSET', key, field, v)
+  count(width, ttl, 'r', ends - 1, 1)
   touch(key, ends)
 end
 
@@ -296,7 +324,7 @@ end
 
 -- A: now, ttl, bucket width, id. The live record string, or false.
 OPS.get = function(K, A)
-  return live(probe('r:', A[4], tonumber(A[3]), tonumber(A[2]))) or false
+  return live(record_of(A[4])) or false
 end
 
 -- K: the n orphan keys of the (cluster, key)s. A: now, ttl, bucket width, id, cluster, upstreamId,
@@ -305,7 +333,7 @@ end
 OPS.setUpstreamId = function(K, A)
   local ttl, width = tonumber(A[2]), tonumber(A[3])
   local id, cluster = A[4], A[5]
-  local v, b = probe('r:', id, width, ttl)
+  local v = record_of(id)
   if not live(v) then return {0} end
   -- e SEP k SEP p SEP u SEP rest: replace k, p and u.
   local s1 = string.find(v, '|', 1, true)
@@ -316,7 +344,8 @@ OPS.setUpstreamId = function(K, A)
   if A[8] == '1' then p = A[7]
   elseif string.sub(v, s1 + 1, s2 - 1) == cluster then p = string.sub(v, s2 + 1, s3 - 1)
   else p = '' end
-  redis.call('HSET', P .. 'r:' .. b, id, string.sub(v, 1, s1) .. cluster .. '|' .. p .. '|' .. A[6] .. string.sub(v, s4))
+  local rkey, rfield = record_at(id)
+  redis.call('HSET', rkey, rfield, string.sub(v, 1, s1) .. cluster .. '|' .. p .. '|' .. A[6] .. string.sub(v, s4))
   return index_and_take(K, A, 9, id, width, ttl)
 end
 
@@ -361,6 +390,7 @@ local function accept_run(ops, first, results)
   local ttl, width = TTL, WIDTH
   local b = math.floor(op[2] / width)
   local ub = math.floor((op[2] + ttl) / width)
+  -- records: block key -> {field, value, field, value..., fields = the distinct fields}
   local records, fields = {}, {}
   local rnow, xnow = op[2], nil
   local oi = first
@@ -369,8 +399,18 @@ local function accept_run(ops, first, results)
     local now = op[2]
     if op[1] ~= '${ACCEPT_OP}' or math.floor(now / width) ~= b or math.floor((now + ttl) / width) ~= ub then break end
     local id = op[3]
-    records[#records + 1] = id
-    records[#records + 1] = op[4]
+    local rkey, rfield = record_at(id)
+    local block = records[rkey]
+    if not block then
+      block = {fields = {}, seen = {}}
+      records[rkey] = block
+    end
+    block[#block + 1] = rfield
+    block[#block + 1] = op[4]
+    if not block.seen[rfield] then
+      block.seen[rfield] = true
+      block.fields[#block.fields + 1] = rfield
+    end
     if #op >= 5 then
       if not xnow then xnow = now end
       for i = 5, #op do
@@ -384,14 +424,24 @@ local function accept_run(ops, first, results)
   end
   local last = NOW
   local ends = (b + 1) * width + ttl
-  local key = P .. 'r:' .. b
-  local added = hset_pairs(key, records)
-  if added > 0 then count(width, ttl, 'r', ends - 1, added) end
   NOW = rnow
-  touch(key, ends)
+  local counted = 0
+  for key, block in pairs(records) do
+    -- Records saved before (never, from the forwarder) move their count as save_record's do.
+    local olds = redis.call('HMGET', key, unpack(block.fields))
+    for i = 1, #olds do
+      if olds[i] then
+        uncount_record(olds[i], width, ttl)
+        counted = counted + 1
+      end
+    end
+    counted = counted + hset_pairs(key, block)
+    touch(key, ends)
+  end
+  if counted > 0 then count(width, ttl, 'r', ends - 1, counted) end
   if xnow then
     local xkey = P .. 'x:' .. b
-    added = hset_pairs(xkey, fields)
+    local added = hset_pairs(xkey, fields)
     NOW = xnow
     touch(xkey, ends)
     if added > 0 then count(width, ttl, 'u', xnow + ttl, added) end

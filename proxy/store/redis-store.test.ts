@@ -4,6 +4,7 @@ import { startRedisSentinel, startRedisServer, useRedis, type RedisServer, type 
 import { parseConfig } from '../config/load.js';
 import { runStoreContract } from './contract.js';
 import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
+import { createMessageIdGenerator } from './message-id.js';
 import { bucketWidthMs } from './redis-keys.js';
 import { createRedisStore, createRedisStoreFromConfig, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
 import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
@@ -103,7 +104,7 @@ describe('redis store', () => {
     const keys = await keysUnder(prefix);
     expect(keys).toEqual(
       expect.arrayContaining([
-        `${prefix}r:${BUCKET}`,
+        `${prefix}r:m`,
         `${prefix}x:${BUCKET}`,
         `${prefix}ok:7:vodacom:dec:10`,
         `${prefix}ot`,
@@ -117,16 +118,34 @@ describe('redis store', () => {
       if (key === `${prefix}meta`) expect(pttl).toBe(-1);
       else expect({ key, alive: pttl > 0 }).toEqual({ key, alive: true });
     }
-    // Records and index entries sit in time buckets (redis-keys.ts) that live until the last entry
-    // of the bucket has had its store ttl: at least the ttl, at most one bucket width more.
-    expect(await inspect.hexists(`${prefix}r:${BUCKET}`, 'm1')).toBe(1);
+    // Records sit in blocks by id (m1 and m2 in r:m) and index entries in time buckets
+    // (redis-keys.ts); each lives until its last entry has had its store ttl: at least the ttl, at
+    // most one bucket width more.
+    expect(await inspect.hmget(`${prefix}r:m`, '1', '2')).toEqual([expect.stringContaining('|'), expect.stringContaining('|')]);
     expect(await inspect.hmget(`${prefix}x:${BUCKET}`, '7:vodacom:hex:9', '7:vodacom:dec:9')).toEqual(['m1', 'm1']);
-    for (const key of [`${prefix}r:${BUCKET}`, `${prefix}x:${BUCKET}`]) {
+    for (const key of [`${prefix}r:m`, `${prefix}x:${BUCKET}`]) {
       const pttl = await inspect.pttl(key);
       expect(pttl).toBeGreaterThan(TTL_MS - 5_000);
       expect(pttl).toBeLessThanOrEqual(TTL_MS + bucketWidthMs(TTL_MS));
     }
     expect(await inspect.pttl(`${prefix}ok:7:vodacom:dec:10`)).toBeLessThanOrEqual(5_000);
+  });
+
+  it("keeps smppd's ids in blocks of 36 that share all but their last character: one Redis key per block", async () => {
+    const prefix = redis.prefix();
+    const store = open({ keyPrefix: prefix });
+    const ids = createMessageIdGenerator({ prefix: 'abcdefgh012345' });
+    const saved = Array.from({ length: 40 }, () => ids.next());
+    await Promise.all(saved.map((id, i) => store.saveAccepted(record(id), 'vodacom', String(i), [`dec:${i}`])));
+    const blocks = (await keysUnder(`${prefix}r:`)).sort();
+    expect(blocks).toEqual([`${prefix}r:abcdefgh012345`, `${prefix}r:abcdefgh0123451`]);
+    expect(await inspect.hlen(blocks[0] as string)).toBe(36);
+    expect(await inspect.hkeys(blocks[1] as string)).toEqual(['0', '1', '2', '3']);
+    for (const [i, id] of saved.entries()) {
+      expect((await store.get(id))?.id).toBe(id);
+      expect((await store.findByUpstream('vodacom', [`dec:${i}`]))?.id).toBe(id);
+    }
+    expect((await store.stats()).entries).toBe(40);
   });
 
   it('keeps record fields intact whatever characters they hold (records are stored as one string)', async () => {
@@ -157,7 +176,7 @@ describe('redis store', () => {
       await oneStep.saveAccepted(saved, cluster, upstreamId, keys, endpoint);
     }
     const written = await contents(pb);
-    expect(Object.keys(written)).toEqual(expect.arrayContaining([`hash r:${BUCKET}`, `hash x:${BUCKET}`]));
+    expect(Object.keys(written)).toEqual(expect.arrayContaining(['hash r:m', `hash x:${BUCKET}`]));
     expect(written).toEqual(await contents(pa));
   });
 
@@ -233,9 +252,9 @@ describe('redis store', () => {
       // saveAccepted the same ... as save + setUpstreamId' holds a lone call to the per-operation path).
       expect(single).toMatchObject({
         replies: expect.arrayContaining([[expect.objectContaining(receipt(9))], [expect.objectContaining(receipt(10))]]) as unknown,
-        // 8 records in T0's bucket, 7 in the next (m1 again: counted once per bucket, redis-store.ts);
-        // 15 distinct index fields per bucket (dec:3 twice in one call, dec:2 and dec:3 reused: once).
-        stats: { entries: 15, orphans: 0, memory: { upstreamKeys: 15 } },
+        // 14 records (m1 and m3 saved again: counted once, where their last save put them); 15
+        // distinct index fields per bucket (dec:3 twice in one call, dec:2 and dec:3 reused: once).
+        stats: { entries: 14, orphans: 0, memory: { upstreamKeys: 15 } },
       });
       const { replies } = single as { replies: unknown[] };
       expect(replies[2]).toMatchObject({ id: 'm1', upstreamId: '1' });
@@ -564,9 +583,8 @@ describe('redis store through Sentinel', () => {
     try {
       await store.save(record('m1'));
       expect((await store.get('m1'))?.id).toBe('m1');
-      const buckets = await direct.keys('smppd:r:*');
-      expect(buckets).toHaveLength(1);
-      expect(await direct.hexists(buckets[0] as string, 'm1')).toBe(1);
+      expect(await direct.keys('smppd:r:*')).toEqual(['smppd:r:m']);
+      expect(await direct.hexists('smppd:r:m', '1')).toBe(1);
     } finally {
       await store.close();
       await direct.quit();

@@ -34,8 +34,8 @@
 // Counts that are approximate (documented in StoreStats terms):
 // - entries and memory.upstreamKeys come from counters bucketed by expiry time (64 buckets per ttl):
 //   a record or key is counted until the end of its bucket (up to ttl/64 after it expired), an index
-//   key the upstream reused and a record saved again are counted once per time bucket they were
-//   written in (redis-keys.ts), and one Redis dropped early (eviction under
+//   key the upstream reused is counted once per time bucket it was written in (a record saved
+//   again is counted once: redis-keys.ts), and one Redis dropped early (eviction under
 //   maxmemory, FLUSHDB) is counted until its bucket ends. Counting the keyspace (SCAN or DBSIZE)
 //   would cost O(entries) per stats() or count other tenants' keys.
 // - expirations counts records when their bucket ends (at the next stats()), not one by one.
