@@ -12,7 +12,7 @@ import { Status } from '../proxy/smpp/index.js';
 import { startSimulator } from './sim/index.js';
 import { connectClient, receiptIds, submitSm, type EsmeClient } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
-import { admin, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
+import { admin, metric, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
 
 const OUTAGE_MS = 5_000;
 /** Submits per 10 ms tick: 200/s. */
@@ -75,6 +75,7 @@ it(
     const receiptsAtKill = receiver.deliveries.length;
     await suite.redis().kill();
     await eventually('every replica not ready', async () => (await readiness(replicas.list)).every((s) => s === 503));
+    expect(await metric(r1, 'smppd_store_up')).toBe(0);
     // The outage itself: Redis stays away this long while the load goes on.
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     expect(receiver.deliveries.length - receiptsAtKill).toBeLessThan(200); // (only what was in flight)
@@ -92,6 +93,9 @@ it(
     await load.stop();
 
     for (const r of replicas.list) expect(r.process.alive()).toBe(true);
+    // What an operator sees on /metrics: the store up again, and the round trips of its Redis calls.
+    expect(await metric(r1, 'smppd_store_up')).toBe(1);
+    expect(await metric(r1, 'smppd_store_call_seconds_count')).toBeGreaterThan(0);
     const byStatus = new Map<number, number>();
     for (const a of load.answers) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
     console.info(

@@ -87,7 +87,7 @@ export interface Proxy {
   reload(): Promise<ReloadResult>;
 }
 
-function createStore(config: Config, logger: Logger): MessageStore {
+function createStore(config: Config, logger: Logger, metrics: Metrics): MessageStore {
   if (config.store.backend === 'redis') {
     // Shared by the replicas (issue 5). While Redis is away: readiness 503 (store.healthy), submits
     // answered ESME_RMSGQFUL, upstream receipts ESME_RX_T_APPN; it reconnects by itself.
@@ -97,6 +97,7 @@ function createStore(config: Config, logger: Logger): MessageStore {
         if (healthy) logger.info({}, 'store reachable (redis)');
         else logger.error({ err }, 'store unreachable (redis): not ready, submits answered ESME_RMSGQFUL');
       },
+      onCall: (operations, seconds, ok) => metrics.storeCall(operations, seconds, ok),
     });
   }
   return createMemoryStore({ ttlMs: config.store.ttl, maxEntries: config.store.max_entries, clock: systemTimers.now });
@@ -120,7 +121,7 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const feedback = createFeedback();
-  const store = deps.store ?? createStore(initialConfig, logger);
+  const store = deps.store ?? createStore(initialConfig, logger, metrics);
   // store.backend: redis — throughput and max_binds of clusters and clients hold for the whole fleet.
   const fleet = createFleet(initialConfig.store, logger.child({ component: 'fleet' }));
   const registry = createClientRegistry();

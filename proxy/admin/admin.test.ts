@@ -216,6 +216,7 @@ describe('admin API over a proxy that carried traffic', () => {
     expect(delta('smppd_endpoint_latency_seconds_bucket', { ...ep, le: '+Inf' })).toBe(3);
     // Snapshot gauges set at scrape time.
     expect(sampleValue(after, 'smppd_store_entries')).toBe(3);
+    expect(sampleValue(after, 'smppd_store_up')).toBe(1);
     expect(sampleValue(after, 'smppd_client_sessions', { listener: 'main', bind_type: 'transceiver' })).toBe(1);
     expect(sampleValue(after, 'smppd_pending_deliveries')).toBe(0);
     expect(delta('smppd_submit_responses_total', { status: 'ESME_RINVDSTADR' })).toBe(1);
@@ -501,7 +502,9 @@ describe('admin API health and readiness', () => {
       expect(store.json()).toMatchObject({ error: 'store_unavailable' });
       const health = await admin.inject({ method: 'GET', url: '/healthz' });
       expect(health.json().store).toEqual({ backend: 'memory', reachable: false, entries: null, pendingDeliveries: null });
-      expect((await admin.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+      const scraped = await admin.inject({ method: 'GET', url: '/metrics' });
+      expect(scraped.statusCode).toBe(200);
+      expect(scraped.body).toMatch(/^smppd_store_up 0$/m);
       await admin.close();
     } finally {
       await run.stop();

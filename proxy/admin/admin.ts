@@ -131,7 +131,8 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   // ---- figures --------------------------------------------------------------------------------
 
   app.get('/metrics', async (_request, reply) => {
-    await refreshSnapshots(await storeStats());
+    const [stats, reachable] = await Promise.all([storeStats(), storeReachable()]);
+    await refreshSnapshots(stats, reachable && stats !== undefined);
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });

@@ -7,14 +7,16 @@ import { BIND_TYPES } from '../config/schema.js';
 import type { StoreStats } from '../store/store.js';
 import type { AdminDeps } from './types.js';
 
-export type RefreshSnapshots = (store: StoreStats | undefined) => Promise<void>;
+/** `store`: its stats, undefined when it did not answer; `storeUp`: reachable and answering. */
+export type RefreshSnapshots = (store: StoreStats | undefined, storeUp: boolean) => Promise<void>;
 
 export function createSnapshotRefresher(deps: AdminDeps): RefreshSnapshots {
   // The store counts evictions itself; smppd_store_evictions_total follows it by the difference.
   let lastEvictions = 0;
 
-  return async (store) => {
+  return async (store, storeUp) => {
     const m = deps.metrics;
+    m.storeUp.set(storeUp ? 1 : 0);
     if (store !== undefined) {
       m.storeEntries.set(store.entries);
       m.pendingDeliveries.set(store.pendingDeliveries);

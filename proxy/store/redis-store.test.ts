@@ -148,6 +148,25 @@ describe('redis store', () => {
     expect((await store.stats()).entries).toBe(40);
   });
 
+  it('reports each script call to onCall: how many operations, its round trip, whether Redis answered', async () => {
+    const calls: [number, number, boolean][] = [];
+    const store = open({ onCall: (operations, seconds, ok) => calls.push([operations, seconds, ok]) });
+    await store.get('warm-up');
+    calls.length = 0;
+    await Promise.all([store.save(record('m1')), store.get('m1'), store.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2'])]);
+    expect(calls).toEqual([[3, expect.any(Number), true]]);
+    expect(calls[0]?.[1]).toBeGreaterThan(0);
+    expect(calls[0]?.[1]).toBeLessThan(5);
+    // A call Redis refuses (out of memory: no write allowed) fails each of its operations.
+    await inspect.config('SET', 'maxmemory', '1');
+    try {
+      expect(await rejectionCode(store.save(record('m3')))).toBe(StoreErrorCode.BACKEND);
+    } finally {
+      await inspect.config('SET', 'maxmemory', '0');
+    }
+    expect(calls[1]).toEqual([1, expect.any(Number), false]);
+  });
+
   it('keeps record fields intact whatever characters they hold (records are stored as one string)', async () => {
     const store = open();
     const odd = 'a|b~c~1d=~~|\u0001\u0002';

@@ -101,6 +101,12 @@ export interface RedisStoreOptions extends StoreOptions {
   readonly maxOrphans?: number;
   /** Called when the store becomes usable or unusable (Redis connection ready or lost). */
   readonly onHealthChange?: (healthy: boolean, err?: Error) => void;
+  /**
+   * Called after each script call (one batch, redis-scripts.ts): how many operations it carried,
+   * its round trip in seconds, and whether Redis answered it (false: the call failed, and so did
+   * each of its operations). For metrics; a throw here is ignored.
+   */
+  readonly onCall?: (operations: number, seconds: number, ok: boolean) => void;
 }
 
 /** A MessageStore on Redis, with the optional methods always present. */
@@ -293,6 +299,7 @@ class RedisStore implements RedisMessageStore {
   private readonly bucketWidth: number;
   private readonly clock: Clock;
   private readonly onHealthChange: ((healthy: boolean, err?: Error) => void) | undefined;
+  private readonly onCall: ((operations: number, seconds: number, ok: boolean) => void) | undefined;
   private readonly connectTimeoutMs: number;
   private closed = false;
   private everReady: boolean;
@@ -318,6 +325,7 @@ class RedisStore implements RedisMessageStore {
     this.prefix = options.keyPrefix;
     this.meta = metaKey(this.prefix);
     this.onHealthChange = options.onHealthChange;
+    this.onCall = options.onCall;
 
     const given = [options.url, options.redis, options.connection].filter((v) => v !== undefined).length;
     if (given > 1) throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, 'give one of url, redis, connection');
@@ -734,6 +742,7 @@ class RedisStore implements RedisMessageStore {
       encoded.push(op.encoded);
     }
     let results: unknown[];
+    const started = performance.now();
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
       const reply = await this.run(() =>
@@ -741,9 +750,11 @@ class RedisStore implements RedisMessageStore {
       );
       results = parseBatchReply(reply, ops.length);
     } catch (err) {
+      this.called(ops.length, started, false);
       for (const op of ops) op.reject(err);
       return;
     }
+    this.called(ops.length, started, true);
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as QueuedOp;
       const result = listOrValue(results[i]);
@@ -755,6 +766,15 @@ class RedisStore implements RedisMessageStore {
           op.reject(err);
         }
       }
+    }
+  }
+
+  private called(operations: number, started: number, ok: boolean): void {
+    if (this.onCall === undefined) return;
+    try {
+      this.onCall(operations, (performance.now() - started) / 1000, ok);
+    } catch {
+      // Metrics must not fail the store's callers.
     }
   }
 
@@ -808,7 +828,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisMessageStore 
  */
 export function createRedisStoreFromConfig(
   config: StoreConfig,
-  options: Pick<RedisStoreOptions, 'leaseMs' | 'clock' | 'maxOrphans' | 'onHealthChange'> = {},
+  options: Pick<RedisStoreOptions, 'leaseMs' | 'clock' | 'maxOrphans' | 'onHealthChange' | 'onCall'> = {},
   readFile?: (path: string) => string,
 ): RedisMessageStore {
   return new RedisStore({

@@ -19,6 +19,11 @@ export const LATENCY_BUCKETS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 
+/** Seconds, for the store's Redis calls: from 0.1 ms (Redis on the same host) to 2.5 s. */
+export const STORE_CALL_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
 /** smppd_circuit_state values. */
 export const CIRCUIT_STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, half_open: 1, open: 2 };
 
@@ -81,8 +86,8 @@ export function createMetrics(options: MetricsOptions = {}) {
   };
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });
-  const latencyHistogram = (name: string, help: string, labelNames: readonly string[] = []) =>
-    new LatencyHistogram(name, help, labelNames, LATENCY_BUCKETS, registry);
+  const latencyHistogram = (name: string, help: string, labelNames: readonly string[] = [], buckets = LATENCY_BUCKETS) =>
+    new LatencyHistogram(name, help, labelNames, buckets, registry);
   /** A batched series of `c` (its child for `labels`, or the counter itself), counted on its next collect. */
   const batched = <L extends string>(c: Counter<L>, labels?: Partial<Record<L, string>>): BatchedCounter =>
     batchedOf.get(c as Counter<string>)!.add(labels === undefined ? c : c.labels(labels));
@@ -136,6 +141,14 @@ export function createMetrics(options: MetricsOptions = {}) {
     // Store and config.
     storeEntries: gauge('smppd_store_entries', 'Message records in the store'),
     storeEvictions: counter('smppd_store_evictions_total', 'Records evicted before their ttl because the store was full'),
+    storeUp: gauge('smppd_store_up', '1 while the message store is usable, 0 while not (store.backend redis: Redis unreachable)'),
+    storeCallLatency: latencyHistogram(
+      'smppd_store_call_seconds',
+      'Round trip of each call to Redis (store.backend redis); one call carries the store operations of one event-loop turn',
+      [],
+      STORE_CALL_BUCKETS,
+    ).labels(),
+    storeOperations: counter('smppd_store_operations_total', 'Store operations sent to Redis, by result (ok, error)', ['result']),
     configReloads: counter('smppd_config_reloads_total', 'Config reloads, by result', ['result']),
   };
 
@@ -192,9 +205,17 @@ export function createMetrics(options: MetricsOptions = {}) {
     return cm;
   }
 
+  const storeOperationsOk = batched(m.storeOperations, { result: 'ok' });
+  const storeOperationsFailed = batched(m.storeOperations, { result: 'error' });
+
   return {
     registry,
     ...m,
+    /** One call to Redis (RedisStoreOptions.onCall): smppd_store_call_seconds and smppd_store_operations_total. */
+    storeCall(operations: number, seconds: number, ok: boolean): void {
+      m.storeCallLatency.observe(seconds);
+      (ok ? storeOperationsOk : storeOperationsFailed).inc(operations);
+    },
     /** Batched per-message increments of messagesSubmitted, messagesDelivered and messagesFailed. */
     submitted: batched(m.messagesSubmitted),
     delivered: batched(m.messagesDelivered),
