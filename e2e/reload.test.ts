@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { watchConfig } from '../proxy/config/watch.js';
 import { Status } from '../proxy/smpp/index.js';
+import { freePort } from './bench/processes.js';
 import { startSimulator, type Simulator } from './sim/index.js';
 import { cleanupList, eventually } from './helpers/receipts-proxy.js';
 import { startReloadableProxy, type ReloadableProxy } from './helpers/reload-proxy.js';
@@ -66,6 +67,24 @@ async function reloadWith(p: ReloadableProxy, raw: Raw): Promise<string[]> {
 }
 
 describe('reload', () => {
+  it('says so when a cluster it adds does not bind in time, and routes to it anyway', async () => {
+    const [a, b] = [await sim(), await sim()];
+    const raw = base(a, b);
+    const p = await start(raw);
+    const deadPort = await freePort(); // nobody listens there
+    const next = structuredClone(raw);
+    next.clusters.push({ name: 'dead', endpoints: [{ ...endpoint(a), address: `127.0.0.1:${deadPort}` }] });
+    next.routes = [{ name: 'all', cluster: 'dead' }];
+    p.setConfig(next);
+    const result = await p.reload();
+    expect(result).toMatchObject({ ok: true, problems: [] });
+    expect(result.warnings.filter((w) => w.startsWith("cluster "))).toEqual([
+      "cluster dead: not bound 2000 ms after the reload; its routes use it already",
+    ]);
+    const client = await p.bind();
+    expect((await client.submit()).command_status).toBe(Status.ESME_RSYSERR);
+  });
+
   it('a route change takes effect at once; the bound client keeps its session through route, limit and cluster changes', async () => {
     const [a, b] = [await sim(), await sim()];
     const raw = base(a, b);

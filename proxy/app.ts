@@ -211,7 +211,15 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
       fresh.push(cluster);
       if (started) cluster.start();
     }
-    if (started) await untilAvailable(fresh, NEW_CLUSTER_WAIT_MS);
+    if (started) {
+      await untilAvailable(fresh, NEW_CLUSTER_WAIT_MS);
+      for (const c of fresh) {
+        if (c.available()) continue;
+        // Routed to anyway (the config says so): until it binds, its messages go to the route's
+        // fallback clusters, or are answered ESME_RSYSERR.
+        warnings.push(`cluster ${c.name}: not bound ${NEW_CLUSTER_WAIT_MS} ms after the reload; its routes use it already`);
+      }
+    }
     for (const cluster of fresh) {
       const old = clusters.get(cluster.name);
       clusters.set(cluster.name, cluster);
