@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileRoutes, ROUTE_ERROR, RouteCompileError, type MessageAttributes, type RouteInput } from './route-table.js';
+import { compileRoutes, ROUTE_ERROR, RouteCompileError, type AddressMatch, type MessageAttributes, type RouteInput } from './route-table.js';
 
 const msg = (over: Partial<MessageAttributes> = {}): MessageAttributes => ({
   destination: '258841234567',
@@ -242,5 +243,64 @@ describe('route table: lookup cost', () => {
     const t = compileRoutes(perClient).trace(msg({ client: 'client-4321' }));
     expect(t.route?.name).toBe('c4321');
     expect(t.candidatesChecked).toBe(1);
+  });
+});
+
+// The compiled table (trie, buckets by client, early exits) against the rule it implements, written
+// the slow way: of the routes whose every criterion holds, the lowest (priority, config order).
+describe('route table: against a linear scan of the rule', () => {
+  const stripPlus = (s: string): string => (s.startsWith('+') ? s.slice(1) : s);
+  function holds(m: AddressMatch | undefined, value: string, ignorePlus: boolean): boolean {
+    if (m === undefined) return true;
+    const v = ignorePlus ? stripPlus(value) : value;
+    const norm = (s: string): string => (ignorePlus ? stripPlus(s) : s);
+    if (m.exact !== undefined && v !== norm(m.exact)) return false;
+    if (m.prefix !== undefined && !v.startsWith(norm(m.prefix))) return false;
+    if (m.regex !== undefined && !new RegExp(m.regex).test(value)) return false;
+    return true;
+  }
+  function linear(routes: readonly RouteInput[], m: MessageAttributes): string | undefined {
+    let best: { r: RouteInput; order: number } | undefined;
+    routes.forEach((r, order) => {
+      const c = r.match ?? {};
+      if (c.client !== undefined && c.client !== m.client) return;
+      if (!holds(c.destination, m.destination, true) || !holds(c.source, m.source, true)) return;
+      if (c.sender_id !== undefined && (m.sourceTon !== 5 || !holds(c.sender_id, m.source, false))) return;
+      if (best === undefined || r.priority < best.r.priority) best = { r, order };
+    });
+    return best?.r.name;
+  }
+
+  // Short numbers over few digits, with and without '+', so that prefixes, exact numbers and
+  // messages often meet; a letter now and then (short codes, alphanumeric senders).
+  const number = fc.stringMatching(/^\+?[258A]{0,5}$/);
+  // Exactly one of prefix, exact, regex (the config schema allows no other shape).
+  const address = fc.oneof(
+    fc.record({ prefix: number }),
+    fc.record({ exact: number }),
+    fc.record({ regex: fc.constantFrom('^\\+?25', '8$', 'A', '^5') }),
+  );
+  const criteria = fc.record(
+    { destination: address, source: address, sender_id: address, client: fc.constantFrom('acme', 'beta') },
+    { requiredKeys: [] },
+  );
+  const routes = fc
+    .array(fc.record({ match: fc.option(criteria, { nil: undefined }), priority: fc.integer({ min: 0, max: 3 }) }), { maxLength: 12 })
+    .map((list) => list.map((r, i): RouteInput => ({ name: `r${i}`, cluster: `c${i}`, ...r })));
+  const messages = fc.record({
+    destination: number,
+    source: number,
+    sourceTon: fc.constantFrom(1, 5),
+    client: fc.constantFrom('acme', 'beta', 'gamma'),
+  });
+
+  it('picks the route the rule picks, for random tables and messages', () => {
+    fc.assert(
+      fc.property(routes, fc.array(messages, { minLength: 1, maxLength: 10 }), (table, msgs) => {
+        const compiled = compileRoutes(table);
+        for (const m of msgs) expect(compiled.match(m)?.name).toBe(linear(table, m));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
