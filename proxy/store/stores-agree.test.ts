@@ -57,55 +57,79 @@ function held(orphans: readonly OrphanReceipt[]): unknown[] {
   return orphans.map(({ pdu, receivedAt }) => ({ pdu, receivedAt }));
 }
 
-/** One step on one store: its answer, or the code it failed with. */
-async function apply(store: MessageStore, s: Step, now: number): Promise<unknown> {
+/** What a call answered, or the code it failed with. */
+async function answerOf(call: () => Promise<unknown>): Promise<unknown> {
   try {
-    switch (s.op) {
-      case 'save':
-        return await store.save(record(s.id, s.cluster, s.endpoint, s.parts, now));
-      case 'accept':
-        return held(await store.saveAccepted(record(s.id, s.cluster, undefined, undefined, now), s.cluster, s.up, messageIdKeys(s.up, 'auto'), s.endpoint));
-      case 'setUpstreamId':
-        return held(await store.setUpstreamId(s.id, s.cluster, s.up, messageIdKeys(s.up, 'auto'), s.endpoint));
-      case 'get':
-        return await store.get(s.id);
-      case 'find':
-        return await store.findByUpstream(s.cluster, messageIdKeys(s.up, 'auto'));
-      case 'hold':
-        return await store.holdOrphan(s.cluster, messageIdKeys(s.up, 'auto'), receipt(s.n, now), ORPHAN_TTL_MS);
-      case 'tick':
-        return undefined;
-    }
+    return await call();
   } catch (err) {
     return { failed: isStoreError(err) ? err.code : String(err) };
+  }
+}
+
+/**
+ * Runs the steps on a memory store and a Redis store made alike, comparing each step's answers;
+ * `tick` steps move the shared clock first. `skip` leaves a step out (on both).
+ */
+async function onBothStores<S extends { op: string; ms?: number }, C>(
+  steps: readonly S[],
+  options: { leaseMs?: number },
+  context: () => C,
+  apply: (store: MessageStore, ctx: C, s: S, now: number, i: number) => Promise<unknown>,
+  skip: (s: S, now: number) => boolean = () => false,
+): Promise<void> {
+  let now = T0;
+  const clock = (): number => now;
+  const memory = createMemoryStore({ ttlMs: TTL_MS, clock, ...options });
+  const shared = createRedisStore({ url: redis.url, keyPrefix: redis.prefix(), ttlMs: TTL_MS, clock, ...options });
+  const [a, b] = [context(), context()];
+  try {
+    for (const [i, s] of steps.entries()) {
+      if (s.op === 'tick') now += s.ms ?? 0;
+      if (skip(s, now)) continue;
+      const expected = await answerOf(() => apply(memory, a, s, now, i));
+      const answer = await answerOf(() => apply(shared, b, s, now, i));
+      expect({ step: i, ...s, answer }).toEqual({ step: i, ...s, answer: expected });
+    }
+  } finally {
+    await memory.close();
+    await shared.close();
+  }
+}
+
+/** One step on one store. */
+async function apply(store: MessageStore, _: unknown, s: Step, now: number): Promise<unknown> {
+  switch (s.op) {
+    case 'save':
+      return await store.save(record(s.id, s.cluster, s.endpoint, s.parts, now));
+    case 'accept':
+      return held(await store.saveAccepted(record(s.id, s.cluster, undefined, undefined, now), s.cluster, s.up, messageIdKeys(s.up, 'auto'), s.endpoint));
+    case 'setUpstreamId':
+      return held(await store.setUpstreamId(s.id, s.cluster, s.up, messageIdKeys(s.up, 'auto'), s.endpoint));
+    case 'get':
+      return await store.get(s.id);
+    case 'find':
+      return await store.findByUpstream(s.cluster, messageIdKeys(s.up, 'auto'));
+    case 'hold':
+      return await store.holdOrphan(s.cluster, messageIdKeys(s.up, 'auto'), receipt(s.n, now), ORPHAN_TTL_MS);
+    case 'tick':
+      return undefined;
   }
 }
 
 it('memory and Redis stores give the same answers to the same random operations', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
-      let now = T0;
-      const clock = (): number => now;
-      const memory = createMemoryStore({ ttlMs: TTL_MS, clock });
-      const shared = createRedisStore({ url: redis.url, keyPrefix: redis.prefix(), ttlMs: TTL_MS, clock });
       // When each id was last saved: smppd never saves an id again once its record expired (ids are
       // unique, store.ts), and what such a save keeps is left open; those steps are skipped.
       const savedAt = new Map<string, number>();
-      try {
-        for (const [i, s] of steps.entries()) {
-          if (s.op === 'tick') now += s.ms;
-          if (s.op === 'save' || s.op === 'accept') {
-            const last = savedAt.get(s.id);
-            if (last !== undefined && now >= last + TTL_MS) continue;
-            savedAt.set(s.id, now);
-          }
-          const [a, b] = [await apply(memory, s, now), await apply(shared, s, now)];
-          expect({ step: i, ...s, answer: b }).toEqual({ step: i, ...s, answer: a });
-        }
-      } finally {
-        await memory.close();
-        await shared.close();
-      }
+      const expiredId = (s: Step, now: number): boolean => {
+        if (s.op !== 'save' && s.op !== 'accept') return false;
+        const last = savedAt.get(s.id);
+        if (last !== undefined && now >= last + TTL_MS) return true;
+        savedAt.set(s.id, now);
+        return false;
+      };
+      await onBothStores(steps, {}, () => undefined, apply, expiredId);
     }),
     { numRuns: 150 },
   );
@@ -143,46 +167,27 @@ class Ordinals {
 }
 
 async function applyDelivery(store: MessageStore, ids: Ordinals, s: DeliveryStep, now: number, n: number): Promise<unknown> {
-  try {
-    switch (s.op) {
-      case 'enqueue':
-        return ids.add(await store.enqueueDelivery(s.client, { kind: 'receipt', pdu: { short_message: Buffer.from(`r${n}`) }, createdAt: now }));
-      case 'take':
-        return (await store.takeDeliveries(s.client, s.max)).map((c) => ({ nth: ids.nth(c.deliveryId), item: c.item, attempts: c.attempts }));
-      case 'ack':
-        return await store.ackDelivery(s.client, ids.id(s.nth));
-      case 'release':
-        return await store.releaseDelivery(s.client, ids.id(s.nth));
-      case 'pending':
-        return await store.pendingCount(s.client);
-      case 'tick':
-        return undefined;
-    }
-  } catch (err) {
-    return { failed: isStoreError(err) ? err.code : String(err) };
+  switch (s.op) {
+    case 'enqueue':
+      return ids.add(await store.enqueueDelivery(s.client, { kind: 'receipt', pdu: { short_message: Buffer.from(`r${n}`) }, createdAt: now }));
+    case 'take':
+      return (await store.takeDeliveries(s.client, s.max)).map((c) => ({ nth: ids.nth(c.deliveryId), item: c.item, attempts: c.attempts }));
+    case 'ack':
+      return await store.ackDelivery(s.client, ids.id(s.nth));
+    case 'release':
+      return await store.releaseDelivery(s.client, ids.id(s.nth));
+    case 'pending':
+      return await store.pendingCount(s.client);
+    case 'tick':
+      return undefined;
   }
 }
 
 it('memory and Redis stores keep, lease and hand out deliveries alike', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(deliveryStep, { minLength: 1, maxLength: 30 }), async (steps) => {
-      let now = T0;
-      const clock = (): number => now;
-      const memory = createMemoryStore({ ttlMs: TTL_MS, leaseMs: LEASE_MS, clock });
-      const shared = createRedisStore({ url: redis.url, keyPrefix: redis.prefix(), ttlMs: TTL_MS, leaseMs: LEASE_MS, clock });
-      const [memoryIds, sharedIds] = [new Ordinals(), new Ordinals()];
-      try {
-        for (const [i, s] of steps.entries()) {
-          if (s.op === 'tick') now += s.ms;
-          const a = await applyDelivery(memory, memoryIds, s, now, i);
-          const b = await applyDelivery(shared, sharedIds, s, now, i);
-          expect({ step: i, ...s, answer: b }).toEqual({ step: i, ...s, answer: a });
-        }
-      } finally {
-        await memory.close();
-        await shared.close();
-      }
-    }),
+    fc.asyncProperty(fc.array(deliveryStep, { minLength: 1, maxLength: 30 }), (steps) =>
+      onBothStores(steps, { leaseMs: LEASE_MS }, () => new Ordinals(), applyDelivery),
+    ),
     { numRuns: 400 },
   );
 });
