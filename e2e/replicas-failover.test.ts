@@ -9,7 +9,7 @@
 import { expect, it } from 'vitest';
 import { Status } from '../proxy/smpp/index.js';
 import type { Simulator } from './sim/index.js';
-import { connectClient, destinations, receiptIds, tally, type EsmeClient } from './helpers/receipts-client.js';
+import { connectClient, destinations, receiptIds, submitSm, tally, type EsmeClient } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
 import { metric, replicaSuite, type Replica, type Replicas } from './helpers/replicas.js';
 
@@ -129,6 +129,59 @@ it(
         `last receipts ${waited.toFixed(1)} s after the last submit`,
     );
     expect(extra).toBeLessThanOrEqual(resent + reclaimed);
+  },
+  180_000,
+);
+
+it(
+  'kill -9 of the submitting replica mid-run: every message it acknowledged gets its receipt; submits it never answered fail on the client',
+  async () => {
+    const { sim, replicas } = await setUp();
+    const [r1, r2] = replicas.list as [Replica, Replica, Replica];
+    const receiver = cleanup.add(await connectClient({ port: r2.smppPort, bindType: 'receiver' }));
+    const transmitter = cleanup.add(await connectClient({ port: r1.smppPort, bindType: 'transmitter', window: 200 }));
+
+    // Each submit on its own: the kill cuts the connection, and what was not answered by then fails.
+    const acknowledged: string[] = [];
+    for (const d of destinations(COUNT)) {
+      transmitter.session.request(submitSm(d)).then(
+        (r) => {
+          if (r.command_status === Status.ESME_ROK) acknowledged.push(r.message_id);
+        },
+        () => undefined,
+      );
+    }
+    await receiver.waitDeliveries(KILL_AFTER, 60_000);
+    const closed = new Promise((resolve) => transmitter.session.once('close', resolve));
+    await killNine(r1);
+    await closed; // no answer can come after this
+    const answered = acknowledged.length;
+    expect(answered).toBeGreaterThanOrEqual(KILL_AFTER);
+    expect(answered).toBeLessThan(COUNT); // the kill came mid-run
+
+    // Every acknowledged message has its record in Redis: its receipt comes, whichever replica's
+    // upstream session the simulator sends it on. Messages the SMSC accepted and r1 recorded but died
+    // before answering get receipts too: ids the client never saw, at most its window's worth.
+    const want = new Set(acknowledged);
+    const missing = (): string[] => {
+      const got = new Set(receiptIdsOf([receiver]));
+      return [...want].filter((id) => !got.has(id));
+    };
+    await eventually('a receipt for every acknowledged message', () => missing().length === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      describe: () => ({
+        missing: missing().slice(0, 5),
+        sim: sim.stats(),
+        warnings: replicas.list.slice(1).map((r) => r.process.warnings().slice(-5)),
+      }),
+    });
+    const unknown = new Set(receiptIdsOf([receiver]).filter((id) => !want.has(id)));
+    console.info(
+      `replicas (c, submitting replica): ${answered} acknowledged, ${COUNT - answered} unanswered; ` +
+        `receipts for ${unknown.size} id(s) the client never got`,
+    );
+    expect(unknown.size).toBeLessThanOrEqual(200);
   },
   180_000,
 );

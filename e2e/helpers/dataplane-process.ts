@@ -60,6 +60,8 @@ export interface SmppdProcess {
   readonly ports: Map<string, number>;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** The warn and error log lines so far (the last 200), for a failing test to show. */
+  warnings(): string[];
   /** The process has not exited. */
   alive(): boolean;
   /** SIGTERM, wait for the exit (SIGKILL after `graceMs`), remove the config. */
@@ -86,6 +88,13 @@ export async function spawnSmppd(
   const ports = new Map<string, number>();
   const wanted = config.listeners.length;
   const lines = createInterface({ input: child.stdout! });
+  const warnings: string[] = [];
+  lines.on('line', (line) => {
+    // pino levels: 40 warn, 50 error, 60 fatal.
+    if (!/"level":[456]0/.test(line)) return;
+    warnings.push(line);
+    if (warnings.length > 200) warnings.shift();
+  });
   const listening = new Promise<void>((ready, fail) => {
     lines.on('line', (line) => {
       if (ports.size === wanted) return;
@@ -108,6 +117,7 @@ export async function spawnSmppd(
     child,
     ports,
     stderr: () => stderr,
+    warnings: () => warnings,
     alive: () => exitCode === undefined && child.exitCode === null && child.signalCode === null,
     async stop(graceMs = 5000) {
       if (proc.alive()) {
