@@ -4,7 +4,9 @@
 // kill, and each is accounted for: either the simulator sent the receipt again (its deliver_sm to the
 // dead replica failed: receiptsFailed) or a replica handed out a kept delivery that had been claimed
 // before (smppd_deliveries_redelivered_total: the dead replica's claims, after their lease), or a held
-// receipt the dead replica had taken for its message (smppd_dlr_orphan_reclaimed_total).
+// receipt the dead replica had taken for its message (smppd_dlr_orphan_reclaimed_total). The replica
+// killed is, in turn, a bystander, the one the client's receiver is bound to, and the one its
+// transmitter submits through.
 
 import { expect, it } from 'vitest';
 import { Status } from '../proxy/smpp/index.js';
