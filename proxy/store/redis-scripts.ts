@@ -155,22 +155,27 @@ local function record_of(id)
   return redis.call('HGET', key, field)
 end
 
--- The end of the time bucket of a record saved at \`now\`: its stats count expires with that
--- bucket (count(..., ends - 1)) and its block keeps a Redis TTL of at least that long.
-local function record_ends(now, width, ttl)
+-- The end of the time bucket of \`now\`, plus ttl: a record saved then is counted until this
+-- (count(..., ends - 1)), and its block, like an index bucket written then, keeps a Redis TTL of at
+-- least this long.
+local function bucket_ends(now, width, ttl)
   return (math.floor(now / width) + 1) * width + ttl
+end
+
+-- A record string's expiresAt (its first field, redis-keys.ts).
+local function expires_at(v)
+  return tonumber(string.match(v, '^[^|]*'))
 end
 
 -- A record string saved before is saved again: its count leaves the bucket it was counted in (its
 -- expiresAt is its save time + ttl, redis-store.ts), for the caller to count it in the new one.
 local function uncount_record(old, width, ttl)
-  local saved = tonumber(string.match(old, '^[^|]*')) - ttl
-  count(width, ttl, 'r', record_ends(saved, width, ttl) - 1, -1)
+  count(width, ttl, 'r', bucket_ends(expires_at(old) - ttl, width, ttl) - 1, -1)
 end
 
--- A record string (redis-keys.ts) when its expiresAt (the first field) has not passed by NOW.
+-- A record string when its expiresAt has not passed by NOW.
 local function live(v)
-  if v and tonumber(string.match(v, '^[^|]*')) > NOW then return v end
+  if v and expires_at(v) > NOW then return v end
   return nil
 end
 
@@ -187,11 +192,11 @@ local function find(A, first, width, ttl)
 end
 
 -- Remove an orphan hold everywhere; its receipt when still alive, else false.
-local function drop_orphan(seq)
+-- Takes orphan hold seq out of the held indexes (<p>ox and its <p>ok: keys); its receipt when still
+-- alive, else false. Its hash <p>o:<seq> is left to the caller.
+local function unhold_orphan(seq)
   ORPHANS_HELD = nil
-  local key = P .. 'o:' .. seq
-  local h = redis.call('HMGET', key, 'r', 'e', 'k')
-  redis.call('DEL', key)
+  local h = redis.call('HMGET', P .. 'o:' .. seq, 'r', 'e', 'k')
   redis.call('ZREM', P .. 'ox', seq)
   if h[3] then
     for _, k in ipairs(cjson.decode(h[3])) do redis.call('ZREM', k, seq) end
@@ -200,20 +205,21 @@ local function drop_orphan(seq)
   return false
 end
 
+local function drop_orphan(seq)
+  local receipt = unhold_orphan(seq)
+  redis.call('DEL', P .. 'o:' .. seq)
+  return receipt
+end
+
 -- An orphan hold the caller (a setUpstreamId or saveAccepted of message \`id\`) takes: out of the
 -- held indexes, but kept, with the message id, in <p>ot scored by the end of its lease until the
 -- caller acknowledges it (ackOrphans) once it delivered or kept the receipt. A replica that dies in
 -- between leaves it there, and after the lease reclaimOrphans hands it to another (at-least-once).
 -- Its receipt when still alive, else false (then it is dropped).
 local function take_orphan(seq, id)
-  ORPHANS_HELD = nil
+  local receipt = unhold_orphan(seq)
   local key = P .. 'o:' .. seq
-  local h = redis.call('HMGET', key, 'r', 'e', 'k')
-  redis.call('ZREM', P .. 'ox', seq)
-  if h[3] then
-    for _, k in ipairs(cjson.decode(h[3])) do redis.call('ZREM', k, seq) end
-  end
-  if not (h[1] and tonumber(h[2]) > NOW) then
+  if not receipt then
     redis.call('DEL', key)
     return false
   end
@@ -223,7 +229,7 @@ local function take_orphan(seq, id)
   redis.call('PEXPIRE', key, ORPHAN_LEASE + TTL)
   redis.call('ZADD', P .. 'ot', NOW + ORPHAN_LEASE, seq)
   extend(P .. 'ot', ORPHAN_LEASE + TTL)
-  return h[1]
+  return receipt
 end
 
 local function sweep_orphans(limit)
@@ -256,7 +262,7 @@ const OPERATIONS = `
 -- (the block's Redis TTL is extended, the count moves to the bucket of now).
 local function save_record(id, v, width, ttl)
   local key, field = record_at(id)
-  local ends = record_ends(NOW, width, ttl)
+  local ends = bucket_ends(NOW, width, ttl)
   local old = redis.call('HGET', key, field)
   if old then uncount_record(old, width, ttl) end
   redis.call('HSET', key, field, v)
@@ -279,7 +285,7 @@ local function index_and_take(K, A, first, id, width, ttl)
       args[#args + 1] = id
     end
     local added = redis.call('HSET', xkey, unpack(args))
-    touch(xkey, (xb + 1) * width + ttl)
+    touch(xkey, bucket_ends(NOW, width, ttl))
     if added > 0 then count(width, ttl, 'u', NOW + ttl, added) end
   end
   local out = {1}
@@ -423,7 +429,7 @@ local function accept_run(ops, first, results)
     oi = oi + 1
   end
   local last = NOW
-  local ends = (b + 1) * width + ttl
+  local ends = bucket_ends(rnow, width, ttl)
   NOW = rnow
   local counted = 0
   for key, block in pairs(records) do
