@@ -2,7 +2,9 @@
 // - an SMSC killed and restarted on its port while a client submits continuously: every submit gets
 //   exactly one response, smppd re-binds after a backoff, the endpoint's circuit opens and closes
 //   again, and traffic flows to the restarted SMSC;
-// - an SMSC answering ESME_RTHROTTLED to part of the traffic: smppd retries and every message succeeds.
+// - an SMSC answering ESME_RTHROTTLED to part of the traffic: smppd retries and every message succeeds;
+// - an SMSC with a TPS limit: after its first ESME_RTHROTTLED smppd stops sending to it for
+//   `throttle_pause`, so it refuses a few messages per second, not every retry smppd can make.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CircuitState } from '../proxy/cluster/index.js';
@@ -185,6 +187,8 @@ describe('an upstream throttling part of the traffic', () => {
           endpoints: [{ address: `127.0.0.1:${s.port}`, system_id: 'smppd', password: 'pw', window: 20 }],
           // 0.2^12: no message runs out of attempts.
           retry: { max_attempts: 12, initial_backoff: '5ms', max_backoff: '20ms', on: ['ESME_RTHROTTLED'] },
+          // It throttles at random, not by rate: a pause would only slow the run (tested below).
+          throttle_pause: '0s',
         },
       ],
     });
@@ -198,5 +202,36 @@ describe('an upstream throttling part of the traffic', () => {
     expect(stats.throttled).toBeGreaterThan(100); // ~20% of the attempts
     expect(stats.accepted).toBe(1000); // each message accepted once upstream
     expect(stats.submits).toBe(1000 + stats.throttled); // the simulator saw more submits than the client sent
+  });
+});
+
+describe('an upstream with a TPS limit', () => {
+  it('pauses sending after ESME_RTHROTTLED: a few refusals per second, not one per retry, and every message succeeds', async () => {
+    const s = await sim({ maxRate: 200 });
+    const proxy = await proxyFor({
+      clusters: [
+        {
+          name: 'up',
+          endpoints: [{ address: `127.0.0.1:${s.port}`, system_id: 'smppd', password: 'pw', window: 20 }],
+          // Retries quick enough to hammer the SMSC (~20 a second per waiting message) without the pause.
+          retry: { max_attempts: 100, initial_backoff: '10ms', max_backoff: '100ms', on: ['ESME_RTHROTTLED'] },
+          // throttle_pause: its default, 1s.
+        },
+      ],
+    });
+    await eventually('the endpoint is bound', () => proxy.proxy.clusters.get('up')!.available());
+    const client = await boundClient(proxy.port);
+    const run = await submitWindowed(client, { count: 600, window: 20 });
+
+    expect(Object.fromEntries(run.statuses)).toEqual({ [Status.ESME_ROK]: 600 });
+    const stats = s.stats();
+    expect(stats.accepted).toBe(600);
+    // 600 messages at 200/s: the SMSC's limit is reached twice, and each time only what smppd had
+    // on the wire comes back throttled. With throttle_pause 0s this run saw 848 refusals.
+    expect(stats.throttled).toBeGreaterThan(0);
+    expect(stats.throttled).toBeLessThanOrEqual(3 * 20);
+    const metrics = await proxy.proxy.metrics.registry.metrics();
+    const pauses = /^smppd_endpoint_throttle_pauses_total\{[^}]*cluster="up"[^}]*\} (\d+)$/m.exec(metrics);
+    expect(Number(pauses?.[1])).toBeGreaterThanOrEqual(2);
   });
 });

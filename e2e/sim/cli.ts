@@ -25,6 +25,7 @@ Usage: smppd-sim [options]
   --error-rate R          share of submits answered with --error-status (default 0)
   --error-status S        e.g. 0x08 or ESME_RSYSERR (default 0x08)
   --throttle-rate R       share of submits answered with ESME_RTHROTTLED 0x58 (default 0)
+  --max-rate N            accept at most N submits per second, ESME_RTHROTTLED beyond (default 0: no limit)
   --system-id ID          accept only binds with this system_id (default: any)
   --password P            ... and this password (default: any)
   --own-system-id ID      system_id in bind responses (default smppd-sim)
@@ -69,6 +70,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
         'error-rate': { type: 'string' },
         'error-status': { type: 'string' },
         'throttle-rate': { type: 'string' },
+        'max-rate': { type: 'string' },
         'system-id': { type: 'string' },
         password: { type: 'string' },
         'own-system-id': { type: 'string' },
@@ -105,6 +107,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
   if (v['error-rate'] !== undefined) o.errorRate = numberArg('error-rate', v['error-rate'], 0, 1);
   if (v['error-status'] !== undefined) o.errorStatus = statusArg('error-status', v['error-status']);
   if (v['throttle-rate'] !== undefined) o.throttleRate = numberArg('throttle-rate', v['throttle-rate'], 0, 1);
+  if (v['max-rate'] !== undefined) o.maxRate = numberArg('max-rate', v['max-rate'], 0, Infinity, true);
   if (o.errorRate + o.throttleRate > 1) throw new UsageError('--error-rate plus --throttle-rate must be at most 1');
   if (v['system-id'] !== undefined) o.systemId = v['system-id'];
   if (v.password !== undefined) o.password = v.password;

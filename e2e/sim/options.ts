@@ -36,6 +36,9 @@ export interface SimulatorBehaviour {
   errorStatus: number;
   /** Share of submits answered with ESME_RTHROTTLED (0x58). */
   throttleRate: number;
+  /** Submits accepted per second, 0 = no limit: beyond it, ESME_RTHROTTLED until the second is over
+   *  (fixed one-second windows from the first submit of each, as SMSCs count a TPS contract). */
+  maxRate: number;
   /** 'same': the session that submitted (another receiver-capable session of its system_id if that one
    *  cannot take it); 'random': any bound receiver-capable session, chosen at random per receipt. */
   dlrSession: DlrSession;
@@ -93,6 +96,7 @@ export const DEFAULT_OPTIONS: SimulatorOptions = {
   errorRate: 0,
   errorStatus: 0x08,
   throttleRate: 0,
+  maxRate: 0,
   dlrSession: 'same',
   respond: true,
   bindStatus: 0,
@@ -123,6 +127,7 @@ export function checkOptions(o: Partial<SimulatorOptions>): void {
   if (o.receiptLeadMs !== undefined) range('receiptLeadMs', o.receiptLeadMs, 0);
   if (o.errorRate !== undefined) range('errorRate', o.errorRate, 0, 1);
   if (o.throttleRate !== undefined) range('throttleRate', o.throttleRate, 0, 1);
+  if (o.maxRate !== undefined) range('maxRate', o.maxRate, 0);
   if (o.errorRate !== undefined && o.throttleRate !== undefined && o.errorRate + o.throttleRate > 1) {
     throw new RangeError('errorRate + throttleRate must be at most 1');
   }

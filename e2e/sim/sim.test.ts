@@ -148,6 +148,26 @@ describe('smppd-sim responses', () => {
     expect(s.stats()).toMatchObject({ submits: 2000, throttled, errors: failed, accepted: 2000 - throttled - failed });
   });
 
+  it('accepts --max-rate submits per second and throttles the rest until the second is over', async () => {
+    // Only Date is faked: the sockets and the session's timers run for real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const s = await sim({ maxRate: 50 });
+      const { session } = await client(s);
+      const burst = (await submitMany(session, 80)).map((r) => r.command_status);
+      expect(burst.filter((st) => st === Status.ESME_ROK)).toHaveLength(50);
+      expect(burst.filter((st) => st === Status.ESME_RTHROTTLED)).toHaveLength(30);
+      expect(burst.slice(0, 50).every((st) => st === Status.ESME_ROK)).toBe(true); // the first 50 of the second
+      vi.setSystemTime(Date.now() + 999);
+      expect((await submitMany(session, 1))[0]!.command_status).toBe(Status.ESME_RTHROTTLED);
+      vi.setSystemTime(Date.now() + 1);
+      expect((await submitMany(session, 50)).every((r) => r.command_status === Status.ESME_ROK)).toBe(true);
+      expect(s.stats()).toMatchObject({ submits: 131, accepted: 100, throttled: 31 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('changes behaviour live: throttles everything, then stops answering', async () => {
     const s = await sim();
     const { session } = await client(s);
@@ -402,13 +422,13 @@ describe('smppd-sim command line', () => {
     const r = parseSimArgs([
       '--port', '0', '--latency', '5ms', '--dlr-delay', '2s', '--dlr-outcome', 'delivered:9,undeliverable:1',
       '--ids', 'decimal', '--receipts', 'tlv', '--error-rate', '0.01', '--error-status', '0x45',
-      '--throttle-rate', '0.1', '--system-id', 'x', '--password', 'y', '--window', '7', '--dlr-session', 'random', '--seed', '3',
+      '--throttle-rate', '0.1', '--max-rate', '300', '--system-id', 'x', '--password', 'y', '--window', '7', '--dlr-session', 'random', '--seed', '3',
     ]);
     expect(r.kind).toBe('run');
     if (r.kind !== 'run') return;
     expect(r.cli.options).toMatchObject({
       port: 0, latencyMs: 5, dlrDelayMs: 2000, dlrOutcome: { delivered: 9, undeliverable: 1 }, ids: 'decimal', receipts: 'tlv',
-      errorRate: 0.01, errorStatus: 0x45, throttleRate: 0.1, systemId: 'x', password: 'y', window: 7, dlrSession: 'random', seed: 3,
+      errorRate: 0.01, errorStatus: 0x45, throttleRate: 0.1, maxRate: 300, systemId: 'x', password: 'y', window: 7, dlrSession: 'random', seed: 3,
     });
     expect(parseSimArgs([]).kind === 'run' && parseSimArgs([])).toMatchObject({ cli: { options: { port: 2776, dlrDelayMs: 1000 } } });
     expect(parseSimArgs(['--help'])).toEqual({ kind: 'help' });
@@ -417,7 +437,7 @@ describe('smppd-sim command line', () => {
   });
 
   it('rejects unknown options and bad values with a usage error', () => {
-    for (const argv of [['--nope'], ['--ids', 'octal'], ['--latency', 'soon'], ['--receipt-lead', 'soon'], ['--error-rate', '1.5'], ['--error-rate', '0.6', '--throttle-rate', '0.6']]) {
+    for (const argv of [['--nope'], ['--ids', 'octal'], ['--latency', 'soon'], ['--receipt-lead', 'soon'], ['--error-rate', '1.5'], ['--max-rate', '2.5'], ['--error-rate', '0.6', '--throttle-rate', '0.6']]) {
       expect(() => parseSimArgs(argv)).toThrow(UsageError);
     }
   });

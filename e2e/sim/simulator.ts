@@ -204,6 +204,9 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
   private inFlight = 0;
   private nextConnId = 1;
   private rng: Rng;
+  /** maxRate: end of the current one-second window, and the submits accepted in it. */
+  private rateWindowEnds = 0;
+  private rateWindowCount = 0;
   private nextId: IdGenerator;
   private pickOutcome: () => DlrOutcome;
   private closing = false;
@@ -455,14 +458,27 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
     }
   }
 
-  /** Injected failure for one submit: ESME_RTHROTTLED, errorStatus, or ESME_ROK. */
+  /** Injected failure for one submit: ESME_RTHROTTLED (maxRate, throttleRate), errorStatus, or ESME_ROK. */
   private injected(): number {
     const o = this.options;
+    if (o.maxRate > 0 && this.overRate(o.maxRate)) return Status.ESME_RTHROTTLED;
     if (o.throttleRate === 0 && o.errorRate === 0) return Status.ESME_ROK;
     const r = this.rng();
     if (r < o.throttleRate) return Status.ESME_RTHROTTLED;
     if (r < o.throttleRate + o.errorRate) return o.errorStatus;
     return Status.ESME_ROK;
+  }
+
+  /** maxRate: true when this second's submits are used up; else counts this one. */
+  private overRate(maxRate: number): boolean {
+    const now = Date.now();
+    if (now >= this.rateWindowEnds) {
+      this.rateWindowEnds = now + 1000;
+      this.rateWindowCount = 0;
+    }
+    if (this.rateWindowCount >= maxRate) return true;
+    this.rateWindowCount++;
+    return false;
   }
 
   private record(conn: Conn, source: Address, text: string): MessageRecord {

@@ -401,6 +401,65 @@ describe('upstream cluster over real TCP', () => {
     await expect(lonely.send(sm(), { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'UNAVAILABLE', sent: false });
   });
 
+  describe('throttle_pause', () => {
+    /** An SMSC answering ESME_RTHROTTLED to texts starting with "slow", recording when each submit came. */
+    async function throttling() {
+      const seen: Array<{ text: string; at: number }> = [];
+      const up = await smsc({
+        status: (p) => {
+          const text = (p as SubmitSm).short_message.toString();
+          seen.push({ text, at: Date.now() });
+          return text.startsWith('slow') ? Status.ESME_RTHROTTLED : Status.ESME_ROK;
+        },
+      });
+      return { up, seen };
+    }
+
+    it('after ESME_RTHROTTLED the endpoint gets nothing new until the pause ends; what waited then goes, in order', async () => {
+      const { up, seen } = await throttling();
+      const { cluster, obs, allBound } = start(config({ endpoints: [endpoint(up, { window: 10 })], throttle_pause: '300ms' }));
+      await allBound();
+      // Three refusals from one burst make one pause.
+      const refused = await Promise.all(['slow1', 'slow2', 'slow3'].map((t) => cluster.send(sm(t), { timeoutMs: 5000 })));
+      expect(refused.map((r) => r.response.command_status)).toEqual([0x58, 0x58, 0x58]);
+      expect(cluster.health().endpoints[0]).toMatchObject({ throttled: true });
+      expect(cluster.available()).toBe(true); // paused is not down: requests wait for it
+
+      const later = await Promise.all(['a', 'b', 'c'].map((t) => cluster.send(sm(t), { timeoutMs: 5000 })));
+      expect(later.map((r) => r.response.command_status)).toEqual([0, 0, 0]);
+      expect(seen.map((s) => s.text)).toEqual(['slow1', 'slow2', 'slow3', 'a', 'b', 'c']);
+      const lastRefusal = seen[2]!.at;
+      expect(seen[3]!.at - lastRefusal).toBeGreaterThanOrEqual(300 - 15); // clock granularity
+      expect(cluster.health().endpoints[0]).toMatchObject({ throttled: false });
+      expect(await obs.metrics.registry.metrics()).toMatch(/^smppd_endpoint_throttle_pauses_total\{cluster="up",endpoint="[^"]+"\} 1$/m);
+    });
+
+    it('while one endpoint is paused the others take the traffic', async () => {
+      const { up: a } = await throttling();
+      const b = await smsc();
+      const { cluster, allBound } = start(config({ endpoints: [endpoint(a), endpoint(b)], throttle_pause: '10s' }));
+      await allBound();
+      let refusal: SendResult | undefined;
+      for (let i = 0; refusal === undefined && i < 4; i++) {
+        const r = await cluster.send(sm('slow'), { timeoutMs: 1000 });
+        if (r.response.command_status === Status.ESME_RTHROTTLED) refusal = r;
+      }
+      expect(refusal?.endpoint).toBe(a.address);
+      const results = await pool(cluster, 20, 4);
+      expect(countBy(results)).toEqual({ [b.address]: 20 });
+    });
+
+    it('0s never pauses', async () => {
+      const { up, seen } = await throttling();
+      const { cluster, allBound } = start(config({ endpoints: [endpoint(up)], throttle_pause: '0s' }));
+      await allBound();
+      expect((await cluster.send(sm('slow'), { timeoutMs: 1000 })).response.command_status).toBe(0x58);
+      expect(cluster.health().endpoints[0]).toMatchObject({ throttled: false });
+      expect((await cluster.send(sm('next'), { timeoutMs: 1000 })).response.command_status).toBe(0);
+      expect(seen.map((s) => s.text)).toEqual(['slow', 'next']);
+    });
+  });
+
   it('a refused bind counts against the circuit and is retried after a backoff', async () => {
     let refuse = true;
     const up = await smsc({ authenticate: () => (refuse ? Status.ESME_RINVPASWD : Status.ESME_ROK) });

@@ -136,6 +136,9 @@ class UpstreamCluster implements Cluster, CallOwner {
       maxQueue: this.maxQueue,
       reconnect: deps.reconnect ?? DEFAULTS.reconnect,
       onLost: (conn) => this.onLost(conn),
+      onResume: (ep) => {
+        for (const conn of ep.conns) if (conn.queued > 0) this.pumpConn(conn);
+      },
       slots: this.slots,
       slotsKey: this.deps.fleet?.endpointSlotsKey(this.name, name) ?? `${this.name}\u0000${name}`,
     });
@@ -326,18 +329,23 @@ class UpstreamCluster implements Cluster, CallOwner {
     }
   }
 
-  /** Can take `p`: bound, room in some window or queue, circuit letting it through, and (when
-   *  `exclude` is given) not one the caller asked to avoid. */
-  private eligible(ep: Endpoint, exclude: ReadonlySet<string> | undefined): boolean {
+  /** Can take `p`: bound, room in some window or queue, circuit letting it through, (unless
+   *  `throttledToo`) not paused by throttling, and (when `exclude` is given) not one the caller
+   *  asked to avoid. */
+  private eligible(ep: Endpoint, exclude: ReadonlySet<string> | undefined, throttledToo: boolean): boolean {
     return (
-      ep.bound > 0 && ep.hasCapacity && ep.circuit.canRequest() && (exclude === undefined || !exclude.has(ep.id))
+      ep.bound > 0 &&
+      ep.hasCapacity &&
+      (throttledToo || !ep.throttled) &&
+      ep.circuit.canRequest() &&
+      (exclude === undefined || !exclude.has(ep.id))
     );
   }
 
-  /** Balancer pick among the endpoints eligible for `exclude`. */
-  private balance(exclude: ReadonlySet<string> | undefined): Endpoint | undefined {
+  /** Balancer pick among the endpoints eligible for `exclude` and `throttledToo`. */
+  private balance(exclude: ReadonlySet<string> | undefined, throttledToo: boolean): Endpoint | undefined {
     const list = this.list;
-    for (let i = 0; i < list.length; i++) list[i]!.available = this.eligible(list[i]!, exclude);
+    for (let i = 0; i < list.length; i++) list[i]!.available = this.eligible(list[i]!, exclude, throttledToo);
     return this.balancer.pick(list);
   }
 
@@ -366,13 +374,17 @@ class UpstreamCluster implements Cluster, CallOwner {
     let ep: Endpoint | undefined;
     if (p.opts.endpoint !== undefined) {
       const named = this.byName.get(p.opts.endpoint);
-      ep = named !== undefined && this.eligible(named, undefined) ? named : undefined;
+      ep = named !== undefined && this.eligible(named, undefined, true) ? named : undefined;
     } else {
       // SPEC §4: retries go "to another endpoint where one is available": exclude is a preference,
       // so a one-endpoint cluster still retries on its endpoint rather than failing UNAVAILABLE.
+      // So is an endpoint that is not paused by throttling: when every one is, the request waits
+      // in a paused one's queue for the pause to end.
       const exclude = p.opts.exclude;
-      ep = this.balance(exclude !== undefined && exclude.size > 0 ? exclude : undefined);
-      if (ep === undefined && exclude !== undefined && exclude.size > 0) ep = this.balance(undefined);
+      const avoid = exclude !== undefined && exclude.size > 0;
+      ep = this.balance(avoid ? exclude : undefined, false);
+      if (ep === undefined && avoid) ep = this.balance(undefined, false);
+      if (ep === undefined) ep = this.balance(undefined, true);
     }
     const conn = ep?.pickConn();
     if (key !== undefined && conn !== undefined) {
@@ -432,6 +444,10 @@ class UpstreamCluster implements Cluster, CallOwner {
       if (response === undefined) return;
     }
     ep.circuit.onSuccess();
+    const status = response.command_status;
+    if ((status === Status.ESME_RTHROTTLED || status === Status.ESME_RMSGQFUL) && isSubmission(p.pdu)) {
+      ep.pauseSending(this.config.throttle_pause);
+    }
     ep.metrics?.latency.observe(latencyMs / 1000);
     this.deps.feedback?.recordOutcome(this.name, ep.id, statusName(response.command_status), latencyMs);
     this.settle(p);
@@ -473,7 +489,8 @@ class UpstreamCluster implements Cluster, CallOwner {
     if (session === undefined) return;
     // A retiring slot still writes what waits in its queue (retire(true)).
     let now = -1;
-    while (conn.queued > 0 && !session.windowFull && (conn.state === 'bound' || conn.state === 'retiring')) {
+    const ep = conn.endpoint;
+    while (conn.queued > 0 && !session.windowFull && !ep.throttled && (conn.state === 'bound' || conn.state === 'retiring')) {
       const p = conn.shift();
       if (p === undefined) break;
       if (now < 0) now = this.timers.now();

@@ -66,7 +66,7 @@ export class Conn {
 
   /** A request given now would be written now. */
   get ready(): boolean {
-    return this.state === 'bound' && this.queued === 0 && !this.session!.windowFull;
+    return this.state === 'bound' && this.queued === 0 && !this.endpoint.throttled && !this.session!.windowFull;
   }
 
   push(p: PendingSend): void {
@@ -143,6 +143,8 @@ export interface EndpointOptions {
   reconnect: { initialMs: number; maxMs: number };
   /** `conn` lost its session: its queued requests need another home. */
   onLost(conn: Conn): void;
+  /** A throttle pause ended (pauseSending): what waits in the slots' queues may go now. */
+  onResume(endpoint: Endpoint): void;
   /** Bind slots for the cluster's `max_binds` (endpoint-slots.ts), and this endpoint's key among them. */
   slots?: BindSlots;
   slotsKey?: string;
@@ -210,6 +212,21 @@ export class Endpoint implements Candidate {
   private readonly onRetry = (): void => {
     this.retryTimer = undefined;
     this.pump();
+  };
+  /** Paused by pauseSending: nothing new is written until throttledUntil. */
+  throttled = false;
+  private throttledUntil = 0;
+  private throttleTimer: unknown;
+  private readonly onThrottleTimer = (): void => {
+    this.throttleTimer = undefined;
+    const left = this.throttledUntil - this.timers.now();
+    if (left > 0) {
+      // Extended while it ran (another throttle answer): wait for the rest.
+      this.throttleTimer = this.timers.setTimeout(this.onThrottleTimer, left);
+      return;
+    }
+    this.endThrottle();
+    this.opts.onResume(this);
   };
 
   constructor(opts: EndpointOptions) {
@@ -350,7 +367,35 @@ export class Endpoint implements Candidate {
       binds: this.conns.length,
       inFlight,
       queued,
+      throttled: this.throttled,
     };
+  }
+
+  /**
+   * The SMSC said "slow down": ESME_RTHROTTLED or ESME_RMSGQFUL to a submission (the cluster's
+   * `throttle_pause`). For `ms` from now nothing new is written to this endpoint: requests given to
+   * it wait in its slots' queues, in order, until the pause ends or their deadline passes, and the
+   * balancer prefers endpoints that are not paused. Sending on regardless is what gets binds
+   * refused or cut by providers (FIELD-NOTES §3.3: Kannel stops sending for a while, Vumi pauses
+   * its transport). Another such answer during the pause extends it to `ms` from then.
+   */
+  pauseSending(ms: number): void {
+    if (!(ms > 0) || this.closed) return;
+    const until = this.timers.now() + ms;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    if (this.throttled) return; // the running timer looks at throttledUntil when it fires
+    this.throttled = true;
+    this.metrics?.throttlePause();
+    this.log.debug({ pauseMs: ms }, 'upstream throttling: sending paused');
+    this.throttleTimer = this.timers.setTimeout(this.onThrottleTimer, ms);
+  }
+
+  private endThrottle(): void {
+    if (this.throttleTimer !== undefined) this.timers.clearTimeout(this.throttleTimer);
+    this.throttleTimer = undefined;
+    this.throttled = false;
+    this.throttledUntil = 0;
   }
 
   /** Unbinds bound sessions (unbind, then close after at most the health-check timeout), closes the
@@ -358,6 +403,7 @@ export class Endpoint implements Candidate {
   async close(): Promise<void> {
     const wasClosed = this.closed;
     this.closed = true;
+    this.endThrottle();
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.slots?.close();
@@ -390,6 +436,9 @@ export class Endpoint implements Candidate {
     if (this.closed) return;
     this.closed = true;
     this.retired = true;
+    // What a retiring slot still writes (keepQueue) is not held back any longer.
+    const wasThrottled = this.throttled;
+    this.endThrottle();
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.slots?.close();
@@ -402,6 +451,7 @@ export class Endpoint implements Candidate {
       if (conn.state === 'retiring') waits.push(this.finishRetiring(conn, keepQueue));
       else if (conn.session !== undefined) waits.push(conn.session.close());
     }
+    if (wasThrottled && keepQueue) this.opts.onResume(this);
     await Promise.all(waits);
   }
 

@@ -275,6 +275,7 @@ class MockCluster implements Cluster {
           binds: 1,
           inFlight: this.responses.size - (this.throttle?.waiting ?? 0),
           queued: this.throttle?.waiting ?? 0,
+          throttled: false,
         },
       ],
     };

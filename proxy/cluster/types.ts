@@ -66,6 +66,8 @@ export interface EndpointHealth {
   inFlight: number;
   /** Requests waiting for a window slot. */
   queued: number;
+  /** Sending paused after the SMSC answered ESME_RTHROTTLED or ESME_RMSGQFUL (`throttle_pause`). */
+  throttled: boolean;
 }
 
 export interface ClusterHealth {

@@ -306,6 +306,7 @@ describe('defaults', () => {
       retry: { max_attempts: 3, initial_backoff: 200, max_backoff: 5_000, on: [0x58, 0x14, 0x08, 'timeout', 'disconnect'] },
       message_id: 'auto',
       throughput: 0,
+      throttle_pause: 1_000,
       max_binds: 0,
     });
     expect(config.routes[0]).toEqual({

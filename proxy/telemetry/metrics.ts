@@ -49,6 +49,8 @@ export interface EndpointMetrics {
   sessions(state: string, count: number): void;
   /** Circuit moved to `to`: sets smppd_circuit_state and counts smppd_circuit_transitions_total. */
   circuit(to: CircuitState): void;
+  /** smppd_endpoint_throttle_pauses_total: sending paused after the SMSC answered "throttled" (throttle_pause). */
+  throttlePause(): void;
   /** The endpoint left the config: drop its series so stale gauges do not linger. */
   remove(): void;
 }
@@ -131,6 +133,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     endpointLatency: latencyHistogram('smppd_endpoint_latency_seconds', 'Upstream request to response', ['cluster', 'endpoint']),
     upstreamSessions: gauge('smppd_upstream_sessions', 'Upstream sessions, by state', ['cluster', 'endpoint', 'state']),
     windowUsed: gauge('smppd_window_used', 'Outstanding upstream requests', ['cluster', 'endpoint']),
+    throttlePauses: counter(
+      'smppd_endpoint_throttle_pauses_total',
+      'Times sending to an endpoint was paused because it answered ESME_RTHROTTLED or ESME_RMSGQFUL (cluster throttle_pause)',
+      ['cluster', 'endpoint'],
+    ),
     circuitState: gauge('smppd_circuit_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', ['cluster', 'endpoint']),
     circuitTransitions: counter('smppd_circuit_transitions_total', 'Circuit breaker transitions', [
       'cluster',
@@ -178,6 +185,9 @@ export function createMetrics(options: MetricsOptions = {}) {
         circuitState.set(CIRCUIT_STATE_VALUE[to]);
         m.circuitTransitions.inc({ cluster, endpoint, to });
       },
+      throttlePause() {
+        m.throttlePauses.inc(labels);
+      },
       remove() {
         endpoints.delete(key);
         batchedOf.get(m.endpointRequests)!.drop(requests);
@@ -185,6 +195,7 @@ export function createMetrics(options: MetricsOptions = {}) {
         m.endpointLatency.remove(cluster, endpoint);
         m.windowUsed.remove(labels);
         m.circuitState.remove(labels);
+        m.throttlePauses.remove(labels);
         for (const to of Object.keys(CIRCUIT_STATE_VALUE)) m.circuitTransitions.remove({ cluster, endpoint, to });
         for (const state of sessionStates) m.upstreamSessions.remove({ cluster, endpoint, state });
       },
