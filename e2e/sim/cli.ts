@@ -26,6 +26,7 @@ Usage: smppd-sim [options]
   --error-status S        e.g. 0x08 or ESME_RSYSERR (default 0x08)
   --throttle-rate R       share of submits answered with ESME_RTHROTTLED 0x58 (default 0)
   --max-rate N            accept at most N submits per second, ESME_RTHROTTLED beyond (default 0: no limit)
+  --no-submit-multi       answer submit_multi ESME_RINVCMDID (an SMSC without it)
   --system-id ID          accept only binds with this system_id (default: any)
   --password P            ... and this password (default: any)
   --own-system-id ID      system_id in bind responses (default smppd-sim)
@@ -71,6 +72,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
         'error-status': { type: 'string' },
         'throttle-rate': { type: 'string' },
         'max-rate': { type: 'string' },
+        'no-submit-multi': { type: 'boolean' },
         'system-id': { type: 'string' },
         password: { type: 'string' },
         'own-system-id': { type: 'string' },
@@ -88,6 +90,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
   }
   if (values.help === true) return { kind: 'help' };
   const receiptFirst = values['receipt-first'] === true;
+  const submitMulti = values['no-submit-multi'] !== true;
   const v = values as Record<string, string | undefined>;
   const o: SimulatorOptions = { ...DEFAULT_OPTIONS, port: 2776, dlrDelayMs: 1000 };
   if (v.host !== undefined) o.host = v.host;
@@ -107,6 +110,7 @@ export function parseSimArgs(argv: string[]): SimCliResult {
   if (v['error-rate'] !== undefined) o.errorRate = numberArg('error-rate', v['error-rate'], 0, 1);
   if (v['error-status'] !== undefined) o.errorStatus = statusArg('error-status', v['error-status']);
   if (v['throttle-rate'] !== undefined) o.throttleRate = numberArg('throttle-rate', v['throttle-rate'], 0, 1);
+  o.submitMulti = submitMulti;
   if (v['max-rate'] !== undefined) o.maxRate = numberArg('max-rate', v['max-rate'], 0, Infinity, true);
   if (o.errorRate + o.throttleRate > 1) throw new UsageError('--error-rate plus --throttle-rate must be at most 1');
   if (v['system-id'] !== undefined) o.systemId = v['system-id'];

@@ -42,6 +42,8 @@ export interface SimulatorBehaviour {
   /** 'same': the session that submitted (another receiver-capable session of its system_id if that one
    *  cannot take it); 'random': any bound receiver-capable session, chosen at random per receipt. */
   dlrSession: DlrSession;
+  /** false: submit_multi is answered ESME_RINVCMDID, as by the many SMSCs that do not take it. */
+  submitMulti: boolean;
   /** false: requests are read and never answered (a hung SMSC). enquire_link is still answered. */
   respond: boolean;
   /** Bind status: 0 accepts binds (subject to the credentials), anything else refuses with it. */
@@ -97,6 +99,7 @@ export const DEFAULT_OPTIONS: SimulatorOptions = {
   errorStatus: 0x08,
   throttleRate: 0,
   maxRate: 0,
+  submitMulti: true,
   dlrSession: 'same',
   respond: true,
   bindStatus: 0,

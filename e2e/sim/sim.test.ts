@@ -422,13 +422,13 @@ describe('smppd-sim command line', () => {
     const r = parseSimArgs([
       '--port', '0', '--latency', '5ms', '--dlr-delay', '2s', '--dlr-outcome', 'delivered:9,undeliverable:1',
       '--ids', 'decimal', '--receipts', 'tlv', '--error-rate', '0.01', '--error-status', '0x45',
-      '--throttle-rate', '0.1', '--max-rate', '300', '--system-id', 'x', '--password', 'y', '--window', '7', '--dlr-session', 'random', '--seed', '3',
+      '--throttle-rate', '0.1', '--max-rate', '300', '--no-submit-multi', '--system-id', 'x', '--password', 'y', '--window', '7', '--dlr-session', 'random', '--seed', '3',
     ]);
     expect(r.kind).toBe('run');
     if (r.kind !== 'run') return;
     expect(r.cli.options).toMatchObject({
       port: 0, latencyMs: 5, dlrDelayMs: 2000, dlrOutcome: { delivered: 9, undeliverable: 1 }, ids: 'decimal', receipts: 'tlv',
-      errorRate: 0.01, errorStatus: 0x45, throttleRate: 0.1, maxRate: 300, systemId: 'x', password: 'y', window: 7, dlrSession: 'random', seed: 3,
+      errorRate: 0.01, errorStatus: 0x45, throttleRate: 0.1, maxRate: 300, submitMulti: false, systemId: 'x', password: 'y', window: 7, dlrSession: 'random', seed: 3,
     });
     expect(parseSimArgs([]).kind === 'run' && parseSimArgs([])).toMatchObject({ cli: { options: { port: 2776, dlrDelayMs: 1000 } } });
     expect(parseSimArgs(['--help'])).toEqual({ kind: 'help' });

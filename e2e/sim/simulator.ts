@@ -529,6 +529,10 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
 
   private onSubmitMulti(conn: Conn, req: IncomingRequest<PduOf<'submit_multi'>>): void {
     this.counters.submits++;
+    if (!this.options.submitMulti) {
+      req.respond(Status.ESME_RINVCMDID);
+      return;
+    }
     if (!this.options.respond) {
       this.counters.unanswered++;
       return;

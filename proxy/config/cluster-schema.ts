@@ -20,6 +20,8 @@ import {
 export const LOAD_BALANCERS = ['round_robin', 'weighted', 'least_connections', 'random', 'p2c'] as const;
 /** How the SMSC writes its message ids in receipts (normalisation before matching). */
 export const MESSAGE_ID_FORMATS = ['auto', 'hex', 'decimal', 'string'] as const;
+/** How submit_multi goes to the cluster: as it came, as one submit_sm per destination, or as it came until the SMSC answers ESME_RINVCMDID. */
+export const SUBMIT_MULTI_MODES = ['auto', 'native', 'split'] as const;
 /** SMPP 3.4 §5.2.28 message_state values the mock can report, lower-cased; `none` sends no receipt. */
 export const MOCK_DLR_STATES = ['delivered', 'expired', 'deleted', 'undeliverable', 'accepted', 'unknown', 'rejected', 'none'] as const;
 
@@ -138,6 +140,7 @@ export const ClusterSchema = z
     health_check: HealthCheckSchema.prefault({}),
     retry: RetrySchema.prefault({}),
     message_id: z.enum(MESSAGE_ID_FORMATS).default('auto'),
+    submit_multi: z.enum(SUBMIT_MULTI_MODES).default('auto'),
     /** Max submit_sm/s to this cluster, 0 = unlimited. */
     throughput: nonNegativeNumber().default(0),
     /** After an endpoint answers a submission ESME_RTHROTTLED or ESME_RMSGQFUL, send nothing new to it for this long; 0 = never pause. */

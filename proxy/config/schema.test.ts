@@ -305,6 +305,7 @@ describe('defaults', () => {
       health_check: { interval: 30_000, timeout: 5_000 },
       retry: { max_attempts: 3, initial_backoff: 200, max_backoff: 5_000, on: [0x58, 0x14, 0x08, 'timeout', 'disconnect'] },
       message_id: 'auto',
+      submit_multi: 'auto',
       throughput: 0,
       throttle_pause: 1_000,
       max_binds: 0,

@@ -23,6 +23,8 @@ export interface ClusterPolicy {
   readonly retryTimeout: boolean;
   readonly retryDisconnect: boolean;
   readonly messageId: MessageIdMode;
+  /** cluster `submit_multi` (submit.ts: Submitter.multi). */
+  readonly submitMulti: 'auto' | 'native' | 'split';
   /** Endpoints in the cluster (1 for mock): when all were excluded, exclusion starts over. */
   readonly endpointCount: number;
 }
@@ -39,6 +41,7 @@ export function defaultPolicy(name: string): ClusterPolicy {
     retryTimeout: true,
     retryDisconnect: true,
     messageId: 'auto',
+    submitMulti: 'auto',
     endpointCount: 1,
   };
 }
@@ -61,6 +64,7 @@ export function compilePolicy(c: ClusterConfig): ClusterPolicy {
     retryTimeout,
     retryDisconnect,
     messageId: c.message_id,
+    submitMulti: c.submit_multi,
     endpointCount: c.mock !== undefined ? 1 : Math.max(1, c.endpoints.length),
   };
 }

@@ -3,6 +3,7 @@ import type { ConfigInput } from '../config/schema.js';
 import { Status } from '../smpp/index.js';
 import type { DataSm, Pdu, SubmitMulti, SubmitMultiResp, SubmitSmResp } from '../smpp/index.js';
 import { buildConcatUdh } from '../smpp/concat.js';
+import { messageIdKeys } from '../smpp/dlr.js';
 import type { MessageStore } from '../store/store.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import {
@@ -500,5 +501,77 @@ describe('submit_multi', () => {
     expect(await forwarder.handleRequest(acme, unroutable, { deadline: far() })).toMatchObject({
       command_status: Status.ESME_RINVDSTADR,
     });
+  });
+});
+
+describe('submit_multi to an SMSC without it (cluster submit_multi)', () => {
+  const dest = (addr: string) => ({ dest_flag: 1 as const, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: addr });
+  const multiTo = (...addrs: string[]): SubmitMulti => ({
+    ...submitSm(),
+    command: 'submit_multi',
+    sequence_number: 9,
+    dest_addresses: addrs.map(dest),
+  });
+  /** A cluster config with `submit_multi` set on voda, which also takes what no prefix matches (distribution lists). */
+  const withMode = (mode: 'auto' | 'native' | 'split'): ConfigInput => {
+    const cfg = config();
+    cfg.clusters = cfg.clusters!.map((c) => (c.name === 'voda' ? { ...c, submit_multi: mode } : c));
+    cfg.routes = [...cfg.routes!, { name: 'rest', match: {}, cluster: 'voda', priority: 9 }];
+    return cfg;
+  };
+  /** An SMSC that answers submit_multi ESME_RINVCMDID, refuses one destination and accepts the rest. */
+  const noMulti = (): FakeCluster => {
+    const voda: FakeCluster = new FakeCluster('voda', (pdu) => {
+      if (pdu.command === 'submit_multi') return voda.refuse(pdu, Status.ESME_RINVCMDID);
+      const to = (pdu as { destination_addr: string }).destination_addr;
+      return to === '258841000009' ? voda.refuse(pdu, Status.ESME_RINVDSTADR) : voda.accept(pdu);
+    });
+    return voda;
+  };
+
+  it('split: one submit_sm per destination, one response, every upstream id finds the message', async () => {
+    const voda = noMulti();
+    const { forwarder, store } = setup(withMode('split'), [voda, new FakeCluster('mcel')]);
+    const multi: SubmitMulti = {
+      ...multiTo('258841000001', '258841000002', '258841000009'),
+      dest_addresses: [dest('258841000001'), dest('258841000002'), dest('258841000009'), { dest_flag: 2, dl_name: 'friends' }],
+    };
+    const resp = (await forwarder.handleRequest(acme, multi, { deadline: far() })) as SubmitMultiResp;
+
+    expect(voda.calls.map((c) => [c.pdu.command, (c.pdu as { destination_addr: string }).destination_addr])).toEqual([
+      ['submit_sm', '258841000001'],
+      ['submit_sm', '258841000002'],
+      ['submit_sm', '258841000009'],
+    ]);
+    expect(voda.calls[0]!.pdu).toMatchObject({ source_addr: multi.source_addr, short_message: multi.short_message, registered_delivery: multi.registered_delivery });
+    expect(resp).toMatchObject({ command: 'submit_multi_resp', command_status: 0, sequence_number: 9 });
+    expect(resp.unsuccess_smes.map((u) => [u.destination_addr, u.error_status_code]).sort()).toEqual(
+      [
+        ['258841000009', Status.ESME_RINVDSTADR],
+        ['friends', Status.ESME_RINVDLNAME],
+      ].sort(),
+    );
+    // The accepted destinations' ids (A1, A2): a receipt for either finds smppd's one message.
+    for (const upstreamId of ['A1', 'A2']) {
+      expect(await store.findByUpstream('voda', messageIdKeys(upstreamId, 'auto'))).toMatchObject({ id: resp.message_id, parts: 3 });
+    }
+  });
+
+  it('auto: the first ESME_RINVCMDID turns that message and every later one into submit_sm', async () => {
+    const voda = noMulti();
+    const { forwarder } = setup(withMode('auto'), [voda, new FakeCluster('mcel')]);
+    const first = (await forwarder.handleRequest(acme, multiTo('258841000001', '258841000002'), { deadline: far() })) as SubmitMultiResp;
+    expect(first).toMatchObject({ command_status: 0, unsuccess_smes: [] });
+    const second = (await forwarder.handleRequest(acme, multiTo('258841000003'), { deadline: far() })) as SubmitMultiResp;
+    expect(second).toMatchObject({ command_status: 0, unsuccess_smes: [] });
+    expect(voda.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm', 'submit_sm', 'submit_sm']);
+  });
+
+  it('native: the SMSC\'s ESME_RINVCMDID is the answer', async () => {
+    const voda = noMulti();
+    const { forwarder } = setup(withMode('native'), [voda, new FakeCluster('mcel')]);
+    const resp = await forwarder.handleRequest(acme, multiTo('258841000001'), { deadline: far() });
+    expect(resp).toMatchObject({ command_status: Status.ESME_RINVCMDID, message_id: '' });
+    expect(voda.calls.map((c) => c.pdu.command)).toEqual(['submit_multi']);
   });
 });

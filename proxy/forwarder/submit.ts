@@ -61,6 +61,8 @@ export class Submitter {
   private readonly onOrphans: OrphanSink;
   /** Reused for every route lookup: match() is synchronous and keeps no reference. */
   private readonly attrs = { destination: '', source: '', sourceTon: 0, client: '' };
+  /** Clusters on `submit_multi: auto` whose SMSC answered a submit_multi ESME_RINVCMDID (sendGroup). */
+  private readonly noSubmitMulti = new Set<string>();
   /** smppd_routing_decisions_total series by route object (routes are shared and frozen) and cluster. */
   private readonly decisionChildren = new WeakMap<Route, Map<string, { inc(): void }>>();
 
@@ -255,10 +257,10 @@ export class Submitter {
   }
 
   /**
-   * submit_multi (SMPP 3.4 §4.5): destinations split by route; each cluster gets one submit_multi
-   * with its destinations; one submit_multi_resp lists every unsuccessful destination — unroutable
-   * ones (ESME_RINVDSTADR), those the upstream listed, and all of a group whose cluster refused or
-   * failed (with that status).
+   * submit_multi (SMPP 3.4 §4.5): destinations split by route; each cluster gets its destinations
+   * (sendGroup: one submit_multi, or one submit_sm each); one submit_multi_resp lists every
+   * unsuccessful destination — unroutable ones (ESME_RINVDSTADR), those the upstream listed or
+   * refused, and all of a group whose cluster refused or failed (with that status).
    *
    * Distribution lists (dest_flag 2) are names the SMSC resolves, so smppd cannot route them by
    * number: they go to the route that matches the message with an empty destination (source, sender
@@ -292,51 +294,153 @@ export class Submitter {
 
     const first = groups.keys().next().value as Route;
     const id = ctx.ids.next();
+    // parts: the upstream submits this message becomes, as far as known now (a cluster on `auto`
+    // that turns out not to take submit_multi splits later).
+    let parts = 0;
+    for (const [route, dests] of groups) parts += this.splits(route.cluster) ? smeCount(dests) : 1;
     try {
-      await ctx.store.save({
-        id,
-        client,
-        cluster: first.cluster,
-        routeName: first.name,
-        createdAt: started,
-        parts: groups.size,
-      });
+      await ctx.store.save({ id, client, cluster: first.cluster, routeName: first.name, createdAt: started, parts });
     } catch (err) {
       ctx.logger.warn({ err, route: first.name }, 'store failed to save a message; answered ESME_RMSGQFUL');
       return fail(STORE_UNAVAILABLE_STATUS);
     }
 
-    const affinity = affinityOf(client, pdu);
-    const sends: Promise<SendOutcome>[] = [];
-    for (const [route, dests] of groups) {
-      const upstream: SubmitMulti = { ...pdu, dest_addresses: dests };
-      sends.push(sendWithRetry(ctx, route.cluster, route.fallback, upstream, deadline, affinity, undefined));
-    }
+    const sends: Promise<GroupOutcome>[] = [];
+    for (const [route, dests] of groups) sends.push(this.sendGroup(client, id, pdu, route, dests, deadline));
     const outcomes = await Promise.all(sends);
 
     let accepted = 0;
     let firstFailure: number | undefined;
     let i = 0;
-    for (const [route, dests] of groups) {
-      const outcome = outcomes[i++] as SendOutcome;
+    for (const route of groups.keys()) {
+      const outcome = outcomes[i++] as GroupOutcome;
       this.recordDecision(route, outcome.cluster);
-      let status = outcome.status;
-      if (status === Status.ESME_ROK) {
-        const resp = outcome.response as SubmitMultiResp;
-        if (await this.accepted(client, id, outcome, resp.message_id)) {
-          accepted++;
-          for (const u of resp.unsuccess_smes) unsuccess.push(u);
-          continue;
-        }
-        status = Status.ESME_RSYSERR;
-      }
-      firstFailure ??= status;
-      for (const d of dests) unsuccess.push(unsuccessOf(d, status));
+      for (const u of outcome.unsuccess) unsuccess.push(u);
+      if (outcome.status === Status.ESME_ROK) accepted++;
+      else firstFailure ??= outcome.status;
     }
     if (accepted === 0) return fail(firstFailure ?? Status.ESME_RSYSERR);
     this.count(Status.ESME_ROK, started);
     return { command: 'submit_multi_resp', command_status: Status.ESME_ROK, sequence_number: seq, message_id: id, unsuccess_smes: unsuccess };
   }
+
+  /** The cluster takes a submit_multi as one submit_sm per destination (cluster `submit_multi`). */
+  private splits(cluster: string): boolean {
+    const mode = this.ctx.policy(cluster).submitMulti;
+    return mode === 'split' || (mode === 'auto' && this.noSubmitMulti.has(cluster));
+  }
+
+  /**
+   * One route's destinations of a submit_multi, upstream: as one submit_multi, or (cluster
+   * `submit_multi: split`, or `auto` once the SMSC answered one ESME_RINVCMDID, FIELD-NOTES §3.8:
+   * many SMSCs do not take it) as one submit_sm per destination, each recorded under the message's
+   * id so that every destination's receipt finds it.
+   */
+  private async sendGroup(
+    client: string,
+    id: string,
+    pdu: SubmitMulti,
+    route: Route,
+    dests: DestAddress[],
+    deadline: number,
+  ): Promise<GroupOutcome> {
+    const ctx = this.ctx;
+    if (!this.splits(route.cluster)) {
+      const upstream: SubmitMulti = { ...pdu, dest_addresses: dests };
+      const affinity = affinityOf(client, upstream);
+      const outcome = await sendWithRetry(ctx, route.cluster, route.fallback, upstream, deadline, affinity, undefined);
+      const refusedCommand = outcome.status === Status.ESME_RINVCMDID && outcome.response !== undefined;
+      if (!refusedCommand || ctx.policy(outcome.cluster).submitMulti !== 'auto') {
+        if (outcome.status !== Status.ESME_ROK) return allFailed(dests, outcome.status, outcome.cluster);
+        const resp = outcome.response as SubmitMultiResp;
+        if (!(await this.accepted(client, id, outcome, resp.message_id))) return allFailed(dests, Status.ESME_RSYSERR, outcome.cluster);
+        return { status: Status.ESME_ROK, cluster: outcome.cluster, unsuccess: resp.unsuccess_smes };
+      }
+      ctx.logger.info({ cluster: outcome.cluster }, 'upstream refused submit_multi (ESME_RINVCMDID); sending it one submit_sm per destination from now on');
+      this.noSubmitMulti.add(outcome.cluster);
+    }
+    const unsuccess: UnsuccessSme[] = [];
+    const sends: Array<Promise<SendOutcome>> = [];
+    const sent: DestAddress[] = [];
+    for (const d of dests) {
+      // A distribution list is a name only the SMSC can resolve: it cannot become a submit_sm.
+      if (d.dest_flag !== 1) {
+        unsuccess.push(unsuccessOf(d, Status.ESME_RINVDLNAME));
+        continue;
+      }
+      const single = submitSmFor(pdu, d);
+      sent.push(d);
+      sends.push(sendWithRetry(ctx, route.cluster, route.fallback, single, deadline, affinityOf(client, single), undefined));
+    }
+    const outcomes = await Promise.all(sends);
+    let accepted = 0;
+    let failure: number | undefined;
+    let cluster = route.cluster;
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
+      cluster = outcome.cluster;
+      let status = outcome.status;
+      if (status === Status.ESME_ROK) {
+        const resp = outcome.response as SubmitSmResp;
+        if (await this.accepted(client, id, outcome, resp.message_id)) {
+          accepted++;
+          continue;
+        }
+        status = Status.ESME_RSYSERR;
+      }
+      failure ??= status;
+      unsuccess.push(unsuccessOf(sent[i]!, status));
+    }
+    return { status: accepted > 0 ? Status.ESME_ROK : (failure ?? Status.ESME_RINVDLNAME), cluster, unsuccess };
+  }
+}
+
+/** What one route's share of a submit_multi came to upstream. */
+interface GroupOutcome {
+  /** ESME_ROK when some destination was accepted; else the first failure's status. */
+  status: number;
+  /** Cluster of the (last) attempt, for the routing decision. */
+  cluster: string;
+  /** Destinations not accepted, with their status. */
+  unsuccess: readonly UnsuccessSme[];
+}
+
+/** Destinations that are SME addresses (dest_flag 1), not distribution lists. */
+function smeCount(dests: readonly DestAddress[]): number {
+  let n = 0;
+  for (const d of dests) if (d.dest_flag === 1) n++;
+  return n;
+}
+
+function allFailed(dests: readonly DestAddress[], status: number, cluster: string): GroupOutcome {
+  return { status, cluster, unsuccess: dests.map((d) => unsuccessOf(d, status)) };
+}
+
+/** The submit_sm a submit_multi becomes for one SME destination: the same message and TLVs. */
+function submitSmFor(pdu: SubmitMulti, d: DestAddress & { dest_flag: 1 }): SubmitSm {
+  return {
+    command: 'submit_sm',
+    command_status: 0,
+    sequence_number: 0,
+    service_type: pdu.service_type,
+    source_addr_ton: pdu.source_addr_ton,
+    source_addr_npi: pdu.source_addr_npi,
+    source_addr: pdu.source_addr,
+    dest_addr_ton: d.dest_addr_ton,
+    dest_addr_npi: d.dest_addr_npi,
+    destination_addr: d.destination_addr,
+    esm_class: pdu.esm_class,
+    protocol_id: pdu.protocol_id,
+    priority_flag: pdu.priority_flag,
+    schedule_delivery_time: pdu.schedule_delivery_time,
+    validity_period: pdu.validity_period,
+    registered_delivery: pdu.registered_delivery,
+    replace_if_present_flag: pdu.replace_if_present_flag,
+    data_coding: pdu.data_coding,
+    sm_default_msg_id: pdu.sm_default_msg_id,
+    short_message: pdu.short_message,
+    ...(pdu.tlvs === undefined ? {} : { tlvs: pdu.tlvs }),
+  };
 }
 
 /** A distribution list is reported by its name in destination_addr (both are at most 21 octets). */
