@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConfigInput } from '../config/schema.js';
+import { ConfigSchema, type ConfigInput } from '../config/schema.js';
+import { compileRoutes } from '../router/route-table.js';
 import { Status } from '../smpp/index.js';
 import type { DataSm, Pdu, SubmitMulti, SubmitMultiResp, SubmitSmResp } from '../smpp/index.js';
 import { buildConcatUdh } from '../smpp/concat.js';
@@ -557,7 +558,7 @@ describe('submit_multi to an SMSC without it (cluster submit_multi)', () => {
     }
   });
 
-  it('auto: the first ESME_RINVCMDID turns that message and every later one into submit_sm', async () => {
+  it('auto: the first ESME_RINVCMDID turns that message and every later one into submit_sm, until a reload', async () => {
     const voda = noMulti();
     const { forwarder } = setup(withMode('auto'), [voda, new FakeCluster('mcel')]);
     const first = (await forwarder.handleRequest(acme, multiTo('258841000001', '258841000002'), { deadline: far() })) as SubmitMultiResp;
@@ -565,6 +566,13 @@ describe('submit_multi to an SMSC without it (cluster submit_multi)', () => {
     const second = (await forwarder.handleRequest(acme, multiTo('258841000003'), { deadline: far() })) as SubmitMultiResp;
     expect(second).toMatchObject({ command_status: 0, unsuccess_smes: [] });
     expect(voda.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm', 'submit_sm', 'submit_sm']);
+
+    // A reload may point the cluster at another SMSC: submit_multi is tried again.
+    const reloaded = ConfigSchema.parse(withMode('auto'));
+    forwarder.update({ router: compileRoutes(reloaded.routes), config: reloaded });
+    voda.calls.length = 0;
+    await forwarder.handleRequest(acme, multiTo('258841000004'), { deadline: far() });
+    expect(voda.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm']);
   });
 
   it('native: the SMSC\'s ESME_RINVCMDID is the answer', async () => {

@@ -44,6 +44,7 @@ import type {
 } from '../smpp/index.js';
 import { STORE_NO_ORPHANS, type OrphanReceipt } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
+import type { ClusterPolicy } from './policy.js';
 import type { SendResult, SendWaiter } from './ports.js';
 import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 
@@ -61,8 +62,12 @@ export class Submitter {
   private readonly onOrphans: OrphanSink;
   /** Reused for every route lookup: match() is synchronous and keeps no reference. */
   private readonly attrs = { destination: '', source: '', sourceTon: 0, client: '' };
-  /** Clusters on `submit_multi: auto` whose SMSC answered a submit_multi ESME_RINVCMDID (sendGroup). */
-  private readonly noSubmitMulti = new Set<string>();
+  /**
+   * Policies of clusters on `submit_multi: auto` whose SMSC answered a submit_multi ESME_RINVCMDID
+   * (sendGroup). Keyed by the policy object, which a reload compiles anew: a reload (that may point
+   * the cluster at another SMSC) lets the cluster try submit_multi again.
+   */
+  private readonly noSubmitMulti = new WeakSet<ClusterPolicy>();
   /** smppd_routing_decisions_total series by route object (routes are shared and frozen) and cluster. */
   private readonly decisionChildren = new WeakMap<Route, Map<string, { inc(): void }>>();
 
@@ -326,8 +331,8 @@ export class Submitter {
 
   /** The cluster takes a submit_multi as one submit_sm per destination (cluster `submit_multi`). */
   private splits(cluster: string): boolean {
-    const mode = this.ctx.policy(cluster).submitMulti;
-    return mode === 'split' || (mode === 'auto' && this.noSubmitMulti.has(cluster));
+    const policy = this.ctx.policy(cluster);
+    return policy.submitMulti === 'split' || (policy.submitMulti === 'auto' && this.noSubmitMulti.has(policy));
   }
 
   /**
@@ -350,14 +355,15 @@ export class Submitter {
       const affinity = affinityOf(client, upstream);
       const outcome = await sendWithRetry(ctx, route.cluster, route.fallback, upstream, deadline, affinity, undefined);
       const refusedCommand = outcome.status === Status.ESME_RINVCMDID && outcome.response !== undefined;
-      if (!refusedCommand || ctx.policy(outcome.cluster).submitMulti !== 'auto') {
+      const policy = ctx.policy(outcome.cluster);
+      if (!refusedCommand || policy.submitMulti !== 'auto') {
         if (outcome.status !== Status.ESME_ROK) return allFailed(dests, outcome.status, outcome.cluster);
         const resp = outcome.response as SubmitMultiResp;
         if (!(await this.accepted(client, id, outcome, resp.message_id))) return allFailed(dests, Status.ESME_RSYSERR, outcome.cluster);
         return { status: Status.ESME_ROK, cluster: outcome.cluster, unsuccess: resp.unsuccess_smes };
       }
       ctx.logger.info({ cluster: outcome.cluster }, 'upstream refused submit_multi (ESME_RINVCMDID); sending it one submit_sm per destination from now on');
-      this.noSubmitMulti.add(outcome.cluster);
+      this.noSubmitMulti.add(policy);
     }
     const unsuccess: UnsuccessSme[] = [];
     const sends: Array<Promise<SendOutcome>> = [];
