@@ -117,9 +117,11 @@ export const STORE_NO_ORPHANS: Promise<readonly OrphanReceipt[]> = Promise.resol
 export interface MessageStore {
   /**
    * Store a record (call before the client is acknowledged). Saving an id that exists replaces its
-   * record and restarts its ttl; upstream index keys already set for the id stay. An id whose record
-   * expired is not saved again (smppd's ids are unique: message-id.ts); what its old keys would then
-   * find differs between backends (stores-agree.test.ts leaves it out).
+   * record and restarts its ttl; upstream index keys already set for the id stay, but how long
+   * differs between backends (Redis: the ttl from when each was set; memory: the record's new
+   * ttl). smppd saves each id once, before its keys (submit_multi) or with them (saveAccepted),
+   * and an id whose record expired is not saved again (smppd's ids are unique: message-id.ts);
+   * stores-agree.test.ts leaves both cases out.
    * Rejects with INVALID_ARGUMENT for an empty id or one longer than MAX_MESSAGE_ID_LENGTH.
    * May return STORE_DONE.
    */
