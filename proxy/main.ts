@@ -9,14 +9,16 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { adminDepsFromProxy, buildAdmin } from './admin/index.js';
 import { parseHostPort } from './config/net.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig, UNREAD_FILE } from './config/load.js';
 import { watchConfig, watchedFiles, type ConfigWatcher } from './config/watch.js';
 import { buildProxy } from './app.js';
 import { createLogger } from './telemetry/logger.js';
+import { hashPassword } from './filter/password-hash.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 
 const HELP = `Usage: smppd --config FILE [--log-level LEVEL]
        smppd --validate --config FILE
+       smppd --hash-password < FILE
 
 Runs the SMPP proxy on FILE (.yaml/.yml, .json or .toml).
 
@@ -24,10 +26,18 @@ Options:
   -c, --config FILE     the config file (required)
       --validate        check the config: exit 0, or exit 1 printing every problem as "path: message"
       --log-level LEVEL override log.level (${LOG_LEVELS.join(', ')})
+      --hash-password   read a password on standard input (its first line), print its
+                        scrypt hash for clients[].password_hash
   -h, --help            this text
 
 Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config (so does a change of FILE).
 `;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function usage(message: string): never {
   process.stderr.write(`smppd: ${message}\n\n${HELP}`);
@@ -42,6 +52,7 @@ async function main(): Promise<void> {
         config: { type: 'string', short: 'c' },
         validate: { type: 'boolean', default: false },
         'log-level': { type: 'string' },
+        'hash-password': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -51,6 +62,13 @@ async function main(): Promise<void> {
   }
   if (args.help) {
     process.stdout.write(HELP);
+    return;
+  }
+  if (args['hash-password']) {
+    const input = await readStdin();
+    const password = input.split(/\r?\n/, 1)[0] ?? '';
+    if (password === '') usage('--hash-password: no password on standard input');
+    process.stdout.write(`${await hashPassword(password)}\n`);
     return;
   }
   if (args.config === undefined) usage('--config FILE is required');
@@ -71,7 +89,7 @@ async function main(): Promise<void> {
       return await readFile(path, 'utf8');
     } catch (err) {
       missingFiles.push(`cannot read "${path}" (${(err as NodeJS.ErrnoException).code ?? 'error'}): checked again at start`);
-      return 'placeholder';
+      return UNREAD_FILE;
     }
   };
   const loaded = await loadConfig(configPath, args.validate ? { env, readFile: readFileForValidate } : { env });

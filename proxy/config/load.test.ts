@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ReadFile } from './files.js';
-import { loadConfig, parseConfig, type LoadResult } from './load.js';
+import { loadConfig, parseConfig, UNREAD_FILE, type LoadResult } from './load.js';
 import type { Config } from './schema.js';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -249,6 +249,18 @@ describe('_file secrets', () => {
     expect(config.clusters[0]!.endpoints[0]!.password).toBe('endpoint-pw');
     expect(config.admin.token).toBe('token\n');
     expect(config.store.redis).toMatchObject({ url: 'redis://:redis-pw@redis:6379/0', password: 'redis-pw' });
+  });
+
+  test('a password_hash_file must hold a password hash; --validate skips one it could not read', async () => {
+    const readFile = memoryFiles({ '/s/hash': 'secret\n', '/s/unread': UNREAD_FILE });
+    const problems = await parseConfig({ clients: [{ system_id: 'acme', password_hash_file: '/s/hash' }] }, { env: {}, readFile });
+    expect(problems).toEqual({
+      ok: false,
+      problems: [
+        'clients[0].password_hash_file: the file\'s content must be $scrypt$ln=<n>,r=<n>,p=<n>$<salt base64>$<hash base64> (make one with smppd --hash-password)',
+      ],
+    });
+    ok(await parseConfig({ clients: [{ system_id: 'acme', password_hash_file: '/s/unread' }] }, { env: {}, readFile }));
   });
 
   test('unreadable and empty secret files are problems', async () => {

@@ -4,6 +4,7 @@
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { interpolateEnv, type Env } from './env.js';
 import { resolveFiles, type ReadFile } from './files.js';
+import { parsePasswordHash } from '../filter/password-hash.js';
 import { formatFromPath, parseText } from './parse-text.js';
 import { configErrorMap, formatPath, formatProblem, issuesToProblems } from './problems.js';
 import { ConfigSchema, type Config } from './schema.js';
@@ -47,6 +48,12 @@ export async function loadConfig(path: string, opts: LoadOptions): Promise<LoadR
   return parseConfig(parsed.value, opts);
 }
 
+/**
+ * What a readFile may return for a file that is not there to read (`smppd --validate`: the files a
+ * config names may exist only where it runs); checks of file contents skip it.
+ */
+export const UNREAD_FILE = 'placeholder';
+
 /** Validates already-parsed data (the operator builds it in memory). `raw` is not modified. */
 export async function parseConfig(raw: unknown, opts: LoadOptions): Promise<LoadResult> {
   const env = interpolateEnv(raw, opts.env);
@@ -62,5 +69,12 @@ export async function parseConfig(raw: unknown, opts: LoadOptions): Promise<Load
   const config = result.data;
   const fileProblems = await resolveFiles(config, opts.readFile ?? readUtf8);
   if (fileProblems.length > 0) return { ok: false, problems: fileProblems.map(formatProblem) };
+  // A password_hash read from its file is checked only now (an inline one by the schema already).
+  const hashProblems = config.clients.flatMap((c, i) => {
+    if (c.password_hash_file === undefined || c.password_hash === undefined || c.password_hash === UNREAD_FILE) return [];
+    const parsed = parsePasswordHash(c.password_hash);
+    return typeof parsed === 'string' ? [{ path: ['clients', i, 'password_hash_file'], message: `the file's content ${parsed}` }] : [];
+  });
+  if (hashProblems.length > 0) return { ok: false, problems: hashProblems.map(formatProblem) };
   return { ok: true, config, warnings: configWarnings(config) };
 }

@@ -12,11 +12,14 @@ const SECRETS = {
   token: 'admin-token-S5',
   redisUrlPassword: 'redis-url-S6',
   redisPassword: 'redis-password-S7',
+  // A password_hash (from a file): salt and hash in base64, the salt spelling "SecretHashS8".
+  clientHash: `$scrypt$ln=4,r=8,p=1$U2VjcmV0SGFzaFM4$${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 const files: Record<string, string> = {
   '/s/endpoint': `${SECRETS.fileEndpoint}\n`,
   '/s/token': `${SECRETS.token}\n`,
+  '/s/hash': `${SECRETS.clientHash}\n`,
 };
 const readFile: ReadFile = async (path) => {
   const text = files[path];
@@ -29,6 +32,7 @@ async function loadSecretConfig() {
     clients: [
       { system_id: 'a', password: SECRETS.inlineClient },
       { system_id: 'b', password: '${CLIENT_B_PASSWORD}' },
+      { system_id: 'h', password_hash_file: '/s/hash' },
     ],
     clusters: [
       {
@@ -63,6 +67,7 @@ test('secrets read "***", everything else is kept, the original is untouched', a
   const config = await loadSecretConfig();
   const expected = structuredClone(config);
   for (const client of expected.clients) client.password = '***';
+  expected.clients[2]!.password_hash = '***';
   for (const endpoint of expected.clusters[0]!.endpoints) endpoint.password = '***';
   expected.admin.token = '***';
   expected.store.redis.url = 'redis://default:***@redis:6379/2';

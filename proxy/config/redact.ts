@@ -1,11 +1,11 @@
 // A copy of a config safe to show (GET /config, logs): every secret reads "***". Secrets are found by
-// key (password, token anywhere; the password inside a Redis URL), so a secret added to the schema
+// key (password, password_hash, token anywhere; the password inside a Redis URL), so a secret added to the schema
 // under one of these names is covered without touching this file.
 
 import type { Config } from './schema.js';
 
 export const REDACTED = '***';
-const SECRET_KEYS = new Set(['password', 'token']);
+const SECRET_KEYS = new Set(['password', 'password_hash', 'token']);
 const URL_KEYS = new Set(['url']);
 
 export function redactConfig(config: Config): Config {

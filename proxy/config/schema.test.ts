@@ -140,7 +140,24 @@ describe('broken configs', () => {
       (c) => (c.clusters[0].endpoints[0].password_file = '/run/secrets/vodacom'),
       ['clusters[0].endpoints[0].password_file: cannot be combined with password'],
     ],
-    ['client without password', (c) => delete c.clients[0].password, ['clients[0]: needs password or password_file']],
+    [
+      'client without password',
+      (c) => delete c.clients[0].password,
+      ['clients[0]: needs password or password_file (or password_hash or password_hash_file)'],
+    ],
+    [
+      'client with a password and a password_hash',
+      (c) => (c.clients[0].password_hash = `$scrypt$ln=4,r=8,p=1$${'A'.repeat(12)}$${'B'.repeat(24)}`),
+      ['clients[0].password_hash: cannot be combined with password'],
+    ],
+    [
+      'client with a password_hash that is not one',
+      (c) => {
+        delete c.clients[0].password;
+        c.clients[0].password_hash = 'secret';
+      },
+      ['clients[0].password_hash: must be $scrypt$ln=<n>,r=<n>,p=<n>$<salt base64>$<hash base64> (make one with smppd --hash-password)'],
+    ],
     ['admin token and token_file', (c) => (c.admin = { token: 't', token_file: '/t' }), ['admin.token_file: cannot be combined with token']],
     [
       'redis url and url_file',

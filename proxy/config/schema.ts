@@ -22,6 +22,7 @@ import {
   whenPresent,
 } from './fields.js';
 import { ListenerSchema } from './listener-schema.js';
+import { parsePasswordHash } from '../filter/password-hash.js';
 
 export { BIND_TYPES } from './fields.js';
 export { LOAD_BALANCERS, MESSAGE_ID_FORMATS, MOCK_DLR_STATES } from './cluster-schema.js';
@@ -31,6 +32,9 @@ const ClientSchema = z
     system_id: systemId(),
     password: z.string().optional(),
     password_file: nonEmptyString().optional(),
+    /** The password as an scrypt hash instead (filter/password-hash.ts); or password_hash_file. */
+    password_hash: z.string().optional(),
+    password_hash_file: nonEmptyString().optional(),
     allowed_ips: z.array(cidr()).prefault(['0.0.0.0/0', '::/0']),
     bind_types: z
       .array(z.enum(BIND_TYPES))
@@ -43,7 +47,20 @@ const ClientSchema = z
     /** MO (mobile-originated) traffic to these addresses goes to this client. */
     mo_addresses: z.array(nonEmptyString()).prefault([]),
   })
-  .superRefine(secretRule('password', { required: true }))
+  .superRefine(secretRule('password', { required: false }))
+  .superRefine(secretRule('password_hash', { required: false }))
+  .superRefine((c, ctx) => {
+    const plain = c.password !== undefined || c.password_file !== undefined;
+    const hashed = c.password_hash !== undefined || c.password_hash_file !== undefined;
+    if (plain && hashed) {
+      ctx.addIssue({ code: 'custom', path: [c.password_hash !== undefined ? 'password_hash' : 'password_hash_file'], message: 'cannot be combined with password' });
+    } else if (!plain && !hashed) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'needs password or password_file (or password_hash or password_hash_file)' });
+    } else if (c.password_hash !== undefined) {
+      const parsed = parsePasswordHash(c.password_hash);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: ['password_hash'], message: parsed });
+    }
+  })
   .transform((c) => ({ ...c, password: c.password ?? '' }));
 
 /** One address criterion: exactly one of prefix, regex (JavaScript syntax) or exact. */

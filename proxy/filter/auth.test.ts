@@ -4,6 +4,7 @@ import { Status } from '../smpp/index.js';
 import { BindOutcome, compileClients, type BindRequest } from './auth.js';
 import { createAuthFailures, failureKey } from './auth-failures.js';
 import { parseIp } from './cidr.js';
+import { hashPassword } from './password-hash.js';
 
 function clients(list: ClientConfigInput[]): ClientConfig[] {
   return ConfigSchema.parse({ clients: list }).clients;
@@ -58,6 +59,44 @@ describe('decide bind (SPEC §4 outcomes)', () => {
 
   it('without clients every bind is refused', () => {
     expect(compileClients([]).decide(req(), none).status).toBe(Status.ESME_RINVSYSID);
+  });
+});
+
+describe('clients with password_hash', () => {
+  const none = () => 0;
+  const hashed = async () =>
+    compileClients(clients([{ system_id: 'acme', password_hash: await hashPassword('s3cret', { ln: 4, r: 8, p: 1 }) }]));
+
+  it('the first bind needs a scrypt check; once it passed, the same password binds without one', async () => {
+    const t = await hashed();
+    expect(t.decide(req({ password: 's3cret' }), none)).toMatchObject({ outcome: BindOutcome.BAD_PASSWORD, needsVerify: true });
+    expect(await t.verify('acme', 's3cret')).toBe(true);
+    expect(t.decide(req({ password: 's3cret' }), none)).toMatchObject({ status: Status.ESME_ROK, outcome: BindOutcome.OK, needsVerify: false });
+  });
+
+  it('a wrong password fails the check and is never remembered; the empty password is no way in', async () => {
+    const t = await hashed();
+    for (const wrong of ['s3cre', '', 'secret']) {
+      expect(await t.verify('acme', wrong)).toBe(false);
+      expect(t.decide(req({ password: wrong }), none)).toMatchObject({ status: Status.ESME_RINVPASWD, needsVerify: true });
+    }
+    // After the right one passed, a wrong one is still refused (and may still be checked).
+    expect(await t.verify('acme', 's3cret')).toBe(true);
+    expect(t.decide(req({ password: 'wrong' }), none)).toMatchObject({ status: Status.ESME_RINVPASWD });
+    expect(await t.verify('acme', 'wrong')).toBe(false);
+  });
+
+  it('the other checks come first: an unknown system_id or a refused address needs no scrypt', async () => {
+    const t = compileClients(
+      clients([{ system_id: 'acme', password_hash: await hashPassword('s3cret', { ln: 4, r: 8, p: 1 }), allowed_ips: ['10.0.0.0/8'] }]),
+    );
+    expect(t.decide(req({ systemId: 'nobody' }), none)).toMatchObject({ outcome: BindOutcome.UNKNOWN_SYSTEM_ID, needsVerify: false });
+    expect(t.decide(req({ ip: '192.0.2.1' }), none)).toMatchObject({ outcome: BindOutcome.IP_NOT_ALLOWED, needsVerify: false });
+    expect(await t.verify('nobody', 's3cret')).toBe(false);
+  });
+
+  it('clients with a plain password never need the check', () => {
+    expect(table.decide(req({ password: 'wrong' }), none)).toMatchObject({ outcome: BindOutcome.BAD_PASSWORD, needsVerify: false });
   });
 });
 

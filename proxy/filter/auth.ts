@@ -12,6 +12,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BindType, ClientConfig } from '../config/schema.js';
 import { Status } from '../smpp/index.js';
 import { compileCidrs, type CidrSet, type IpAddress } from './cidr.js';
+import { parsePasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
 
 /** Stable result names: the `result` label of smppd_bind_attempts_total and the log field. */
 export const BindOutcome = {
@@ -41,7 +42,12 @@ const OUTCOME_STATUS: Readonly<Record<BindOutcome, number>> = {
 
 interface CompiledClient {
   readonly config: ClientConfig;
-  readonly passwordDigest: Buffer;
+  /**
+   * sha256 of the password: the configured one, or with password_hash the last one that passed
+   * verify() (undefined until one did): a client's re-binds compare digests, not scrypt again.
+   */
+  passwordDigest: Buffer | undefined;
+  readonly passwordHash: PasswordHash | undefined;
   readonly allowedIps: CidrSet;
   readonly bindTypes: ReadonlySet<BindType>;
 }
@@ -57,6 +63,11 @@ export interface BindRequest {
 export interface BindDecision {
   status: number;
   outcome: BindOutcome;
+  /**
+   * BAD_PASSWORD only because the password was not checked against the client's password_hash
+   * yet: verify() it, then decide again.
+   */
+  needsVerify: boolean;
   /** The client's config when the system_id is known. */
   client: ClientConfig | undefined;
 }
@@ -70,6 +81,8 @@ export interface ClientTable {
    * this replica); it is called only when the client has a max_binds.
    */
   decide(req: BindRequest, bindCount: (systemId: string) => number): BindDecision;
+  /** Checks the password against the client's password_hash (scrypt, off the event loop); a match is remembered for decide(). */
+  verify(systemId: string, password: string): Promise<boolean>;
 }
 
 function digest(text: string): Buffer {
@@ -82,9 +95,13 @@ const NO_CLIENT_DIGEST = digest('\u0000no such client\u0000');
 export function compileClients(clients: readonly ClientConfig[]): ClientTable {
   const entries = new Map<string, CompiledClient>();
   for (const config of clients) {
+    const passwordHash = config.password_hash === undefined ? undefined : parsePasswordHash(config.password_hash);
+    // The config loader checked the hash (schema, or load.ts for a file's); this is not reached.
+    if (typeof passwordHash === 'string') throw new RangeError(`client ${config.system_id}: password_hash ${passwordHash}`);
     entries.set(config.system_id, {
       config,
-      passwordDigest: digest(config.password),
+      passwordDigest: passwordHash === undefined ? digest(config.password) : undefined,
+      passwordHash,
       allowedIps: compileCidrs(config.allowed_ips),
       bindTypes: new Set(config.bind_types),
     });
@@ -94,24 +111,35 @@ export function compileClients(clients: readonly ClientConfig[]): ClientTable {
     const entry = entries.get(req.systemId);
     // Constant-time: timingSafeEqual over equal-length digests, so neither the password's length nor
     // the position of the first wrong character shows in the response time.
-    const passwordOk = timingSafeEqual(digest(req.password), entry?.passwordDigest ?? NO_CLIENT_DIGEST);
-    const result = (outcome: BindOutcome): BindDecision => ({
+    const known = entry?.passwordDigest;
+    const passwordOk = timingSafeEqual(digest(req.password), known ?? NO_CLIENT_DIGEST) && known !== undefined;
+    const result = (outcome: BindOutcome, needsVerify = false): BindDecision => ({
       status: OUTCOME_STATUS[outcome],
       outcome,
+      needsVerify,
       client: entry?.config,
     });
     if (entry === undefined) return result(BindOutcome.UNKNOWN_SYSTEM_ID);
     if (req.remote === undefined || !entry.allowedIps.has(req.remote)) return result(BindOutcome.IP_NOT_ALLOWED);
-    if (!passwordOk) return result(BindOutcome.BAD_PASSWORD);
+    if (!passwordOk) return result(BindOutcome.BAD_PASSWORD, entry.passwordHash !== undefined);
     if (!entry.bindTypes.has(req.bindType)) return result(BindOutcome.BIND_TYPE_NOT_ALLOWED);
     const max = entry.config.max_binds;
     if (max > 0 && bindCount(req.systemId) >= max) return result(BindOutcome.MAX_BINDS);
     return result(BindOutcome.OK);
   }
 
+  async function verify(systemId: string, password: string): Promise<boolean> {
+    const entry = entries.get(systemId);
+    if (entry?.passwordHash === undefined) return false;
+    const ok = await verifyPassword(entry.passwordHash, password);
+    if (ok) entry.passwordDigest = digest(password);
+    return ok;
+  }
+
   return {
     size: entries.size,
     get: (systemId) => entries.get(systemId)?.config,
     decide,
+    verify,
   };
 }

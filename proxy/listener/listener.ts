@@ -42,6 +42,7 @@ import {
   isCredentialFailure,
   normaliseIp,
   parseIp,
+  type BindDecision,
 } from '../filter/index.js';
 import {
   createSession,
@@ -294,14 +295,33 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
     unbind: () => void,
   ): number | Promise<number> {
     const bindType = BIND_TYPE_OF[bind.command];
-    // Synchronous on success: the 'bound' event (which adds the session to the registry) follows
-    // in the same tick, so two binds cannot both pass the max_binds check. With fleet slots
-    // (store.backend: redis) the bind also takes one of the client's slots in Redis, atomically:
-    // that bounds the binds of all replicas together.
-    const d = clients.decide(
-      { systemId: bind.system_id, password: bind.password, bindType, remote: parseIp(remoteAddress) },
-      (systemId) => registry.bindCount(systemId),
-    );
+    const table = clients;
+    const request = { systemId: bind.system_id, password: bind.password, bindType, remote: parseIp(remoteAddress) };
+    const decide = (): BindDecision => table.decide(request, (systemId) => registry.bindCount(systemId));
+    const d = decide();
+    // A client with password_hash: scrypt on a pool thread, then the same decision again (the
+    // password is remembered now), in the callback that delivers the answer to the session.
+    if (d.needsVerify) {
+      return table.verify(bind.system_id, bind.password).then((ok) => settleBind(bind, bindType, remoteAddress, slog, slot, unbind, ok ? decide() : d));
+    }
+    return settleBind(bind, bindType, remoteAddress, slog, slot, unbind, d);
+  }
+
+  /**
+   * Answers a bind as `d` decided. Synchronous on success: the 'bound' event (which adds the session
+   * to the registry) follows in the same tick, so two binds cannot both pass the max_binds check.
+   * With fleet slots (store.backend: redis) the bind also takes one of the client's slots in Redis,
+   * atomically: that bounds the binds of all replicas together.
+   */
+  function settleBind(
+    bind: BindPdu,
+    bindType: BindType,
+    remoteAddress: string,
+    slog: SessionLog,
+    slot: SessionSlot,
+    unbind: () => void,
+    d: BindDecision,
+  ): number | Promise<number> {
     const max = d.client?.max_binds ?? 0;
     const fleet = deps.clientSlots;
     if (d.status === Status.ESME_ROK && max > 0 && fleet !== undefined) {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { hashPassword, parsePasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
+
+// Cheap cost parameters: the tests check behaviour, not strength.
+const CHEAP = { ln: 4, r: 8, p: 1 };
+
+function parsed(text: string): PasswordHash {
+  const h = parsePasswordHash(text);
+  if (typeof h === 'string') throw new Error(h);
+  return h;
+}
+
+describe('password hashes (clients[].password_hash)', () => {
+  it('a hash made for a password verifies that password and no other', async () => {
+    const text = await hashPassword('s3cret', CHEAP);
+    expect(text).toMatch(/^\$scrypt\$ln=4,r=8,p=1\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/);
+    const h = parsed(text);
+    expect(await verifyPassword(h, 's3cret')).toBe(true);
+    for (const wrong of ['s3cre', 's3cret!', 'S3cret', '']) expect(await verifyPassword(h, wrong)).toBe(false);
+  });
+
+  it('salts each hash: the same password hashes differently each time', async () => {
+    expect(await hashPassword('same', CHEAP)).not.toBe(await hashPassword('same', CHEAP));
+  });
+
+  it('the default cost is what the format says (ln=14, r=8, p=1)', async () => {
+    expect(await hashPassword('x')).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+  });
+
+  it('names what is wrong with a bad hash', () => {
+    const salt = Buffer.alloc(16, 1).toString('base64');
+    const hash = Buffer.alloc(32, 2).toString('base64');
+    expect(parsePasswordHash('secret')).toMatch(/^must be \$scrypt\$ln=<n>,r=<n>,p=<n>\$/);
+    expect(parsePasswordHash(`$scrypt$ln=18,r=8,p=1$${salt}$${hash}`)).toBe('ln must be 1 to 17, got 18');
+    expect(parsePasswordHash(`$scrypt$ln=14,r=0,p=1$${salt}$${hash}`)).toBe('r must be 1 to 16, got 0');
+    expect(parsePasswordHash(`$scrypt$ln=14,r=8,p=9$${salt}$${hash}`)).toBe('p must be 1 to 4, got 9');
+    expect(parsePasswordHash(`$scrypt$ln=14,r=8,p=1$AAAA$${hash}`)).toBe('the salt must be at least 8 bytes');
+    expect(parsePasswordHash(`$scrypt$ln=14,r=8,p=1$${salt}$AAAA`)).toBe('the hash must be at least 16 bytes');
+    expect(typeof parsePasswordHash(`$scrypt$ln=14,r=8,p=1$${salt}$${hash}`)).toBe('object');
+  });
+});
