@@ -164,6 +164,26 @@ describe('reload', () => {
     await p.bind({ password: 'changed' });
   });
 
+  it('a client disabled loses its sessions and cannot bind; enabled again, it binds', async () => {
+    const [a, b] = [await sim(), await sim()];
+    const raw = base(a, b);
+    const p = await start(raw);
+    const acme = await p.bind();
+    const beta = await p.bind({ systemId: 'beta', password: 'b' });
+
+    const off = structuredClone(raw);
+    off.clients = [{ system_id: 'acme', password: 'secret' }, { system_id: 'beta', password: 'b', enabled: false }];
+    expect(await reloadWith(p, off)).toEqual(['client beta: disabled (its sessions are unbound)']);
+    await beta.waitUnbind();
+    await beta.closed;
+    expect(acme.unbinds).toHaveLength(0);
+    expect((await acme.submit()).command_status).toBe(Status.ESME_ROK);
+    await expect(p.bind({ systemId: 'beta', password: 'b' })).rejects.toThrow(`bind refused with ${Status.ESME_RBINDFAIL}`);
+
+    expect(await reloadWith(p, raw)).toEqual(['client beta: enabled']);
+    await p.bind({ systemId: 'beta', password: 'b' });
+  });
+
   it('a listener added accepts; a listener removed refuses and unbinds its sessions', async () => {
     const [a, b] = [await sim(), await sim()];
     const raw = base(a, b);

@@ -203,7 +203,12 @@ export function diffConfig(current: Config, next: Config): ConfigDiff {
   });
   for (const id of c.added) summary.push(`client ${id}: added`);
   for (const id of c.removed) summary.push(`client ${id}: removed (its sessions are unbound)`);
-  for (const ch of clientChanges) summary.push(`client ${ch.systemId}: ${ch.fields.join(', ')} changed (bound sessions stay)`);
+  for (const ch of clientChanges) {
+    const after = next.clients.find((x) => x.system_id === ch.systemId)!;
+    const fields = ch.fields.filter((f) => f !== 'enabled');
+    if (ch.fields.includes('enabled')) summary.push(`client ${ch.systemId}: ${after.enabled ? 'enabled' : 'disabled (its sessions are unbound)'}`);
+    if (fields.length > 0) summary.push(`client ${ch.systemId}: ${fields.join(', ')} changed${after.enabled ? ' (bound sessions stay)' : ''}`);
+  }
 
   // Clusters.
   const k = matchBy(current.clusters, next.clusters, (x) => x.name);

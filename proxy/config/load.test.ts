@@ -91,6 +91,7 @@ describe('examples', () => {
       });
       expect(config.clients[0]).toEqual({
         system_id: 'acme',
+        enabled: true,
         password: 'secret',
         allowed_ips: ['0.0.0.0/0'],
         bind_types: ['transmitter', 'receiver', 'transceiver'],

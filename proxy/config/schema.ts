@@ -30,6 +30,8 @@ export { LOAD_BALANCERS, MESSAGE_ID_FORMATS, MOCK_DLR_STATES } from './cluster-s
 const ClientSchema = z
   .strictObject({
     system_id: systemId(),
+    /** false: binds are refused (ESME_RBINDFAIL) and a reload unbinds its sessions; its kept receipts wait. */
+    enabled: z.boolean().default(true),
     password: z.string().optional(),
     password_file: nonEmptyString().optional(),
     /** The password as an scrypt hash instead (filter/password-hash.ts); or password_hash_file. */

@@ -62,6 +62,14 @@ describe('decide bind (SPEC §4 outcomes)', () => {
   });
 });
 
+describe('a disabled client (enabled: false)', () => {
+  const t = compileClients(clients([{ system_id: 'acme', password: 'secret', enabled: false }]));
+  it('is refused ESME_RBINDFAIL with its password, ESME_RINVPASWD without', () => {
+    expect(t.decide(req(), () => 0)).toMatchObject({ status: Status.ESME_RBINDFAIL, outcome: BindOutcome.CLIENT_DISABLED });
+    expect(t.decide(req({ password: 'wrong' }), () => 0)).toMatchObject({ status: Status.ESME_RINVPASWD, outcome: BindOutcome.BAD_PASSWORD });
+  });
+});
+
 describe('clients with password_hash', () => {
   const none = () => 0;
   const hashed = async () =>

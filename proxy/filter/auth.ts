@@ -1,7 +1,8 @@
 // Bind authentication against `clients` (SPEC §3) with the outcomes of SPEC §4:
 //   unknown system_id                       -> ESME_RINVSYSID
 //   wrong password                          -> ESME_RINVPASWD
-//   address not in allowed_ips, bind type not in bind_types, max_binds reached -> ESME_RBINDFAIL
+//   address not in allowed_ips, client disabled (enabled: false), bind type not in bind_types,
+//   max_binds reached                       -> ESME_RBINDFAIL
 // Pure: the client table is compiled once; decideBind() reads it and the caller's bind count.
 //
 // Order of checks: system_id, then the address, then the password. An address that may not bind at
@@ -20,6 +21,7 @@ export const BindOutcome = {
   UNKNOWN_SYSTEM_ID: 'unknown_system_id',
   BAD_PASSWORD: 'bad_password',
   IP_NOT_ALLOWED: 'ip_not_allowed',
+  CLIENT_DISABLED: 'client_disabled',
   BIND_TYPE_NOT_ALLOWED: 'bind_type_not_allowed',
   MAX_BINDS: 'max_binds',
 } as const;
@@ -36,6 +38,7 @@ const OUTCOME_STATUS: Readonly<Record<BindOutcome, number>> = {
   unknown_system_id: Status.ESME_RINVSYSID,
   bad_password: Status.ESME_RINVPASWD,
   ip_not_allowed: Status.ESME_RBINDFAIL,
+  client_disabled: Status.ESME_RBINDFAIL,
   bind_type_not_allowed: Status.ESME_RBINDFAIL,
   max_binds: Status.ESME_RBINDFAIL,
 };
@@ -122,6 +125,8 @@ export function compileClients(clients: readonly ClientConfig[]): ClientTable {
     if (entry === undefined) return result(BindOutcome.UNKNOWN_SYSTEM_ID);
     if (req.remote === undefined || !entry.allowedIps.has(req.remote)) return result(BindOutcome.IP_NOT_ALLOWED);
     if (!passwordOk) return result(BindOutcome.BAD_PASSWORD, entry.passwordHash !== undefined);
+    // After the password: only the client itself learns that it is suspended.
+    if (!entry.config.enabled) return result(BindOutcome.CLIENT_DISABLED);
     if (!entry.bindTypes.has(req.bindType)) return result(BindOutcome.BIND_TYPE_NOT_ALLOWED);
     const max = entry.config.max_binds;
     if (max > 0 && bindCount(req.systemId) >= max) return result(BindOutcome.MAX_BINDS);

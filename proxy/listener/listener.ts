@@ -478,14 +478,16 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
   function updateClients(list: readonly ClientConfig[]): Promise<void> {
     clients = compileClients(list);
     throughput.update(list);
-    // A client no longer in the config loses its sessions (SPEC §6); the others stay bound.
-    const known = new Set(list.map((c) => c.system_id));
+    // A client no longer in the config, or disabled, loses its sessions (SPEC §6); the others stay bound.
+    const enabled = new Map(list.map((c) => [c.system_id, c.enabled]));
     const gone: Promise<CloseInfo>[] = [];
     for (const entry of sessions.values()) {
-      if (entry.client !== undefined && !known.has(entry.client.systemId)) {
-        log.info({ sessionId: entry.client.id, systemId: entry.client.systemId }, 'client removed from the config, unbinding');
-        gone.push(drain(entry));
-      }
+      if (entry.client === undefined) continue;
+      const state = enabled.get(entry.client.systemId);
+      if (state === true) continue;
+      const why = state === undefined ? 'client removed from the config, unbinding' : 'client disabled in the config, unbinding';
+      log.info({ sessionId: entry.client.id, systemId: entry.client.systemId }, why);
+      gone.push(drain(entry));
     }
     return Promise.all(gone).then(() => undefined);
   }
