@@ -342,6 +342,35 @@ describe('admin API over a proxy that carried traffic', () => {
     expect(config.json().clusters.map((c: { name: string }) => c.name)).toEqual(['test', 'down']);
   });
 
+  it('GET /sessions lists the bound client sessions; POST /sessions/:id/unbind unbinds one; both need the token', async () => {
+    const second = await SmppClient.connect(run.port);
+    expect(await second.bind('transmitter', 'acme', SECRETS.client)).toBe(Status.ESME_ROK);
+    expect((await run.admin.inject({ method: 'GET', url: '/sessions' })).statusCode).toBe(401);
+
+    const listed = (await run.admin.inject({ method: 'GET', url: '/sessions', headers: auth })).json() as {
+      sessions: Array<{ id: string; systemId: string; bindType: string; listener: string; remoteAddress: string; boundAt: string }>;
+    };
+    expect(listed.sessions.map((s) => s.bindType).sort()).toEqual(['transceiver', 'transmitter']);
+    for (const s of listed.sessions) {
+      expect(s).toMatchObject({ systemId: 'acme', listener: 'main', remoteAddress: '127.0.0.1' });
+      expect(Date.now() - Date.parse(s.boundAt)).toBeLessThan(60_000);
+    }
+    const target = listed.sessions.find((s) => s.bindType === 'transmitter')!;
+
+    expect((await run.admin.inject({ method: 'POST', url: `/sessions/${target.id}/unbind` })).statusCode).toBe(401);
+    const res = await run.admin.inject({ method: 'POST', url: `/sessions/${target.id}/unbind`, headers: auth });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ status: 'unbinding', session: { id: target.id } });
+    await second.waitUnbind();
+    await second.closed;
+    const after = (await run.admin.inject({ method: 'GET', url: '/sessions', headers: auth })).json() as { sessions: Array<{ bindType: string }> };
+    expect(after.sessions.map((s) => s.bindType)).toEqual(['transceiver']);
+
+    const unknown = await run.admin.inject({ method: 'POST', url: `/sessions/${target.id}/unbind`, headers: auth });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: 'not_found' });
+  });
+
   it('unknown paths answer a JSON 404', async () => {
     const res = await run.admin.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);

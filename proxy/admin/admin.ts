@@ -13,7 +13,7 @@ import { authorize } from './auth.js';
 import { AdminErrorCode, errorBody } from './errors.js';
 import { createSnapshotRefresher } from './metric-snapshots.js';
 import { collectStats } from './stats.js';
-import type { AdminDeps } from './types.js';
+import type { AdminDeps, AdminSessionView } from './types.js';
 
 /** POST bodies are ignored (reload reads the config source), but are bounded all the same. */
 const BODY_LIMIT = 64 * 1024;
@@ -27,6 +27,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A bound client session as GET /sessions shows it. */
+function sessionView(s: AdminSessionView) {
+  return {
+    id: s.id,
+    systemId: s.systemId,
+    listener: s.listener,
+    bindType: s.bindType,
+    remoteAddress: s.remoteAddress,
+    boundAt: new Date(s.boundAt).toISOString(),
+  };
 }
 
 export function buildAdmin(deps: AdminDeps): FastifyInstance {
@@ -152,6 +164,19 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   // ---- config (protected) ---------------------------------------------------------------------
 
   app.get('/config', { onRequest: requireAdmin }, async () => redactConfig(deps.config()));
+
+  // ---- client sessions (protected: they name clients and their addresses) -----------------------
+
+  app.get('/sessions', { onRequest: requireAdmin }, async () => ({ sessions: deps.sessions().map(sessionView) }));
+
+  app.post<{ Params: { id: string } }>('/sessions/:id/unbind', { onRequest: requireAdmin }, async (request, reply) => {
+    const session = deps.sessions().find((s) => s.id === request.params.id);
+    if (session === undefined) {
+      return reply.code(404).send(errorBody(AdminErrorCode.NOT_FOUND, `no bound client session ${request.params.id} on this replica`));
+    }
+    session.unbind();
+    return reply.code(202).send({ status: 'unbinding', session: sessionView(session) });
+  });
 
   app.post('/config/reload', { onRequest: requireAdmin }, async (_request, reply) => {
     const outcome = await deps.reload();

@@ -19,8 +19,15 @@ export interface AdminListenerView {
 }
 
 export interface AdminSessionView {
+  id: string;
+  systemId: string;
   listener: string;
   bindType: string;
+  remoteAddress: string;
+  /** Epoch ms. */
+  boundAt: number;
+  /** Drains the session, then unbinds it (POST /sessions/:id/unbind). */
+  unbind(): void;
 }
 
 /** The store as the admin API sees it. `healthy` is optional: a backend without one counts as

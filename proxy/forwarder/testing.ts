@@ -113,7 +113,10 @@ export class FakeSession implements ClientSession {
   readonly bindType = 'transceiver';
   readonly listener = 'test';
   readonly remoteAddress = '127.0.0.1:40000';
+  readonly boundAt = Date.now();
   receiver = true;
+  /** unbind() calls. */
+  unbinds = 0;
   readonly delivered: (DeliverSm | DataSm)[] = [];
   handler: DeliverHandler = () => 0;
   private waiters: { count: number; resolve: () => void }[] = [];
@@ -121,6 +124,10 @@ export class FakeSession implements ClientSession {
   constructor(systemId: string, id = `${systemId}-1`) {
     this.systemId = systemId;
     this.id = id;
+  }
+
+  unbind(): void {
+    this.unbinds++;
   }
 
   canReceive(): boolean {

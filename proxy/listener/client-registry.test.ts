@@ -9,6 +9,8 @@ function fake(id: string, systemId: string, bindType: ClientSession['bindType'])
     bindType,
     listener: 'l',
     remoteAddress: '127.0.0.1',
+    boundAt: 0,
+    unbind() {},
     alive: true,
     canReceive() {
       return this.alive && bindType !== 'transmitter';

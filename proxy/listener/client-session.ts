@@ -76,7 +76,13 @@ export class BoundClient implements ClientSession {
     readonly remoteAddress: string,
     private readonly session: Session,
     private readonly timers: Timers,
+    readonly boundAt: number,
+    private readonly drain: () => void,
   ) {}
+
+  unbind(): void {
+    this.drain();
+  }
 
   canReceive(): boolean {
     const state = this.session.state;

@@ -257,7 +257,10 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
 
     session.on('bound', (info) => {
       slog.target = sessionLogger(deps.logger, { sessionId: id, listener: name, systemId: info.systemId, remote });
-      client = new BoundClient(id, info.systemId, info.bindType, name, ip, session, timers);
+      client = new BoundClient(id, info.systemId, info.bindType, name, ip, session, timers, Date.now(), () => {
+        if (!entry.draining) slog.info({}, 'unbinding the client session (admin)');
+        void drain(entry);
+      });
       entry.client = client;
       boundSessions++;
       metrics?.clientSessions.inc({ listener: name, bind_type: info.bindType });

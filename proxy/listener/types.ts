@@ -24,6 +24,13 @@ export interface ClientSession {
   readonly listener: string;
   /** The client's address as the socket reports it. */
   readonly remoteAddress: string;
+  /** When it bound (epoch ms). */
+  readonly boundAt: number;
+  /**
+   * Ends the session as a reload that removes its client does: requests in flight are answered,
+   * then smppd sends unbind (admin `POST /sessions/:id/unbind`).
+   */
+  unbind(): void;
   /** Receiver or transceiver, and still bound. */
   canReceive(): boolean;
   /**
