@@ -305,7 +305,14 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
     // A client with password_hash: scrypt on a pool thread, then the same decision again (the
     // password is remembered now), in the callback that delivers the answer to the session.
     if (d.needsVerify) {
-      return table.verify(bind.system_id, bind.password).then((ok) => settleBind(bind, bindType, remoteAddress, slog, slot, unbind, ok ? decide() : d));
+      return table.verify(bind.system_id, bind.password).then(
+        (ok) => settleBind(bind, bindType, remoteAddress, slog, slot, unbind, ok ? decide() : d),
+        (err: unknown) => {
+          // scrypt itself failed (out of memory, say): not the client's fault, but no way in either.
+          slog.error({ err, systemId: bind.system_id }, 'password hash check failed');
+          return Status.ESME_RBINDFAIL;
+        },
+      );
     }
     return settleBind(bind, bindType, remoteAddress, slog, slot, unbind, d);
   }
