@@ -20,6 +20,8 @@ import {
 export const LOAD_BALANCERS = ['round_robin', 'weighted', 'least_connections', 'random', 'p2c'] as const;
 /** How the SMSC writes its message ids in receipts (normalisation before matching). */
 export const MESSAGE_ID_FORMATS = ['auto', 'hex', 'decimal', 'string'] as const;
+/** SMPP 3.4 Appendix B stat values (smpp/dlr.ts STAT_OF_STATE): what receipt_stats may map to. */
+export const RECEIPT_STATS = ['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD', 'ENROUTE'] as const;
 /** How submit_multi goes to the cluster: as it came, as one submit_sm per destination, or as it came until the SMSC answers ESME_RINVCMDID. */
 export const SUBMIT_MULTI_MODES = ['auto', 'native', 'split'] as const;
 /** SMPP 3.4 §5.2.28 message_state values the mock can report, lower-cased; `none` sends no receipt. */
@@ -141,6 +143,17 @@ export const ClusterSchema = z
     retry: RetrySchema.prefault({}),
     message_id: z.enum(MESSAGE_ID_FORMATS).default('auto'),
     submit_multi: z.enum(SUBMIT_MULTI_MODES).default('auto'),
+    /**
+     * The stat words of this SMSC's receipts that clients should read as another (SMPP 3.4
+     * Appendix B) stat, e.g. { FAILED: UNDELIV }: the receipt's text and message_state are rewritten.
+     */
+    receipt_stats: z
+      .record(
+        z.string().regex(/^\S{1,16}$/, { error: 'a stat word: 1 to 16 characters without spaces' }),
+        z.enum(RECEIPT_STATS, { error: `must be one of ${RECEIPT_STATS.join(', ')}` }),
+      )
+      .default({})
+      .transform((map) => Object.fromEntries(Object.entries(map).map(([from, to]) => [from.toUpperCase(), to]))),
     /** Max submit_sm/s to this cluster, 0 = unlimited. */
     throughput: nonNegativeNumber().default(0),
     /** After an endpoint answers a submission ESME_RTHROTTLED or ESME_RMSGQFUL, send nothing new to it for this long; 0 = never pause. */

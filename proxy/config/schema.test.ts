@@ -146,6 +146,11 @@ describe('broken configs', () => {
       ['clients[0]: needs password or password_file (or password_hash or password_hash_file)'],
     ],
     [
+      'receipt_stats mapping to a stat that is not one',
+      (c) => (c.clusters[0].receipt_stats = { FAILED: 'BROKEN' }),
+      ['clusters[0].receipt_stats.FAILED: must be one of DELIVRD, EXPIRED, DELETED, UNDELIV, ACCEPTD, UNKNOWN, REJECTD, ENROUTE'],
+    ],
+    [
       'client with a password and a password_hash',
       (c) => (c.clients[0].password_hash = `$scrypt$ln=4,r=8,p=1$${'A'.repeat(12)}$${'B'.repeat(24)}`),
       ['clients[0].password_hash: cannot be combined with password'],
@@ -323,6 +328,7 @@ describe('defaults', () => {
       retry: { max_attempts: 3, initial_backoff: 200, max_backoff: 5_000, on: [0x58, 0x14, 0x08, 'timeout', 'disconnect'] },
       message_id: 'auto',
       submit_multi: 'auto',
+      receipt_stats: {},
       throughput: 0,
       throttle_pause: 1_000,
       max_binds: 0,

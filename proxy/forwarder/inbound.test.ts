@@ -95,6 +95,52 @@ describe('receipts', () => {
     expect(hh.feedback.snapshot().clusters.voda?.receipts).toEqual({ DELIVRD: 1 });
   });
 
+  it("receipt_stats: the SMSC's own stat word reaches the client (and the metrics) as the stat it maps to", async () => {
+    const cfg = config();
+    cfg.clusters = [{ name: 'voda', mock: {}, receipt_stats: { failed: 'UNDELIV', DELIVERED: 'DELIVRD' } }];
+    h = harness({ config: cfg, clusters: [upstreamIds('A1', 'A2', 'A3')] });
+    const hh = h;
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    const [failed, delivered, other] = [await submit(hh), await submit(hh), await submit(hh)];
+
+    const receipt = (upstreamId: string, stat: string) =>
+      deliverSm({ esm_class: 0x04, short_message: receiptText(upstreamId, stat) });
+    for (const [upstreamId, stat] of [['A1', 'FAILED'], ['A2', 'Delivered'], ['A3', 'EXPIRED']] as const) {
+      expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt(upstreamId, stat) })).toBe(0);
+    }
+    expect(session.delivered.map((d) => (d as DeliverSm).short_message.toString('latin1'))).toEqual([
+      receiptText(failed, 'UNDELIV').toString('latin1'),
+      receiptText(delivered, 'DELIVRD').toString('latin1'),
+      receiptText(other, 'EXPIRED').toString('latin1'), // not in the map: as the SMSC wrote it
+    ]);
+    const byStatus = Object.fromEntries((await hh.metrics.dlrReceived.get()).values.map((v) => [v.labels.status, v.value]));
+    expect(byStatus).toEqual({ UNDELIV: 1, DELIVRD: 1, EXPIRED: 1 });
+  });
+
+  it('receipt_stats rewrites message_state too, and a receipt held before its submit response is kept mapped', async () => {
+    const answer = deferred<SendResult>();
+    const cfg = config();
+    cfg.clusters = [{ name: 'voda', mock: {}, receipt_stats: { UNKNOWN: 'UNDELIV' } }];
+    h = harness({ config: cfg, clusters: [new FakeCluster('voda', () => answer.promise)] });
+    const hh = h;
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    const submitted = hh.forwarder.handleRequest(acme, submitSm(), { deadline: far() }) as Promise<SubmitSmResp>;
+
+    // Before the submit response: held. message_state 7 (UNKNOWN) is what this SMSC says for a failure.
+    const early = deliverSm({ esm_class: 0x04, short_message: receiptText('B7', 'UNKNOWN'), tlvs: { receipted_message_id: 'B7', message_state: 7 } });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: early })).toBe(0);
+    expect(session.delivered).toHaveLength(0);
+
+    answer.resolve({ response: respond(submitSm(), 0, 'B7'), endpoint: 'ep1', latencyMs: 1 });
+    const id = (await submitted).message_id;
+    await session.waitFor(1);
+    const got = session.delivered[0] as DeliverSm;
+    expect(got.short_message.toString('latin1')).toBe(receiptText(id, 'UNDELIV').toString('latin1'));
+    expect(got.tlvs).toEqual({ receipted_message_id: id, message_state: 5 });
+  });
+
   it('matches a TLV-only receipt with a decimal id', async () => {
     const hh = setup(upstreamIds('00012345'), 'decimal');
     const session = new FakeSession('acme');

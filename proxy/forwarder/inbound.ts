@@ -15,7 +15,7 @@ import type { MessageRecord, OrphanReceipt } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
 import type { Deliveries } from './deliveries.js';
 import type { UpstreamDelivery } from './ports.js';
-import { detachPdu, moAddressKey, receiptInfo, rewriteReceipt, type UpstreamPdu } from './receipts.js';
+import { detachPdu, moAddressKey, receiptInfo, restatReceipt, rewriteReceipt, type UpstreamPdu } from './receipts.js';
 
 /** Held receipts reclaimed per sweep. */
 const RECLAIM_BATCH = 100;
@@ -41,11 +41,15 @@ export class Inbound {
       // receipt (bench: `npm run bench`, through smppd with receipts).
       const { ctx } = this;
       const cluster = d.cluster;
-      const stat = info.stat;
+      const policy = ctx.policy(cluster);
+      // receipt_stats: what this SMSC's stat word means, for the client, the metrics and a held copy.
+      const mapped = policy.receiptStats.size === 0 ? undefined : policy.receiptStats.get(info.stat);
+      const pdu = mapped === undefined || mapped === info.stat ? d.pdu : restatReceipt(d.pdu, mapped);
+      const stat = mapped ?? info.stat;
       const clusterMetrics = ctx.metrics?.clusterMetrics(cluster);
       clusterMetrics?.receipt(stat);
       ctx.feedback?.recordReceipt(cluster, stat);
-      const keys = info.id === undefined ? [] : messageIdKeys(info.id, ctx.policy(cluster).messageId);
+      const keys = info.id === undefined ? [] : messageIdKeys(info.id, policy.messageId);
       if (keys.length === 0) {
         // Nothing to match on: no receipted_message_id and no readable `id:` in the text.
         clusterMetrics?.dlrUnmatched.inc();
@@ -54,7 +58,7 @@ export class Inbound {
       }
       let record: MessageRecord | undefined = await ctx.store.findByUpstream(cluster, keys);
       if (record === undefined) {
-        const held: OrphanReceipt = { pdu: detachPdu(d.pdu), receivedAt: ctx.timers.now() };
+        const held: OrphanReceipt = { pdu: pdu === d.pdu ? detachPdu(pdu) : pdu, receivedAt: ctx.timers.now() };
         record = await ctx.store.holdOrphan(cluster, keys, held, ctx.options.orphanTtlMs);
         if (record === undefined) {
           ctx.metrics?.dlrOrphanHeld.inc();
@@ -62,7 +66,7 @@ export class Inbound {
           return Status.ESME_ROK;
         }
       }
-      return await this.deliveries.deliver(record.client, rewriteReceipt(d.pdu, record.id), 'receipt');
+      return await this.deliveries.deliver(record.client, rewriteReceipt(pdu, record.id), 'receipt');
     } catch (err) {
       // The store failed: the SMSC keeps the PDU and tries again later.
       this.ctx.logger.warn({ err, cluster: d.cluster }, 'could not handle an upstream delivery; answered ESME_RX_T_APPN');

@@ -23,6 +23,8 @@ export interface ClusterPolicy {
   readonly retryTimeout: boolean;
   readonly retryDisconnect: boolean;
   readonly messageId: MessageIdMode;
+  /** cluster `receipt_stats`: upper-cased stat word -> the stat clients get (inbound.ts). */
+  readonly receiptStats: ReadonlyMap<string, string>;
   /** cluster `submit_multi` (submit.ts: Submitter.multi). */
   readonly submitMulti: 'auto' | 'native' | 'split';
   /** Endpoints in the cluster (1 for mock): when all were excluded, exclusion starts over. */
@@ -41,6 +43,7 @@ export function defaultPolicy(name: string): ClusterPolicy {
     retryTimeout: true,
     retryDisconnect: true,
     messageId: 'auto',
+    receiptStats: new Map(),
     submitMulti: 'auto',
     endpointCount: 1,
   };
@@ -64,6 +67,7 @@ export function compilePolicy(c: ClusterConfig): ClusterPolicy {
     retryTimeout,
     retryDisconnect,
     messageId: c.message_id,
+    receiptStats: new Map(Object.entries(c.receipt_stats)),
     submitMulti: c.submit_multi,
     endpointCount: c.mock !== undefined ? 1 : Math.max(1, c.endpoints.length),
   };

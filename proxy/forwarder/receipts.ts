@@ -1,7 +1,14 @@
 // Pure helpers for upstream-originated deliver_sm/data_sm (SPEC §4 Receipts, MO): is it a receipt,
 // which upstream id and stat does it carry, and the copy rewritten to carry smppd's id.
 
-import { canonicalReceiptIdStat, messageStateToStat, parseReceiptText, replaceReceiptId } from '../smpp/dlr.js';
+import {
+  canonicalReceiptIdStat,
+  messageStateToStat,
+  parseReceiptText,
+  replaceReceiptId,
+  replaceReceiptStat,
+  statToMessageState,
+} from '../smpp/dlr.js';
 import type { DataSm, DeliverSm, Tlvs, UnknownTlv } from '../smpp/index.js';
 
 export type UpstreamPdu = DeliverSm | DataSm;
@@ -124,6 +131,22 @@ export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string): 
     if (text !== undefined) out.tlvs.message_payload = text;
   }
   if (out.tlvs?.receipted_message_id !== undefined) out.tlvs.receipted_message_id = smppdId;
+  return out;
+}
+
+/**
+ * The receipt as the cluster's `receipt_stats` has clients read it: `stat` in the text (short_message
+ * or message_payload) and message_state when present. A detached copy; the input is not changed.
+ */
+export function restatReceipt<P extends UpstreamPdu>(pdu: P, stat: string): P {
+  const out = detachPdu(pdu);
+  if (out.command === 'deliver_sm' && out.short_message.length > 0) {
+    out.short_message = replaceReceiptStat(out.short_message, stat) ?? out.short_message;
+  } else if (out.tlvs?.message_payload !== undefined) {
+    out.tlvs.message_payload = replaceReceiptStat(out.tlvs.message_payload, stat) ?? out.tlvs.message_payload;
+  }
+  const state = statToMessageState(stat);
+  if (out.tlvs?.message_state !== undefined && state !== undefined) out.tlvs.message_state = state;
   return out;
 }
 

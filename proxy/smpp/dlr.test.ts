@@ -14,6 +14,7 @@ import {
   parseReceiptDate,
   parseReceiptText,
   replaceReceiptId,
+  replaceReceiptStat,
   statToMessageState,
 } from './dlr.js';
 
@@ -203,6 +204,17 @@ describe('parseReceiptText on the canonical form (its fast path)', () => {
     expect(canonicalReceiptIdStat(Buffer.from('hello'))).toBeUndefined();
   });
 
+  it('replaceReceiptStat changes the stat value only, in the canonical form and in others', () => {
+    const canonical = Buffer.from('id:AB12 sub:001 dlvrd:000 submit date:2401011200 done date:2401011201 stat:FAILED err:069 text:x', 'latin1');
+    expect(replaceReceiptStat(canonical, 'UNDELIV')?.toString('latin1')).toBe(
+      'id:AB12 sub:001 dlvrd:000 submit date:2401011200 done date:2401011201 stat:UNDELIV err:069 text:x',
+    );
+    const loose = Buffer.from('ID: AB12  Stat: failed  err:069', 'latin1');
+    expect(replaceReceiptStat(loose, 'UNDELIV')?.toString('latin1')).toBe('ID: AB12  Stat: UNDELIV  err:069');
+    expect(replaceReceiptStat(Buffer.from('hello there', 'latin1'), 'UNDELIV')).toBeUndefined();
+    expect(() => replaceReceiptStat(canonical, 'NOT OK')).toThrow(RangeError);
+  });
+
   it('reads exactly what the tolerant parser reads', () => {
     // A leading space takes the tolerant path: both readings of the same text must agree, including
     // values that hold other whitespace, key-like tokens or nothing at all.
@@ -219,6 +231,12 @@ describe('parseReceiptText on the canonical form (its fast path)', () => {
           const bytes = Buffer.from(`${t}\0`, 'latin1');
           expect(parseReceiptText(bytes)).toEqual(parseReceiptText(` ${t}`));
           expect(replaceReceiptId(bytes, 'NEW')?.toString('latin1')).toBe(replaceReceiptId(`${t}\0`, 'NEW'));
+          // The stat rewrite (receipt_stats) reads back as the new stat, the id unchanged.
+          const restated = replaceReceiptStat(bytes, 'UNDELIV');
+          const before = parseReceiptText(bytes);
+          if (restated !== undefined && before.ok) {
+            expect(parseReceiptText(restated)).toMatchObject({ ok: true, receipt: { id: before.receipt.id, stat: 'UNDELIV' } });
+          }
           // The receipt path's shortcut reads the same id and stat, or leaves the text to the parser.
           const quick = canonicalReceiptIdStat(bytes);
           const full = parseReceiptText(bytes);

@@ -32,6 +32,7 @@ type Field = 'id' | 'sub' | 'dlvrd' | 'submitdate' | 'donedate' | 'stat' | 'err'
 // A key starts the text or follows whitespace; 'text' ends the scan, so its value may hold anything.
 const KEY = /(^|\s)(id|sub|dlvrd|submit[\s_-]*date|done[\s_-]*date|stat|err|text)\s*:/gi;
 const ID_FIELD = /^(\s*id\s*:\s*)(\S+)/i;
+const STAT_FIELD = /((?:^|\s)stat\s*:\s*)(\S+)/i;
 
 function asText(input: string | Uint8Array): string {
   return typeof input === 'string'
@@ -242,28 +243,44 @@ export function parseReceiptDate(s: string): Date | undefined {
 export function replaceReceiptId(input: string, newId: string): string | undefined;
 export function replaceReceiptId(input: Uint8Array, newId: string): Buffer | undefined;
 export function replaceReceiptId(input: string | Uint8Array, newId: string): string | Buffer | undefined {
-  if (!/^[\x21-\x7e]+$/.test(newId)) throw new RangeError('receipt id must be non-empty printable ASCII');
+  return replaceReceiptField(input, newId, 0, ID_FIELD);
+}
+
+/**
+ * The receipt with its `stat:` value replaced by newStat (a cluster's receipt_stats); every other byte
+ * unchanged. undefined when the input is not a receipt. newStat: non-empty ASCII without whitespace.
+ */
+export function replaceReceiptStat(input: Uint8Array, newStat: string): Buffer | undefined {
+  return replaceReceiptField(input, newStat, 10, STAT_FIELD) as Buffer | undefined;
+}
+
+/**
+ * The receipt with one field's value replaced: `span` indexes its start in `spans` (the canonical
+ * scan), `field` finds it in any other receipt text (group 1: everything before the value).
+ */
+function replaceReceiptField(input: string | Uint8Array, value: string, span: number, field: RegExp): string | Buffer | undefined {
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new RangeError('a receipt field value must be non-empty printable ASCII');
   let start: number;
   let end: number;
   const bytes = typeof input === 'string' ? latin1Bytes(input) : asBuffer(input);
   if (bytes !== undefined && scanCanonical(bytes, lengthWithoutNuls(bytes))) {
-    start = spans[0]!;
-    end = spans[1]!;
+    start = spans[span]!;
+    end = spans[span + 1]!;
   } else {
     const text = asText(input);
     if (!parseReceiptText(text).ok) return undefined;
-    const m = ID_FIELD.exec(text);
+    const m = field.exec(text);
     if (m === null) return undefined;
-    start = m[1].length;
-    end = start + m[2].length;
+    start = m.index + m[1]!.length;
+    end = start + m[2]!.length;
   }
-  if (typeof input === 'string') return input.slice(0, start) + newId + input.slice(end);
-  // One copy: the bytes around the id, and the new id (ASCII) between them.
+  if (typeof input === 'string') return input.slice(0, start) + value + input.slice(end);
+  // One copy: the bytes around the value, and the new value (ASCII) between them.
   const src = bytes ?? asBuffer(input);
-  const out = Buffer.allocUnsafe(src.length - (end - start) + newId.length);
+  const out = Buffer.allocUnsafe(src.length - (end - start) + value.length);
   src.copy(out, 0, 0, start);
-  out.write(newId, start, 'latin1');
-  src.copy(out, start + newId.length, end);
+  out.write(value, start, 'latin1');
+  src.copy(out, start + value.length, end);
   return out;
 }
 
