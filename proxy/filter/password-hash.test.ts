@@ -19,6 +19,12 @@ describe('password hashes (clients[].password_hash)', () => {
     for (const wrong of ['s3cre', 's3cret!', 'S3cret', '']) expect(await verifyPassword(h, wrong)).toBe(false);
   });
 
+  it('many checks at once (queued two at a time): each gets the answer for its own password', async () => {
+    const h = parsed(await hashPassword('s3cret', CHEAP));
+    const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => verifyPassword(h, i % 3 === 0 ? 's3cret' : `no${i}`)));
+    expect(answers).toEqual([true, false, false, true, false, false, true, false, false]);
+  });
+
   it('salts each hash: the same password hashes differently each time', async () => {
     expect(await hashPassword('same', CHEAP)).not.toBe(await hashPassword('same', CHEAP));
   });

@@ -62,8 +62,28 @@ export async function hashPassword(password: string, cost: { ln: number; r: numb
   return `$scrypt$ln=${cost.ln},r=${cost.r},p=${cost.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
+/**
+ * At most this many scrypt checks run at once; the rest wait their turn. The libuv pool (4 threads
+ * by default) also resolves host names (upstream endpoints, Redis) and reads files: a crowd of
+ * clients binding at once after a restart must not hold all of it.
+ */
+const MAX_CONCURRENT_CHECKS = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_CHECKS) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 /** Whether `password` matches (constant-time compare of the derived key). */
 export async function verifyPassword(h: PasswordHash, password: string): Promise<boolean> {
-  const key = await derive(password, h.salt, h.hash.length, h);
+  const key = await inTurn(() => derive(password, h.salt, h.hash.length, h));
   return timingSafeEqual(key, h.hash);
 }
