@@ -54,7 +54,7 @@ describe('examples', () => {
     expect(config.routes[0]!.priority).toBe(1);
     expect(warnings).toEqual([
       'clients: empty, so every bind will be refused',
-      'admin.token: not set, so /config and POST endpoints on 0.0.0.0:9090 answer loopback clients only',
+      'admin.token: not set, so /config, /sessions and POST endpoints on 0.0.0.0:9090 answer loopback clients only',
     ]);
   });
 

@@ -22,7 +22,7 @@ export function configWarnings(config: Config): string[] {
   if (config.admin.token === undefined && admin !== undefined && !isLoopback(admin.host)) {
     warnings.push({
       path: ['admin', 'token'],
-      message: `not set, so /config and POST endpoints on ${config.admin.address} answer loopback clients only`,
+      message: `not set, so /config, /sessions and POST endpoints on ${config.admin.address} answer loopback clients only`,
     });
   }
   return warnings.map(formatProblem);
