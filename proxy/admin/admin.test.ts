@@ -182,7 +182,7 @@ describe('admin API over a proxy that carried traffic', () => {
     });
     expect(byName.down.available).toBe(false);
     expect(byName.down.endpoints).toEqual([
-      expect.objectContaining({ address: `127.0.0.1:${downPort}`, sessions: 0, circuit: expect.any(String) }),
+      expect.objectContaining({ address: `127.0.0.1:${downPort}`, sessions: 0, circuit: expect.any(String), throttled: false }),
     ]);
     expect(byName.down.endpoints[0].state).not.toBe('bound');
     expect(body.store).toMatchObject({ backend: 'memory', reachable: true, entries: 3 });
