@@ -31,6 +31,7 @@ beforeAll(async () => {
       { system_id: 'single', password: 'secret', max_binds: 1 },
       { system_id: 'metered', password: 'secret', throughput: 5 },
       { system_id: 'slowpoke', password: 'secret' },
+      { system_id: 'branded', password: 'secret', allowed_sources: [{ exact: 'ACME' }, { prefix: '+25884' }] },
     ],
     clusters: [
       { name: 'fast', mock: { latency: '0ms', dlr: 'none' } },
@@ -120,5 +121,15 @@ describe('client limits through smppd (SPEC §4)', () => {
     expect(ok).toBeGreaterThanOrEqual(1);
     expect(ok).toBeLessThanOrEqual(6);
     expect(throttled).toBeGreaterThanOrEqual(14);
+  });
+
+  it('a client with allowed_sources submits only from those: another source gets ESME_RINVSRCADR', async () => {
+    const c = await connect();
+    expect(await c.bind('transmitter', 'branded', 'secret')).toBe(Status.ESME_ROK);
+    const from = async (source_addr: string, source_addr_ton: number) => (await c.submit({ source_addr, source_addr_ton })).command_status;
+    expect(await from('ACME', 5)).toBe(Status.ESME_ROK);
+    expect(await from('258841234567', 1)).toBe(Status.ESME_ROK);
+    expect(await from('BANK', 5)).toBe(Status.ESME_RINVSRCADR);
+    expect(await from('27821234567', 1)).toBe(Status.ESME_RINVSRCADR);
   });
 });

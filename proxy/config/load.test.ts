@@ -97,6 +97,7 @@ describe('examples', () => {
         bind_types: ['transmitter', 'receiver', 'transceiver'],
         max_binds: 10,
         throughput: 500,
+        allowed_sources: [],
         mo_addresses: ['+258840001'],
       });
       expect(config.clusters[0]!.retry).toEqual({

@@ -27,6 +27,17 @@ import { parsePasswordHash } from '../filter/password-hash.js';
 export { BIND_TYPES } from './fields.js';
 export { LOAD_BALANCERS, MESSAGE_ID_FORMATS, MOCK_DLR_STATES } from './cluster-schema.js';
 
+const AddressMatchSchema = z
+  .strictObject({
+    prefix: z.string().optional(),
+    regex: regexSource().optional(),
+    exact: z.string().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const given = [m.prefix, m.regex, m.exact].filter((v) => v !== undefined).length;
+    if (given !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'needs exactly one of prefix, regex, exact' });
+  });
+
 const ClientSchema = z
   .strictObject({
     system_id: systemId(),
@@ -46,6 +57,11 @@ const ClientSchema = z
     max_binds: nonNegativeInt().default(0),
     /** submit_sm per second, all binds together, 0 = unlimited. */
     throughput: nonNegativeNumber().default(0),
+    /**
+     * Source addresses (sender ids) this client may submit from, as route criteria (prefix, regex,
+     * exact); empty: any. A submit from another is answered ESME_RINVSRCADR.
+     */
+    allowed_sources: z.array(AddressMatchSchema).prefault([]),
     /** MO (mobile-originated) traffic to these addresses goes to this client. */
     mo_addresses: z.array(nonEmptyString()).prefault([]),
   })
@@ -66,17 +82,6 @@ const ClientSchema = z
   .transform((c) => ({ ...c, password: c.password ?? '' }));
 
 /** One address criterion: exactly one of prefix, regex (JavaScript syntax) or exact. */
-const AddressMatchSchema = z
-  .strictObject({
-    prefix: z.string().optional(),
-    regex: regexSource().optional(),
-    exact: z.string().optional(),
-  })
-  .superRefine((m, ctx) => {
-    const given = [m.prefix, m.regex, m.exact].filter((v) => v !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'needs exactly one of prefix, regex, exact' });
-  });
-
 /** Every criterion given must match; an empty match matches every message. */
 const RouteMatchSchema = z.strictObject({
   destination: AddressMatchSchema.optional(),

@@ -14,6 +14,13 @@ import type { BindType, ClientConfig } from '../config/schema.js';
 import { Status } from '../smpp/index.js';
 import { compileCidrs, type CidrSet, type IpAddress } from './cidr.js';
 import { parsePasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
+import { addressMatches, addressTest, type AddressMatch, type AddressTest } from '../router/address-test.js';
+
+/** One allowed_sources entry; the schema checked its regex. An entry that tests nothing allows nothing. */
+function compileSource(m: AddressMatch): AddressTest {
+  const test = addressTest(m, true, m.regex === undefined ? undefined : new RegExp(m.regex));
+  return test ?? { prefix: undefined, exact: '\u0000never', regex: undefined, ignorePlus: false };
+}
 
 /** Stable result names: the `result` label of smppd_bind_attempts_total and the log field. */
 export const BindOutcome = {
@@ -53,6 +60,8 @@ interface CompiledClient {
   readonly passwordHash: PasswordHash | undefined;
   readonly allowedIps: CidrSet;
   readonly bindTypes: ReadonlySet<BindType>;
+  /** allowed_sources compiled; undefined: any source. */
+  readonly sources: readonly AddressTest[] | undefined;
 }
 
 export interface BindRequest {
@@ -84,6 +93,8 @@ export interface ClientTable {
    * this replica); it is called only when the client has a max_binds.
    */
   decide(req: BindRequest, bindCount: (systemId: string) => number): BindDecision;
+  /** Whether the client may submit from `source` (clients[].allowed_sources; an unknown client may not). */
+  allowsSource(systemId: string, source: string): boolean;
   /** Checks the password against the client's password_hash (scrypt, off the event loop); a match is remembered for decide(). */
   verify(systemId: string, password: string): Promise<boolean>;
 }
@@ -107,6 +118,7 @@ export function compileClients(clients: readonly ClientConfig[]): ClientTable {
       passwordHash,
       allowedIps: compileCidrs(config.allowed_ips),
       bindTypes: new Set(config.bind_types),
+      sources: config.allowed_sources.length === 0 ? undefined : config.allowed_sources.map(compileSource),
     });
   }
 
@@ -141,10 +153,20 @@ export function compileClients(clients: readonly ClientConfig[]): ClientTable {
     return ok;
   }
 
+  function allowsSource(systemId: string, source: string): boolean {
+    const entry = entries.get(systemId);
+    if (entry === undefined) return false;
+    const sources = entry.sources;
+    if (sources === undefined) return true;
+    for (let i = 0; i < sources.length; i++) if (addressMatches(sources[i]!, source)) return true;
+    return false;
+  }
+
   return {
     size: entries.size,
     get: (systemId) => entries.get(systemId)?.config,
     decide,
+    allowsSource,
     verify,
   };
 }

@@ -360,6 +360,12 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
       req.respond(Status.ESME_RINVCMDID);
       return;
     }
+    // allowed_sources, before the rate and throughput filters: a refused submit takes no token.
+    const submission = pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
+    if (submission && !clients.allowsSource(client.systemId, pdu.source_addr)) {
+      req.respond(Status.ESME_RINVSRCADR);
+      return;
+    }
     const refusal = filters.checkRequest(client.systemId, pdu);
     if (refusal !== Status.ESME_ROK) {
       req.respond(refusal);

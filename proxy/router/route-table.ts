@@ -18,14 +18,10 @@
 // matches a numeric source; use `source` for numeric senders. `sender_id` values are compared as
 // given (no '+' handling): alphanumeric senders are names such as "ACME", not numbers.
 
-import { charCode, startsWith } from '../smpp/string-calls.js';
+import { charCode } from '../smpp/string-calls.js';
+import { addressMatches, addressTest, plusOffset, stripPlus, type AddressMatch, type AddressTest } from './address-test.js';
 
-/** One address criterion. Every field given must match (the config normally gives exactly one). */
-export interface AddressMatch {
-  prefix?: string;
-  regex?: string;
-  exact?: string;
-}
+export type { AddressMatch } from './address-test.js';
 
 /** Route criteria as in SPEC §3 `routes[].match`; all given criteria must match. */
 export interface RouteCriteria {
@@ -98,18 +94,7 @@ export class RouteCompileError extends Error {
   }
 }
 
-const PLUS = 0x2b;
 const SOURCE_TON_ALPHANUMERIC = 5;
-
-/** A compiled address criterion. The indexed part (destination prefix/exact) is left out: the trie checked it. */
-interface AddressTest {
-  /** '+'-stripped; undefined when absent. */
-  prefix: string | undefined;
-  exact: string | undefined;
-  regex: RegExp | undefined;
-  /** false for sender_id: compare as given. */
-  ignorePlus: boolean;
-}
 
 interface CompiledRoute {
   route: Route;
@@ -171,14 +156,6 @@ function newBucket(): Bucket {
   return { anyClient: [], byClient: new Map() };
 }
 
-function plusOffset(s: string): number {
-  return charCode(s, 0) === PLUS ? 1 : 0;
-}
-
-function stripPlus(s: string): string {
-  return plusOffset(s) === 1 ? s.slice(1) : s;
-}
-
 function compileRegex(source: string, routeName: string, path: string): RegExp {
   try {
     return new RegExp(source);
@@ -200,26 +177,9 @@ function compileAddress(
   skip: 'prefix' | 'exact' | undefined,
 ): AddressTest | undefined {
   if (m === undefined) return undefined;
-  const norm = (s: string): string => (ignorePlus ? stripPlus(s) : s);
-  const test: AddressTest = {
-    prefix: m.prefix !== undefined && skip !== 'prefix' ? norm(m.prefix) : undefined,
-    exact: m.exact !== undefined && skip !== 'exact' ? norm(m.exact) : undefined,
-    regex: m.regex !== undefined ? compileRegex(m.regex, routeName, `${path}.regex`) : undefined,
-    ignorePlus,
-  };
-  return test.prefix === undefined && test.exact === undefined && test.regex === undefined ? undefined : test;
-}
-
-// Allocation-free: offsets instead of sliced strings, because this runs per criterion per message.
-function addressMatches(t: AddressTest, value: string): boolean {
-  const off = t.ignorePlus ? plusOffset(value) : 0;
-  if (t.exact !== undefined) {
-    if (value.length - off !== t.exact.length || !startsWith(value, t.exact, off)) return false;
-  }
-  if (t.prefix !== undefined && !startsWith(value, t.prefix, off)) return false;
-  // No 'g'/'y' flags are ever set, so test() keeps no lastIndex state between messages.
-  if (t.regex !== undefined && !t.regex.test(value)) return false;
-  return true;
+  const regex = m.regex !== undefined ? compileRegex(m.regex, routeName, `${path}.regex`) : undefined;
+  // The indexed part (destination prefix/exact) is left out: the trie checks it.
+  return addressTest(m, ignorePlus, regex, skip);
 }
 
 function routeMatches(c: CompiledRoute, msg: MessageAttributes): boolean {
