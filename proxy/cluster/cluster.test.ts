@@ -449,6 +449,16 @@ describe('upstream cluster over real TCP', () => {
       expect(countBy(results)).toEqual({ [b.address]: 20 });
     });
 
+    it('status_map: an SMSC saying "throttled" its own way (0x45) is read as ESME_RTHROTTLED, and paused', async () => {
+      const up = await smsc({ status: (p) => ((p as SubmitSm).short_message.toString() === 'slow' ? 0x45 : Status.ESME_ROK) });
+      const { cluster, allBound } = start(
+        config({ endpoints: [endpoint(up)], throttle_pause: '10s', status_map: { '0x45': 'ESME_RTHROTTLED', ESME_RINVDSTADR: 0x0b } }),
+      );
+      await allBound();
+      expect((await cluster.send(sm('slow'), { timeoutMs: 1000 })).response.command_status).toBe(Status.ESME_RTHROTTLED);
+      expect(cluster.health().endpoints[0]).toMatchObject({ throttled: true });
+    });
+
     it('0s never pauses', async () => {
       const { up, seen } = await throttling();
       const { cluster, allBound } = start(config({ endpoints: [endpoint(up)], throttle_pause: '0s' }));

@@ -22,6 +22,7 @@ import { Endpoint, endpointKey, type Conn } from './endpoint.js';
 import { ClusterError, fromSessionError, type ClusterErrorCode } from './errors.js';
 import { PendingSend, PromiseWaiter, SendState, UpstreamCall, type CallOwner } from './pending.js';
 import { Throttle, isSubmission } from './throttle.js';
+import { parseStatus } from '../config/fields.js';
 import { FleetThrottle, type ClusterThrottle } from './fleet-throttle.js';
 import { createLocalBindSlots, type BindSlots } from '../store/fleet-limits.js';
 import type {
@@ -65,6 +66,8 @@ export function endpointNames(config: ClusterConfig): string[] {
 class UpstreamCluster implements Cluster, CallOwner {
   readonly name: string;
   private config: ClusterConfig;
+  /** config.status_map as numbers; undefined when empty (the common case costs one check). */
+  private statusMap: ReadonlyMap<number, number> | undefined;
   private readonly deps: ClusterDeps;
   private readonly timers: Timers;
   private readonly log: ClusterLogger;
@@ -104,6 +107,7 @@ class UpstreamCluster implements Cluster, CallOwner {
     this.deadlines = new DueQueue(this.timers, (p) => this.onDeadline(p), DEADLINE_GRANULARITY_MS);
     this.slots = deps.fleet?.slots ?? createLocalBindSlots();
     this.throttle = config.throughput > 0 ? this.createThrottle(config.throughput) : undefined;
+    this.statusMap = compileStatusMap(config.status_map);
     const names = endpointNames(config);
     config.endpoints.forEach((e, i) => this.addEndpoint(this.createEndpoint(e, names[i]!)));
   }
@@ -207,6 +211,7 @@ class UpstreamCluster implements Cluster, CallOwner {
     this.config = config;
     if (config.load_balancer !== previous.load_balancer) this.balancer = createBalancer(config.load_balancer, this.rng);
     this.updateThrottle(config.throughput);
+    this.statusMap = compileStatusMap(config.status_map);
 
     // Match the new endpoints to the old ones by address + system_id, in order (a key may repeat).
     const byKey = new Map<string, Endpoint[]>();
@@ -444,6 +449,8 @@ class UpstreamCluster implements Cluster, CallOwner {
       if (response === undefined) return;
     }
     ep.circuit.onSuccess();
+    const mapped = this.statusMap?.get(response.command_status);
+    if (mapped !== undefined) response.command_status = mapped;
     const status = response.command_status;
     if ((status === Status.ESME_RTHROTTLED || status === Status.ESME_RMSGQFUL) && isSubmission(p.pdu)) {
       ep.pauseSending(this.config.throttle_pause);
@@ -556,6 +563,13 @@ class UpstreamCluster implements Cluster, CallOwner {
     this.settle(p);
     p.waiter.rejected(new ClusterError(code, message, { sent, endpoint, cause }));
   }
+}
+
+/** status_map (keys as written: 0x45, "69", a name) as numbers; undefined when empty. */
+function compileStatusMap(map: Readonly<Record<string, number>>): ReadonlyMap<number, number> | undefined {
+  const entries = Object.entries(map);
+  if (entries.length === 0) return undefined;
+  return new Map(entries.map(([from, to]) => [parseStatus(from)!, to]));
 }
 
 export function createUpstreamCluster(config: ClusterConfig, deps: ClusterDeps): Cluster {

@@ -144,6 +144,19 @@ export const ClusterSchema = z
     message_id: z.enum(MESSAGE_ID_FORMATS).default('auto'),
     submit_multi: z.enum(SUBMIT_MULTI_MODES).default('auto'),
     /**
+     * command_status values of this SMSC's responses read as others, e.g. { 0x45: ESME_RTHROTTLED }
+     * for an SMSC that says "throttled" its own way: retries, throttle_pause and the client see the
+     * mapped status. Keys and values: numbers such as 0x58 or names such as ESME_RTHROTTLED.
+     */
+    status_map: z
+      .record(z.string(), statusCode())
+      .default({})
+      .superRefine((map, ctx) => {
+        for (const key of Object.keys(map)) {
+          if (parseStatus(key) === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'the key must be a command_status: a number such as 0x45 or a name' });
+        }
+      }),
+    /**
      * The stat words of this SMSC's receipts that clients should read as another (SMPP 3.4
      * Appendix B) stat, e.g. { FAILED: UNDELIV }: the receipt's text and message_state are rewritten.
      */

@@ -146,6 +146,16 @@ describe('broken configs', () => {
       ['clients[0]: needs password or password_file (or password_hash or password_hash_file)'],
     ],
     [
+      'status_map with a key that is not a command_status',
+      (c) => (c.clusters[0].status_map = { SLOW: 'ESME_RTHROTTLED' }),
+      ['clusters[0].status_map.SLOW: the key must be a command_status: a number such as 0x45 or a name'],
+    ],
+    [
+      'status_map with a value that is not a command_status',
+      (c) => (c.clusters[0].status_map = { '0x45': 'NOPE' }),
+      ['clusters[0].status_map.0x45: must be a command_status: a number such as 0x58 or a name such as ESME_RTHROTTLED'],
+    ],
+    [
       'receipt_stats mapping to a stat that is not one',
       (c) => (c.clusters[0].receipt_stats = { FAILED: 'BROKEN' }),
       ['clusters[0].receipt_stats.FAILED: must be one of DELIVRD, EXPIRED, DELETED, UNDELIV, ACCEPTD, UNKNOWN, REJECTD, ENROUTE'],
@@ -328,6 +338,7 @@ describe('defaults', () => {
       retry: { max_attempts: 3, initial_backoff: 200, max_backoff: 5_000, on: [0x58, 0x14, 0x08, 'timeout', 'disconnect'] },
       message_id: 'auto',
       submit_multi: 'auto',
+      status_map: {},
       receipt_stats: {},
       throughput: 0,
       throttle_pause: 1_000,
