@@ -13,7 +13,7 @@ const SECRETS = {
   redisUrlPassword: 'redis-url-S6',
   redisPassword: 'redis-password-S7',
   // A password_hash (from a file): salt and hash in base64, the salt spelling "SecretHashS8".
-  clientHash: `$scrypt$ln=4,r=8,p=1$U2VjcmV0SGFzaFM4$${Buffer.alloc(32, 7).toString('base64')}`,
+  clientHash: `$scrypt$ln=10,r=8,p=1$U2VjcmV0SGFzaFM4$${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 const files: Record<string, string> = {

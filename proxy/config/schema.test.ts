@@ -162,7 +162,7 @@ describe('broken configs', () => {
     ],
     [
       'client with a password and a password_hash',
-      (c) => (c.clients[0].password_hash = `$scrypt$ln=4,r=8,p=1$${'A'.repeat(12)}$${'B'.repeat(24)}`),
+      (c) => (c.clients[0].password_hash = `$scrypt$ln=10,r=8,p=1$${'A'.repeat(12)}$${'B'.repeat(24)}`),
       ['clients[0].password_hash: cannot be combined with password'],
     ],
     [

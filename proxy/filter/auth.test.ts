@@ -88,7 +88,7 @@ describe('a disabled client (enabled: false)', () => {
 describe('clients with password_hash', () => {
   const none = () => 0;
   const hashed = async () =>
-    compileClients(clients([{ system_id: 'acme', password_hash: await hashPassword('s3cret', { ln: 4, r: 8, p: 1 }) }]));
+    compileClients(clients([{ system_id: 'acme', password_hash: await hashPassword('s3cret', { ln: 10, r: 8, p: 1 }) }]));
 
   it('the first bind needs a scrypt check; once it passed, the same password binds without one', async () => {
     const t = await hashed();
@@ -111,11 +111,19 @@ describe('clients with password_hash', () => {
 
   it('the other checks come first: an unknown system_id or a refused address needs no scrypt', async () => {
     const t = compileClients(
-      clients([{ system_id: 'acme', password_hash: await hashPassword('s3cret', { ln: 4, r: 8, p: 1 }), allowed_ips: ['10.0.0.0/8'] }]),
+      clients([{ system_id: 'acme', password_hash: await hashPassword('s3cret', { ln: 10, r: 8, p: 1 }), allowed_ips: ['10.0.0.0/8'] }]),
     );
     expect(t.decide(req({ systemId: 'nobody' }), none)).toMatchObject({ outcome: BindOutcome.UNKNOWN_SYSTEM_ID, needsVerify: false });
     expect(t.decide(req({ ip: '192.0.2.1' }), none)).toMatchObject({ outcome: BindOutcome.IP_NOT_ALLOWED, needsVerify: false });
     expect(await t.verify('nobody', 's3cret')).toBe(false);
+  });
+
+  it('binds that check the same password at once share one scrypt check', async () => {
+    const t = await hashed();
+    const [first, second] = [t.verify('acme', 's3cret'), t.verify('acme', 's3cret')];
+    expect(second).toBe(first);
+    expect(t.verify('acme', 'other')).not.toBe(first);
+    expect(await first).toBe(true);
   });
 
   it('clients with a plain password never need the check', () => {

@@ -145,12 +145,26 @@ export function compileClients(clients: readonly ClientConfig[]): ClientTable {
     return result(BindOutcome.OK);
   }
 
-  async function verify(systemId: string, password: string): Promise<boolean> {
+  // One scrypt check per client and password at a time: a client that opens several binds at once
+  // after a restart waits for one check, not one each.
+  const checking = new Map<string, Promise<boolean>>();
+
+  function verify(systemId: string, password: string): Promise<boolean> {
     const entry = entries.get(systemId);
-    if (entry?.passwordHash === undefined) return false;
-    const ok = await verifyPassword(entry.passwordHash, password);
-    if (ok) entry.passwordDigest = digest(password);
-    return ok;
+    const hash = entry?.passwordHash;
+    if (hash === undefined) return Promise.resolve(false);
+    const key = `${systemId}\u0000${password}`;
+    let check = checking.get(key);
+    if (check === undefined) {
+      check = verifyPassword(hash, password).then((ok) => {
+        if (ok) entry!.passwordDigest = digest(password);
+        return ok;
+      });
+      checking.set(key, check);
+      const done = (): void => void checking.delete(key);
+      check.then(done, done);
+    }
+    return check;
   }
 
   function allowsSource(systemId: string, source: string): boolean {

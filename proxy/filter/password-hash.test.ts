@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, parsePasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
+import { hashPassword, parsePasswordHash, PasswordChecksBusy, verifyPassword, type PasswordHash } from './password-hash.js';
 
 // Cheap cost parameters: the tests check behaviour, not strength.
-const CHEAP = { ln: 4, r: 8, p: 1 };
+const CHEAP = { ln: 10, r: 8, p: 1 };
 
 function parsed(text: string): PasswordHash {
   const h = parsePasswordHash(text);
@@ -13,7 +13,7 @@ function parsed(text: string): PasswordHash {
 describe('password hashes (clients[].password_hash)', () => {
   it('a hash made for a password verifies that password and no other', async () => {
     const text = await hashPassword('s3cret', CHEAP);
-    expect(text).toMatch(/^\$scrypt\$ln=4,r=8,p=1\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/);
+    expect(text).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/);
     const h = parsed(text);
     expect(await verifyPassword(h, 's3cret')).toBe(true);
     for (const wrong of ['s3cre', 's3cret!', 'S3cret', '']) expect(await verifyPassword(h, wrong)).toBe(false);
@@ -23,6 +23,17 @@ describe('password hashes (clients[].password_hash)', () => {
     const h = parsed(await hashPassword('s3cret', CHEAP));
     const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => verifyPassword(h, i % 3 === 0 ? 's3cret' : `no${i}`)));
     expect(answers).toEqual([true, false, false, true, false, false, true, false, false]);
+  });
+
+  it('refuses a check at once when 2 run and 64 wait, rather than queueing without bound', async () => {
+    const h = parsed(await hashPassword('s3cret', CHEAP));
+    const results = await Promise.allSettled(Array.from({ length: 70 }, () => verifyPassword(h, 's3cret')));
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(66);
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(4);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(PasswordChecksBusy);
+    // Once they are done, checks run again.
+    expect(await verifyPassword(h, 's3cret')).toBe(true);
   });
 
   it('salts each hash: the same password hashes differently each time', async () => {
@@ -37,7 +48,9 @@ describe('password hashes (clients[].password_hash)', () => {
     const salt = Buffer.alloc(16, 1).toString('base64');
     const hash = Buffer.alloc(32, 2).toString('base64');
     expect(parsePasswordHash('secret')).toMatch(/^must be \$scrypt\$ln=<n>,r=<n>,p=<n>\$/);
-    expect(parsePasswordHash(`$scrypt$ln=18,r=8,p=1$${salt}$${hash}`)).toBe('ln must be 1 to 17, got 18');
+    expect(parsePasswordHash(`$scrypt$ln=9,r=8,p=1$${salt}$${hash}`)).toBe('ln must be 10 to 20, got 9');
+    expect(parsePasswordHash(`$scrypt$ln=18,r=8,p=1$${salt}$${hash}`)).toBe('ln=18 with r=8 needs more than 128 MiB per check');
+    expect(typeof parsePasswordHash(`$scrypt$ln=17,r=8,p=1$${salt}$${hash}`)).toBe('object');
     expect(parsePasswordHash(`$scrypt$ln=14,r=0,p=1$${salt}$${hash}`)).toBe('r must be 1 to 16, got 0');
     expect(parsePasswordHash(`$scrypt$ln=14,r=8,p=9$${salt}$${hash}`)).toBe('p must be 1 to 4, got 9');
     expect(parsePasswordHash(`$scrypt$ln=14,r=8,p=1$AAAA$${hash}`)).toBe('the salt must be at least 8 bytes');

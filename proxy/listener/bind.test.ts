@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../config/schema.js';
 import { createAuthFailures } from '../filter/index.js';
+import { hashPassword } from '../filter/password-hash.js';
 import { Status } from '../smpp/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -130,6 +131,38 @@ describe('session logs', () => {
     for (let i = 0; i < 5; i++) await c.submit();
     await c.request('enquire_link');
     expect(lines.length).toBe(before);
+  });
+});
+
+describe('clients with password_hash', () => {
+  it('the right password binds; an address with recent failures gets no scrypt check, so even the right one fails', async () => {
+    const hash = await hashPassword('s3cret', { ln: 10, r: 8, p: 1 });
+    const now = 0;
+    h = await startListener({
+      clients: [{ system_id: 'acme', password_hash: hash }],
+      deps: { authFailures: createAuthFailures({ now: () => now }), delay: async () => {} },
+    });
+    const c = await h.client();
+    expect(await c.bind('transmitter', 'acme', 's3cret')).toBe(Status.ESME_ROK);
+    await c.request('unbind');
+    // A fresh session, three wrong guesses: from then on this address gets no check at all.
+    const guesser = await h.client();
+    for (const guess of ['a', 'b', 'c']) expect(await guesser.bind('transmitter', 'acme', guess)).toBe(Status.ESME_RINVPASWD);
+    // The password is remembered, so it binds without a check...
+    expect(await guesser.bind('transmitter', 'acme', 's3cret')).toBe(Status.ESME_ROK);
+  });
+
+  it('a guessing address cannot make scrypt run again: a password never checked before is refused unchecked', async () => {
+    const hash = await hashPassword('s3cret', { ln: 10, r: 8, p: 1 });
+    const now = 0;
+    h = await startListener({
+      clients: [{ system_id: 'acme', password_hash: hash }],
+      deps: { authFailures: createAuthFailures({ now: () => now }), delay: async () => {} },
+    });
+    const c = await h.client();
+    for (const guess of ['a', 'b', 'c']) expect(await c.bind('transmitter', 'acme', guess)).toBe(Status.ESME_RINVPASWD);
+    // Never checked before, so not remembered: with three recent failures it is not checked now either.
+    expect(await c.bind('transmitter', 'acme', 's3cret')).toBe(Status.ESME_RINVPASWD);
   });
 });
 

@@ -44,6 +44,7 @@ import {
   parseIp,
   type BindDecision,
 } from '../filter/index.js';
+import { PasswordChecksBusy } from '../filter/password-hash.js';
 import {
   createSession,
   systemTimers,
@@ -70,6 +71,10 @@ export const DEADLINE_GRACE_MS = 50;
 
 /** TLS handshake limit when idle_timeout is 0 (Node's default). */
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
+
+/** Recent credential failures of an address (auth-failures.ts score) above which its binds to a
+ *  password_hash client get no scrypt check. */
+const HASH_CHECK_FAILURE_LIMIT = 3;
 
 const BIND_TYPE_OF: Readonly<Record<BindPdu['command'], BindType>> = {
   bind_transmitter: 'transmitter',
@@ -305,11 +310,20 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
     // A client with password_hash: scrypt on a pool thread, then the same decision again (the
     // password is remembered now), in the callback that delivers the answer to the session.
     if (d.needsVerify) {
+      // An address with several recent failures gets no scrypt check: a loop of wrong passwords must
+      // not keep the pool busy. Its bind fails as a wrong password does (and is slowed down the same).
+      if (authFailures.score(remoteAddress) >= HASH_CHECK_FAILURE_LIMIT) return settleBind(bind, bindType, remoteAddress, slog, slot, unbind, d);
       return table.verify(bind.system_id, bind.password).then(
-        (ok) => settleBind(bind, bindType, remoteAddress, slog, slot, unbind, ok ? decide() : d),
+        (ok) => {
+          // A reload while scrypt ran: decide against the clients as they are now (disabled, removed).
+          if (clients !== table) return authenticate(bind, remoteAddress, slog, slot, unbind);
+          return settleBind(bind, bindType, remoteAddress, slog, slot, unbind, ok ? decide() : d);
+        },
         (err: unknown) => {
-          // scrypt itself failed (out of memory, say): not the client's fault, but no way in either.
-          slog.error({ err, systemId: bind.system_id }, 'password hash check failed');
+          // Too many checks waiting, or scrypt itself failed: not the client's fault, but no way in.
+          if (err instanceof PasswordChecksBusy) slog.warn({ systemId: bind.system_id, reason: err.message }, 'password checks busy; bind refused');
+          else slog.error({ err, systemId: bind.system_id }, 'password hash check failed');
+          metrics?.bindAttempts.inc({ listener: name, result: 'check_failed' });
           return Status.ESME_RBINDFAIL;
         },
       );
