@@ -459,6 +459,14 @@ describe('upstream cluster over real TCP', () => {
       expect(cluster.health().endpoints[0]).toMatchObject({ throttled: true });
     });
 
+    it('ESME_RMSGQFUL does not pause (one handset\'s full queue must not stall the rest)', async () => {
+      const up = await smsc({ status: (p) => ((p as SubmitSm).short_message.toString() === 'full' ? Status.ESME_RMSGQFUL : Status.ESME_ROK) });
+      const { cluster, allBound } = start(config({ endpoints: [endpoint(up)], throttle_pause: '10s' }));
+      await allBound();
+      expect((await cluster.send(sm('full'), { timeoutMs: 1000 })).response.command_status).toBe(Status.ESME_RMSGQFUL);
+      expect(cluster.health().endpoints[0]).toMatchObject({ throttled: false });
+    });
+
     it('0s never pauses', async () => {
       const { up, seen } = await throttling();
       const { cluster, allBound } = start(config({ endpoints: [endpoint(up)], throttle_pause: '0s' }));

@@ -452,7 +452,9 @@ class UpstreamCluster implements Cluster, CallOwner {
     const mapped = this.statusMap?.get(response.command_status);
     if (mapped !== undefined) response.command_status = mapped;
     const status = response.command_status;
-    if ((status === Status.ESME_RTHROTTLED || status === Status.ESME_RMSGQFUL) && isSubmission(p.pdu)) {
+    // ESME_RTHROTTLED only: some SMSCs answer ESME_RMSGQFUL for one handset's full queue, and one
+    // such destination retried must not stall all traffic (status_map can make a code count).
+    if (status === Status.ESME_RTHROTTLED && isSubmission(p.pdu)) {
       ep.pauseSending(this.config.throttle_pause);
     }
     ep.metrics?.latency.observe(latencyMs / 1000);

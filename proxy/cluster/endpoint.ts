@@ -372,8 +372,8 @@ export class Endpoint implements Candidate {
   }
 
   /**
-   * The SMSC said "slow down": ESME_RTHROTTLED or ESME_RMSGQFUL to a submission (the cluster's
-   * `throttle_pause`). For `ms` from now nothing new is written to this endpoint: requests given to
+   * The SMSC said "slow down": ESME_RTHROTTLED to a submission (the cluster's `throttle_pause`;
+   * status_map can make another code read as it). For `ms` from now nothing new is written to this endpoint: requests given to
    * it wait in its slots' queues, in order, until the pause ends or their deadline passes, and the
    * balancer prefers endpoints that are not paused. Sending on regardless is what gets binds
    * refused or cut by providers (FIELD-NOTES §3.3: Kannel stops sending for a while, Vumi pauses

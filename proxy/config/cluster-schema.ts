@@ -169,7 +169,7 @@ export const ClusterSchema = z
       .transform((map) => Object.fromEntries(Object.entries(map).map(([from, to]) => [from.toUpperCase(), to]))),
     /** Max submit_sm/s to this cluster, 0 = unlimited. */
     throughput: nonNegativeNumber().default(0),
-    /** After an endpoint answers a submission ESME_RTHROTTLED or ESME_RMSGQFUL, send nothing new to it for this long; 0 = never pause. */
+    /** After an endpoint answers a submission ESME_RTHROTTLED, send nothing new to it for this long; 0 = never pause. */
     throttle_pause: duration().prefault('1s'),
     /** Max sessions per endpoint across all replicas, 0 = unlimited. */
     max_binds: nonNegativeInt().default(0),

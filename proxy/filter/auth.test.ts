@@ -65,13 +65,14 @@ describe('decide bind (SPEC §4 outcomes)', () => {
 describe('allowed_sources', () => {
   const t = compileClients(
     clients([
-      { system_id: 'acme', password: 'x', allowed_sources: [{ exact: 'ACME' }, { prefix: '+25884' }, { regex: '^INFO[0-9]$' }] },
+      { system_id: 'acme', password: 'x', allowed_sources: [{ exact: 'ACME' }, { prefix: '+25884' }, { regex: 'INFO[0-9]' }] },
       { system_id: 'open', password: 'x' },
     ]),
   );
   it('lets a client submit only from the sources listed; an empty list allows any; an unknown client none', () => {
     for (const ok of ['ACME', '258841234567', '+258841234567', 'INFO7']) expect(t.allowsSource('acme', ok), ok).toBe(true);
-    for (const no of ['acme', 'ACME2', '25882123', 'INFO77', 'xINFO7', '']) expect(t.allowsSource('acme', no), no).toBe(false);
+    // The regex must match the whole source (access control, not a route's search).
+    for (const no of ['acme', 'ACME2', '25882123', 'INFO77', 'xINFO7', 'xINFO7x', '']) expect(t.allowsSource('acme', no), no).toBe(false);
     expect(t.allowsSource('open', 'ANYTHING')).toBe(true);
     expect(t.allowsSource('nobody', 'ACME')).toBe(false);
   });

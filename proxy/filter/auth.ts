@@ -16,9 +16,13 @@ import { compileCidrs, type CidrSet, type IpAddress } from './cidr.js';
 import { parsePasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
 import { addressMatches, addressTest, type AddressMatch, type AddressTest } from '../router/address-test.js';
 
-/** One allowed_sources entry; the schema checked its regex. An entry that tests nothing allows nothing. */
+/**
+ * One allowed_sources entry; the schema checked its regex. Unlike a route's, the regex must match the
+ * whole source: this is access control, and "ACME" must not also allow "XACMEX". An entry that tests
+ * nothing allows nothing.
+ */
 function compileSource(m: AddressMatch): AddressTest {
-  const test = addressTest(m, true, m.regex === undefined ? undefined : new RegExp(m.regex));
+  const test = addressTest(m, true, m.regex === undefined ? undefined : new RegExp(`^(?:${m.regex})$`));
   return test ?? { prefix: undefined, exact: '\u0000never', regex: undefined, ignorePlus: false };
 }
 

@@ -118,6 +118,22 @@ describe('receipts', () => {
     expect(byStatus).toEqual({ UNDELIV: 1, DELIVRD: 1, EXPIRED: 1 });
   });
 
+  it('receipt_stats maps the text\'s stat word when message_state says something else', async () => {
+    const cfg = config();
+    cfg.clusters = [{ name: 'voda', mock: {}, receipt_stats: { FAILED: 'REJECTD' } }];
+    h = harness({ config: cfg, clusters: [upstreamIds('C1')] });
+    const hh = h;
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    const id = await submit(hh);
+    // stat:FAILED in the text, message_state 5 (UNDELIVERABLE) beside it: the map's word is the text's.
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('C1', 'FAILED'), tlvs: { receipted_message_id: 'C1', message_state: 5 } });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    const got = session.delivered[0] as DeliverSm;
+    expect(got.short_message.toString('latin1')).toBe(receiptText(id, 'REJECTD').toString('latin1'));
+    expect(got.tlvs).toEqual({ receipted_message_id: id, message_state: 8 });
+  });
+
   it('receipt_stats rewrites message_state too, and a receipt held before its submit response is kept mapped', async () => {
     const answer = deferred<SendResult>();
     const cfg = config();

@@ -15,7 +15,15 @@ import type { MessageRecord, OrphanReceipt } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
 import type { Deliveries } from './deliveries.js';
 import type { UpstreamDelivery } from './ports.js';
-import { detachPdu, moAddressKey, receiptInfo, restatReceipt, rewriteReceipt, type UpstreamPdu } from './receipts.js';
+import {
+  detachPdu,
+  moAddressKey,
+  receiptInfo,
+  receiptTextStat,
+  restatReceipt,
+  rewriteReceipt,
+  type UpstreamPdu,
+} from './receipts.js';
 
 /** Held receipts reclaimed per sweep. */
 const RECLAIM_BATCH = 100;
@@ -43,7 +51,10 @@ export class Inbound {
       const cluster = d.cluster;
       const policy = ctx.policy(cluster);
       // receipt_stats: what this SMSC's stat word means, for the client, the metrics and a held copy.
-      const mapped = policy.receiptStats.size === 0 ? undefined : policy.receiptStats.get(info.stat);
+      // The word looked up is the receipt's stat, else its text's own (an SMSC may send stat:FAILED
+      // beside a message_state that reads UNDELIV).
+      const map = policy.receiptStats;
+      const mapped = map.size === 0 ? undefined : (map.get(info.stat) ?? map.get(receiptTextStat(d.pdu) ?? ''));
       const pdu = mapped === undefined || mapped === info.stat ? d.pdu : restatReceipt(d.pdu, mapped);
       const stat = mapped ?? info.stat;
       const clusterMetrics = ctx.metrics?.clusterMetrics(cluster);

@@ -80,6 +80,16 @@ export function receiptInfo(pdu: UpstreamPdu): ReceiptInfo | undefined {
   return { id, stat };
 }
 
+/** The stat word of the receipt's text (upper-cased), whatever message_state says; undefined without one. */
+export function receiptTextStat(pdu: UpstreamPdu): string | undefined {
+  const text = textOf(pdu);
+  if (text === undefined || text.length === 0) return undefined;
+  const quick = canonicalReceiptIdStat(text);
+  if (quick !== undefined) return quick.stat;
+  const parsed = parseReceiptText(text);
+  return parsed.ok ? parsed.receipt.stat : undefined;
+}
+
 function copyTlvs(tlvs: Tlvs): Tlvs {
   const out: Record<string, unknown> = {};
   for (const name in tlvs) {

@@ -575,6 +575,18 @@ describe('submit_multi to an SMSC without it (cluster submit_multi)', () => {
     expect(voda.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm']);
   });
 
+  it('a fallback cluster on split gets submit_sm per destination when the primary is down', async () => {
+    const voda = new FakeCluster('voda');
+    voda.up = false;
+    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => (pdu.command === 'submit_multi' ? mcel.refuse(pdu, Status.ESME_RINVCMDID) : mcel.accept(pdu)));
+    const cfg = config();
+    cfg.clusters = cfg.clusters!.map((c) => (c.name === 'mcel' ? { ...c, submit_multi: 'split' as const } : c));
+    const { forwarder } = setup(cfg, [voda, mcel]);
+    const resp = (await forwarder.handleRequest(acme, multiTo('258841000001', '258841000002'), { deadline: far() })) as SubmitMultiResp;
+    expect(resp).toMatchObject({ command_status: 0, unsuccess_smes: [] });
+    expect(mcel.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm', 'submit_sm']);
+  });
+
   it('native: the SMSC\'s ESME_RINVCMDID is the answer', async () => {
     const voda = noMulti();
     const { forwarder } = setup(withMode('native'), [voda, new FakeCluster('mcel')]);

@@ -355,15 +355,18 @@ export class Submitter {
       const affinity = affinityOf(client, upstream);
       const outcome = await sendWithRetry(ctx, route.cluster, route.fallback, upstream, deadline, affinity, undefined);
       const refusedCommand = outcome.status === Status.ESME_RINVCMDID && outcome.response !== undefined;
+      // The cluster that refused may be a fallback: its own submit_multi setting decides.
       const policy = ctx.policy(outcome.cluster);
-      if (!refusedCommand || policy.submitMulti !== 'auto') {
+      if (!refusedCommand || policy.submitMulti === 'native') {
         if (outcome.status !== Status.ESME_ROK) return allFailed(dests, outcome.status, outcome.cluster);
         const resp = outcome.response as SubmitMultiResp;
         if (!(await this.accepted(client, id, outcome, resp.message_id))) return allFailed(dests, Status.ESME_RSYSERR, outcome.cluster);
         return { status: Status.ESME_ROK, cluster: outcome.cluster, unsuccess: resp.unsuccess_smes };
       }
-      ctx.logger.info({ cluster: outcome.cluster }, 'upstream refused submit_multi (ESME_RINVCMDID); sending it one submit_sm per destination from now on');
-      this.noSubmitMulti.add(policy);
+      if (policy.submitMulti === 'auto' && !this.noSubmitMulti.has(policy)) {
+        ctx.logger.info({ cluster: outcome.cluster }, 'upstream refused submit_multi (ESME_RINVCMDID); sending it one submit_sm per destination from now on');
+        this.noSubmitMulti.add(policy);
+      }
     }
     const unsuccess: UnsuccessSme[] = [];
     const sends: Array<Promise<SendOutcome>> = [];

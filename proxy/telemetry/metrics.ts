@@ -135,7 +135,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     windowUsed: gauge('smppd_window_used', 'Outstanding upstream requests', ['cluster', 'endpoint']),
     throttlePauses: counter(
       'smppd_endpoint_throttle_pauses_total',
-      'Times sending to an endpoint was paused because it answered ESME_RTHROTTLED or ESME_RMSGQFUL (cluster throttle_pause)',
+      'Times sending to an endpoint was paused because it answered ESME_RTHROTTLED (cluster throttle_pause)',
       ['cluster', 'endpoint'],
     ),
     circuitState: gauge('smppd_circuit_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', ['cluster', 'endpoint']),
