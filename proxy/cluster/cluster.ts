@@ -15,13 +15,13 @@
 import { endpointSessionChanged } from '../config/diff.js';
 import type { ClusterConfig, EndpointConfig } from '../config/schema.js';
 import { silentLogger, isSessionError, systemTimers, type Timers } from '../session/index.js';
-import { Status, responseFor, statusName, type Pdu, type RequestPdu } from '../smpp/index.js';
+import { Status, isSubmission, responseFor, statusName, type Pdu, type RequestPdu } from '../smpp/index.js';
 import { createBalancer, type Balancer } from './balancer.js';
 import { DueQueue } from './due-queue.js';
 import { Endpoint, endpointKey, type Conn } from './endpoint.js';
 import { ClusterError, fromSessionError, type ClusterErrorCode } from './errors.js';
 import { PendingSend, PromiseWaiter, SendState, UpstreamCall, type CallOwner } from './pending.js';
-import { Throttle, isSubmission } from './throttle.js';
+import { Throttle } from './throttle.js';
 import { parseStatus } from '../config/fields.js';
 import { FleetThrottle, type ClusterThrottle } from './fleet-throttle.js';
 import { createLocalBindSlots, type BindSlots } from '../store/fleet-limits.js';

@@ -15,6 +15,7 @@ import type { ClusterConfig, MockConfig } from '../config/schema.js';
 import { silentLogger, systemTimers, type Timers } from '../session/index.js';
 import {
   Status,
+  isSubmission,
   responseFor,
   statusName,
   type DataSm,
@@ -28,7 +29,7 @@ import { MESSAGE_STATE, STAT_OF_STATE, formatReceiptText, type MessageState } fr
 import type { EndpointMetrics } from '../telemetry/metrics.js';
 import { DueQueue } from './due-queue.js';
 import { ClusterError } from './errors.js';
-import { Throttle, isSubmission } from './throttle.js';
+import { Throttle } from './throttle.js';
 import type {
   Cluster,
   ClusterDeps,

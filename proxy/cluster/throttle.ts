@@ -5,13 +5,7 @@
 
 import type { Timers } from '../session/index.js';
 import { createTokenBucket, type TokenBucket } from './token-bucket.js';
-import type { UpstreamRequest } from './types.js';
 import { WaiterQueue } from './waiter-queue.js';
-
-/** The requests `throughput` counts: submissions, not query/cancel/replace. */
-export function isSubmission(pdu: UpstreamRequest): boolean {
-  return pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
-}
 
 export type Admission = 'go' | 'wait' | 'reject';
 

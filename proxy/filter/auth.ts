@@ -17,13 +17,12 @@ import { parsePasswordHash, verifyPassword, type PasswordHash } from './password
 import { addressMatches, addressTest, type AddressMatch, type AddressTest } from '../router/address-test.js';
 
 /**
- * One allowed_sources entry; the schema checked its regex. Unlike a route's, the regex must match the
- * whole source: this is access control, and "ACME" must not also allow "XACMEX". An entry that tests
- * nothing allows nothing.
+ * One allowed_sources entry; the schema checked its regex and that it gives exactly one criterion
+ * (so there is a test). Unlike a route's, the regex must match the whole source: this is access
+ * control, and "ACME" must not also allow "XACMEX".
  */
 function compileSource(m: AddressMatch): AddressTest {
-  const test = addressTest(m, true, m.regex === undefined ? undefined : new RegExp(`^(?:${m.regex})$`));
-  return test ?? { prefix: undefined, exact: '\u0000never', regex: undefined, ignorePlus: false };
+  return addressTest(m, true, m.regex === undefined ? undefined : new RegExp(`^(?:${m.regex})$`))!;
 }
 
 /** Stable result names: the `result` label of smppd_bind_attempts_total and the log field. */

@@ -63,16 +63,7 @@ export function receiptInfo(pdu: UpstreamPdu): ReceiptInfo | undefined {
   if (flagged && tlvId !== undefined && tlvState !== undefined) {
     return { id: tlvId === '' ? undefined : tlvId, stat: messageStateToStat(tlvState) ?? 'UNKNOWN' };
   }
-  const text = textOf(pdu);
-  let receipt: { id: string; stat: string } | undefined;
-  if (text !== undefined && text.length > 0) {
-    // The canonical form first: id and stat without the tolerant parser (bench: `npm run bench`).
-    receipt = canonicalReceiptIdStat(text);
-    if (receipt === undefined) {
-      const parsed = parseReceiptText(text);
-      if (parsed.ok) receipt = parsed.receipt;
-    }
-  }
+  const receipt = textReceipt(pdu);
   if (!flagged && receipt === undefined) return undefined;
   const id = tlvId !== undefined && tlvId !== '' ? tlvId : receipt?.id;
   const stat =
@@ -80,14 +71,20 @@ export function receiptInfo(pdu: UpstreamPdu): ReceiptInfo | undefined {
   return { id, stat };
 }
 
-/** The stat word of the receipt's text (upper-cased), whatever message_state says; undefined without one. */
-export function receiptTextStat(pdu: UpstreamPdu): string | undefined {
+/** The id and (upper-cased) stat of the receipt's text, whatever the TLVs say; undefined without one. */
+function textReceipt(pdu: UpstreamPdu): { id: string; stat: string } | undefined {
   const text = textOf(pdu);
   if (text === undefined || text.length === 0) return undefined;
+  // The canonical form first: id and stat without the tolerant parser (bench: `npm run bench`).
   const quick = canonicalReceiptIdStat(text);
-  if (quick !== undefined) return quick.stat;
+  if (quick !== undefined) return quick;
   const parsed = parseReceiptText(text);
-  return parsed.ok ? parsed.receipt.stat : undefined;
+  return parsed.ok ? parsed.receipt : undefined;
+}
+
+/** The stat word of the receipt's text (upper-cased), whatever message_state says; undefined without one. */
+export function receiptTextStat(pdu: UpstreamPdu): string | undefined {
+  return textReceipt(pdu)?.stat;
 }
 
 function copyTlvs(tlvs: Tlvs): Tlvs {

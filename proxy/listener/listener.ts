@@ -55,7 +55,7 @@ import {
   type Session,
   type SessionLogger,
 } from '../session/index.js';
-import { Status, responseNameOf, statusName, type Pdu } from '../smpp/index.js';
+import { Status, isSubmission, responseNameOf, statusName, type Pdu } from '../smpp/index.js';
 import { sessionLogger, type Logger } from '../telemetry/logger.js';
 import { BoundClient } from './client-session.js';
 import { SessionSlot } from './client-slots.js';
@@ -375,8 +375,7 @@ export function createListener(initial: ListenerConfig, deps: ListenerDeps): Lis
       return;
     }
     // allowed_sources, before the rate and throughput filters: a refused submit takes no token.
-    const submission = pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
-    if (submission && !clients.allowsSource(client.systemId, pdu.source_addr)) {
+    if (isSubmission(pdu) && !clients.allowsSource(client.systemId, pdu.source_addr)) {
       req.respond(Status.ESME_RINVSRCADR);
       return;
     }

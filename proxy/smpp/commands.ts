@@ -60,6 +60,14 @@ export function expectsResponse(name: CommandName): name is AnsweredRequestName 
   return isRequestName(name) && name !== 'outbind' && name !== 'alert_notification';
 }
 
+/**
+ * The commands that put a message on the air: submit_sm, data_sm, submit_multi (not query, cancel,
+ * replace). What throughput limits count, what allowed_sources and throttle_pause look at.
+ */
+export function isSubmission(pdu: { readonly command: string }): boolean {
+  return pdu.command === 'submit_sm' || pdu.command === 'data_sm' || pdu.command === 'submit_multi';
+}
+
 /** 'submit_sm' -> 'submit_sm_resp'; undefined for outbind and alert_notification, which are never answered. */
 export function responseNameOf<N extends RequestName>(name: N): ResponseNameOf<N> {
   return (expectsResponse(name) ? `${name}_resp` : undefined) as ResponseNameOf<N>;

@@ -5,6 +5,7 @@ export {
   expectsResponse,
   isRequestName,
   isResponseId,
+  isSubmission,
   responseNameOf,
 } from './commands.js';
 export type {
