@@ -12,7 +12,8 @@ import {
   FrameDecoder,
   MAX_PDU_LENGTH,
   Status,
-  decodePdu,
+  decodeFailure,
+  decodePduAt,
   encodePdu,
   encodedLength,
   genericNack,
@@ -468,20 +469,26 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
     this.processing = true;
     try {
       while (this.pauseMask === 0 && this.state !== 'closed') {
-        const r = this.decoder.next();
-        if (r.kind === 'incomplete') break;
-        if (r.kind === 'error') {
+        const decoder = this.decoder;
+        const length = decoder.nextLength();
+        if (length === 0) break;
+        if (length < 0) {
           // SMPP 3.4 §3.2: with an impossible command_length the next PDU boundary is unknown.
-          this.log.warn({ commandLength: r.length }, 'invalid command_length, closing session');
+          const r = decoder.next();
+          this.log.warn({ commandLength: r.kind === 'error' ? r.length : undefined }, 'invalid command_length, closing session');
           this.terminate(CloseReason.INVALID_LENGTH);
           break;
         }
-        const d = decodePdu(r.frame);
-        if (d.ok) {
-          if (this.keepSubmitFrames) this.dispatchedFrame = r.frame;
-          dispatch(this, d.pdu);
+        // Decoded where it lies: a view of the frame is made only for a submit_sm kept for sending on.
+        const buf = decoder.frameBuffer;
+        const start = decoder.frameStart;
+        const pdu = decodePduAt(buf, start, start + length);
+        if (pdu !== undefined) {
+          if (this.keepSubmitFrames && pdu.command === 'submit_sm') this.dispatchedFrame = buf.subarray(start, start + length);
+          dispatch(this, pdu);
           this.dispatchedFrame = undefined;
         } else {
+          const d = decodeFailure();
           this.log.debug(
             { commandId: d.command_id, seq: d.sequence_number, status: statusName(d.status), reason: d.reason },
             'malformed PDU',

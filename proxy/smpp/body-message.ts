@@ -52,6 +52,9 @@ export function shortMessageCodec(command: SmName): BodyCodec<PduOf<SmName>> {
         sm_default_msg_id: r.u8('sm_default_msg_id'),
         short_message: r.shortMessage(),
         tlvs: readTlvs(r),
+        // SubmitSm.frame, set by a session that keeps submit frames: a slot in the literal, so that
+        // setting it does not grow the object (a property added later costs a backing store per PDU).
+        frame: undefined,
       }) as PduOf<SmName>,
     size: (p) =>
       cstrSize(p.service_type, SERVICE_TYPE, 'service_type') +

@@ -27,7 +27,7 @@ function u32(b: Buffer, o: number): number {
   return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 }
 
-function failure(status: number, reason: string, command_id: number, sequence_number: number): DecodeResult {
+function failure(status: number, reason: string, command_id: number, sequence_number: number): Extract<DecodeResult, { ok: false }> {
   return { ok: false, status, reason, command_id, sequence_number };
 }
 
@@ -36,34 +36,59 @@ function failure(status: number, reason: string, command_id: number, sequence_nu
  * problems come back as `ok: false` with the status to answer with.
  */
 export function decodePdu(frame: Buffer): DecodeResult {
-  const n = frame.length;
+  const pdu = decodePduAt(frame, 0, frame.length);
+  return pdu !== undefined ? { ok: true, pdu } : lastFailure!;
+}
+
+/** Why the last decodePduAt returned undefined. */
+let lastFailure: DecodeFailure | undefined;
+
+type DecodeFailure = Extract<DecodeResult, { ok: false }>;
+
+/** The failure of the last decodePduAt that returned undefined (read it before the next call). */
+export function decodeFailure(): DecodeFailure {
+  return lastFailure!;
+}
+
+function fail(status: number, reason: string, command_id: number, sequence_number: number): undefined {
+  lastFailure = failure(status, reason, command_id, sequence_number);
+  return undefined;
+}
+
+/**
+ * decodePdu of the frame buf[start, end), with no result object: the PDU, or undefined with the
+ * failure in decodeFailure(). For a session's read loop (one object per PDU fewer; bench: `npm run
+ * bench`, through smppd). Buffer fields (short_message, octet TLVs) are views of `buf`.
+ */
+export function decodePduAt(buf: Buffer, start: number, end: number): Pdu | undefined {
+  const n = end - start;
   // SMPP 3.4 §3.2: the header is 16 octets; command_length counts the whole PDU.
   if (n < HEADER) {
-    return failure(Status.ESME_RINVCMDLEN, `frame of ${n} octets`, n >= 8 ? u32(frame, 4) : 0, 0);
+    return fail(Status.ESME_RINVCMDLEN, `frame of ${n} octets`, n >= 8 ? u32(buf, start + 4) : 0, 0);
   }
-  const length = u32(frame, 0);
-  const id = u32(frame, 4);
-  const status = u32(frame, 8);
-  const seq = u32(frame, 12);
+  const length = u32(buf, start);
+  const id = u32(buf, start + 4);
+  const status = u32(buf, start + 8);
+  const seq = u32(buf, start + 12);
   if (length !== n || length > MAX_PDU_LENGTH) {
-    return failure(Status.ESME_RINVCMDLEN, `command_length ${length} in a frame of ${n} octets`, id, seq);
+    return fail(Status.ESME_RINVCMDLEN, `command_length ${length} in a frame of ${n} octets`, id, seq);
   }
   const codec = codecForId(id);
   // SMPP 3.4 §5.1.3: unknown command_id -> ESME_RINVCMDID (answered with generic_nack).
-  if (codec === undefined) return failure(Status.ESME_RINVCMDID, `unknown command_id 0x${id.toString(16)}`, id, seq);
+  if (codec === undefined) return fail(Status.ESME_RINVCMDID, `unknown command_id 0x${id.toString(16)}`, id, seq);
   const r = reader;
-  r.reset(frame, HEADER, n);
+  r.reset(buf, start + HEADER, end);
   let pdu: Pdu;
   try {
     pdu = codec.decode(r, status, seq);
   } catch (err) {
     // Not reachable by design (readers record errors instead of throwing); a safety net for "never throws".
-    return failure(Status.ESME_RSYSERR, `decoder fault: ${String(err)}`, id, seq);
+    return fail(Status.ESME_RSYSERR, `decoder fault: ${String(err)}`, id, seq);
   }
-  if (r.status !== 0) return failure(r.status, r.reason, id, seq);
+  if (r.status !== 0) return fail(r.status, r.reason, id, seq);
   if (pdu.tlvs?.message_payload !== undefined && hasShortMessage(pdu)) {
     // SMPP 3.4 §5.3.2 (message_payload): with message_payload, sm_length is 0; both carrying text is contradictory.
-    return failure(Status.ESME_RINVMSGLEN, 'short_message and message_payload both present', id, seq);
+    return fail(Status.ESME_RINVMSGLEN, 'short_message and message_payload both present', id, seq);
   }
-  return { ok: true, pdu };
+  return pdu;
 }

@@ -21,7 +21,7 @@ export type { StatusName } from './status.js';
 export { TlvTag, tlvNameOf } from './tlv.js';
 export type { TlvName, Tlvs, UnknownTlv } from './tlv.js';
 export type * from './pdu.js';
-export { decodePdu } from './decode.js';
+export { decodeFailure, decodePdu, decodePduAt } from './decode.js';
 export type { DecodeResult } from './decode.js';
 export { encodePdu, encodedLength, writePdu } from './encode.js';
 export { FrameDecoder, MAX_PDU_LENGTH } from './frame.js';

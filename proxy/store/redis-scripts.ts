@@ -12,10 +12,10 @@
 //
 // Call layout: KEYS[1] = the store's meta key (<p>meta, always there), then every operation's keys,
 // concatenated; ARGV[1] = prefix, ARGV[2] = the operations as one JSON array of [name, key count,
-// arguments...], ARGV[3], ARGV[4] and ARGV[5] = the store's ttl, bucket width and lease (ms). A
-// saveAccepted, the operation of every message, is written shorter: [ACCEPT_OP, now, id, record,
-// index fields...] (no keys; ttl and width from ARGV): a third less JSON for the client to write
-// and cjson to read (bench: `npm run bench`, Redis store). The fixed first key is for Redis
+// arguments...], ARGV[3], ARGV[4] and ARGV[5] = the store's ttl, bucket width and lease (ms).
+// saveAccepted, the operation of every message, is not in the JSON: consecutive ones with the same
+// \`now\` form a run, written as plain ARGV strings from ARGV[6] on (layout at run_at), and the JSON
+// holds [RUN_OP, its first ARGV index] in their place (no keys: ttl and width from ARGV). The fixed first key is for Redis
 // Cluster: ioredis routes a command by its first key and sends one without keys to a random node,
 // which may not own the prefix's slot (the script builds most keys from the prefix); a batch of
 // keyless operations (get, findByUpstream) must still go to the node of the prefix's hash tag
@@ -33,12 +33,13 @@
 //
 // Runs of saveAccepted. Under load nearly every operation is a saveAccepted (one per submitted
 // message), and the closed-loop benchmark (issue 5) waits for the whole script: while no orphan is
-// held, the dispatcher writes a maximal run of consecutive ones in the same time bucket with one
-// HSET per record block and one of all their index fields (accept_run), instead of two HSETs,
-// two counts and their table copies per message. The keys, values, counters and replies are the
-// same as the operations one by one would leave (redis-store.test.ts checks it); the run ends at
-// any other operation, so that one sees every write before it. Redis time per saveAccepted in
-// batches of 128 (2 keys each, INFO commandstats usec_per_call / 128): ~10.5 -> ~6.3 µs.
+// held, a run is written with one HSET per record block and one of all its index fields (run_at),
+// straight from ARGV: no Lua table, string or loop step per message. The keys, values, counters
+// and replies are the same as the operations one by one would leave (redis-store.test.ts checks
+// it); a run ends at any other operation, so that one sees every write before it. Redis CPU per
+// saveAccepted in batches of 64 (2 index keys each, INFO cpu, a throwaway script of bench/store.ts
+// kind): ~11 µs with the runs in the JSON (cjson decoding them: ~2.5 µs; the Lua loop over them:
+// ~3.5 µs), ~5 µs from ARGV; the client's CPU per call about the same either way.
 
 /** Name under which the batch script is defined on the ioredis client. */
 export const BATCH_SCRIPT = 'smppdStoreBatch';
@@ -62,8 +63,8 @@ export const OP = {
 } as const;
 export type OpName = (typeof OP)[keyof typeof OP];
 
-/** The short form of a saveAccepted operation in a batch (Call layout above). */
-export const ACCEPT_OP = 'A';
+/** The element of the operations' JSON that stands for a run of saveAccepted in ARGV (Call layout above). */
+export const RUN_OP = 'R';
 
 // Shared state and helpers. P and NOW are set per operation by the dispatcher at the end.
 const HELPERS = `
@@ -370,90 +371,101 @@ OPS.saveAccepted = function(_, A)
   return index_and_take(K, A, 6, A[4], width, ttl)
 end
 
--- HSET key with the field/value pairs args, a chunk at a time (unpack passes every value on Lua's C
--- stack, which holds ~8,000); how many fields were new. A field given twice counts once, the last
--- value wins: as HSETs of the pairs one by one.
+-- HSET on Lua's C stack: unpack passes every value there, and it holds ~8,000.
 local HSET_CHUNK = 2000
-local function hset_pairs(key, args)
+
+local ACCEPTED = {1}
+
+-- HSET key with the field/value pairs ARGV[first..last], HSET_CHUNK values at a time; how many
+-- fields were new. A field given twice counts once, the last value wins: as HSETs of the pairs one
+-- by one.
+local function hset_argv(key, first, last)
   local added = 0
-  for i = 1, #args, HSET_CHUNK do
-    added = added + redis.call('HSET', key, unpack(args, i, math.min(i + HSET_CHUNK - 1, #args)))
+  for i = first, last, HSET_CHUNK do
+    added = added + redis.call('HSET', key, unpack(ARGV, i, math.min(i + HSET_CHUNK - 1, last)))
   end
   return added
 end
 
-local ACCEPTED = {1}
-
--- The run of saveAccepted operations ops[first..] (the dispatcher made sure no orphan is held, so
--- each would take none and return {1}), written as OPS.saveAccepted writes them one by one. Each op
--- is read in its short form, as decoded: {ACCEPT_OP, now, id, record, fields...}, \`now\` a JSON
--- number (redis-store.ts sends it so). The run ends at another operation or where the stats
--- buckets would differ: the records' counter bucket follows the time bucket b, the index fields'
--- that of now + ttl. Each key gets its TTL from the first operation that writes it, as touch()
--- would. Sets results[first..]; returns the next operation's index.
-local function accept_run(ops, first, results)
-  local op = ops[first]
-  local ttl, width = TTL, WIDTH
-  local b = math.floor(op[2] / width)
-  local ub = math.floor((op[2] + ttl) / width)
-  -- records: block key -> {field, value, field, value..., fields = the distinct fields}
-  local records, fields = {}, {}
-  local rnow, xnow = op[2], nil
-  local oi = first
-  while oi <= #ops do
-    op = ops[oi]
-    local now = op[2]
-    if op[1] ~= '${ACCEPT_OP}' or math.floor(now / width) ~= b or math.floor((now + ttl) / width) ~= ub then break end
-    local id = op[3]
-    local rkey, rfield = record_at(id)
-    local block = records[rkey]
-    if not block then
-      block = {fields = {}, seen = {}}
-      records[rkey] = block
-    end
-    block[#block + 1] = rfield
-    block[#block + 1] = op[4]
-    if not block.seen[rfield] then
-      block.seen[rfield] = true
-      block.fields[#block.fields + 1] = rfield
-    end
-    if #op >= 5 then
-      if not xnow then xnow = now end
-      for i = 5, #op do
-        fields[#fields + 1] = op[i]
-        fields[#fields + 1] = id
+-- A run of saveAccepted operations with one \`now\`, laid out in ARGV from index s by the store
+-- (redis-store.ts, send; Call layout above):
+--   now, block count, then per record block: its key suffix (the ids but their last character), its
+--   pair count n and n pairs (last character, record string); then the index pair count and the
+--   pairs (index field, id).
+-- Operation k of the run is the k-th record pair; its index fields are the consecutive index pairs
+-- carrying its id. Written as OPS.saveAccepted would write them one by one: with no orphan held,
+-- one HSET per block and one of all the index fields, and no Lua work per message (the ARGV
+-- strings go to Redis as they are); with orphans held, one operation at a time, each may take
+-- some. Sets results[ri..] (one per operation); returns the next result index.
+local function run_at(s, results, ri)
+  local now = tonumber(ARGV[s])
+  local nblocks = tonumber(ARGV[s + 1])
+  NOW = now
+  if ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
+  local i = s + 2
+  if ORPHANS_HELD then
+    -- The index section starts after the blocks.
+    local x = i
+    for _ = 1, nblocks do x = x + 2 + 2 * tonumber(ARGV[x + 1]) end
+    local xi, xlast = x + 1, x + 2 * tonumber(ARGV[x])
+    for _ = 1, nblocks do
+      local suffix, n = ARGV[i], tonumber(ARGV[i + 1])
+      for j = i + 2, i + 2 * n, 2 do
+        local id = suffix .. ARGV[j]
+        local A = {now, TTL, WIDTH, id, ARGV[j + 1]}
+        while xi <= xlast and ARGV[xi + 1] == id do
+          A[#A + 1] = ARGV[xi]
+          xi = xi + 2
+        end
+        NOW = now
+        results[ri] = OPS.saveAccepted(nil, A)
+        ri = ri + 1
       end
+      i = i + 2 + 2 * n
     end
-    results[oi] = ACCEPTED
-    NOW = now
-    oi = oi + 1
+    return ri, false
   end
-  local last = NOW
-  local ends = bucket_ends(rnow, width, ttl)
-  NOW = rnow
+  local ends = bucket_ends(now, WIDTH, TTL)
   local counted = 0
-  for key, block in pairs(records) do
+  for _ = 1, nblocks do
+    local key = P .. 'r:' .. ARGV[i]
+    local n = tonumber(ARGV[i + 1])
+    local first, last = i + 2, i + 1 + 2 * n
+    i = last + 1
     -- Records saved before (never, from the forwarder) move their count as save_record's do.
-    local olds = redis.call('HMGET', key, unpack(block.fields))
-    for i = 1, #olds do
-      if olds[i] then
-        uncount_record(olds[i], width, ttl)
-        counted = counted + 1
+    if redis.call('EXISTS', key) == 1 then
+      local fields, seen = {}, {}
+      for j = first, last, 2 do
+        local f = ARGV[j]
+        if not seen[f] then
+          seen[f] = true
+          fields[#fields + 1] = f
+        end
+      end
+      local olds = redis.call('HMGET', key, unpack(fields))
+      for k = 1, #olds do
+        if olds[k] then
+          uncount_record(olds[k], WIDTH, TTL)
+          counted = counted + 1
+        end
       end
     end
-    counted = counted + hset_pairs(key, block)
+    counted = counted + hset_argv(key, first, last)
     touch(key, ends)
+    for _ = 1, n do
+      results[ri] = ACCEPTED
+      ri = ri + 1
+    end
   end
-  if counted > 0 then count(width, ttl, 'r', ends - 1, counted) end
-  if xnow then
-    local xkey = P .. 'x:' .. b
-    local added = hset_pairs(xkey, fields)
-    NOW = xnow
+  if counted > 0 then count(WIDTH, TTL, 'r', ends - 1, counted) end
+  local nx = tonumber(ARGV[i])
+  if nx > 0 then
+    local xkey = P .. 'x:' .. math.floor(now / WIDTH)
+    local added = hset_argv(xkey, i + 1, i + 2 * nx)
     touch(xkey, ends)
-    if added > 0 then count(width, ttl, 'u', xnow + ttl, added) end
+    if added > 0 then count(WIDTH, TTL, 'u', now + TTL, added) end
   end
-  NOW = last
-  return oi
+  return ri, true
 end
 
 -- A: now, ttl, bucket width, the index fields in the caller's order. {id, record} or false.
@@ -660,23 +672,18 @@ end
 const DISPATCH = `
 local ops = cjson.decode(ARGV[2])
 local results = {}
--- Every operation went through accept_run: the reply is '*' instead of a JSON array of {1}s
--- (ALL_ACCEPTED_REPLY in redis-store.ts), which cjson would write number by number.
+-- Every operation went through a run with no orphan held: the reply is '*' instead of a JSON array
+-- of {1}s (ALL_ACCEPTED_REPLY in redis-store.ts), which cjson would write number by number.
 local all_accepted = true
--- KEYS[1] is META; the operations' keys follow.
-local ki, oi = 2, 1
-while oi <= #ops do
+-- KEYS[1] is META; the operations' keys follow. oi: the element of ops, ri: the operation (a run
+-- element stands for several).
+local ki, ri = 2, 1
+for oi = 1, #ops do
   local op = ops[oi]
-  local accept = op[1] == '${ACCEPT_OP}'
-  if accept and ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
-  if accept and not ORPHANS_HELD then
-    oi = accept_run(ops, oi, results)
-  elseif accept then
-    -- One by one while orphans are held: each may take some. The long form's arguments.
-    all_accepted = false
-    NOW = op[2]
-    results[oi] = OPS.${OP.saveAccepted}(nil, {op[2], TTL, WIDTH, unpack(op, 3)})
-    oi = oi + 1
+  if op[1] == '${RUN_OP}' then
+    local fast
+    ri, fast = run_at(op[2], results, ri)
+    if not fast then all_accepted = false end
   else
     local nk = op[2]
     all_accepted = false
@@ -684,8 +691,8 @@ while oi <= #ops do
     local K, A = {unpack(KEYS, ki, ki + nk - 1)}, {unpack(op, 3)}
     ki = ki + nk
     NOW = tonumber(A[1])
-    results[oi] = OPS[op[1]](K, A)
-    oi = oi + 1
+    results[ri] = OPS[op[1]](K, A)
+    ri = ri + 1
   end
 end
 flush_counts()

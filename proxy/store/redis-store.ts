@@ -65,7 +65,7 @@ import {
   orphanIndexKey,
   upstreamIndexField,
 } from './redis-keys.js';
-import { ACCEPT_OP, BATCH_SCRIPT, OP, defineScripts, type OpName } from './redis-scripts.js';
+import { BATCH_SCRIPT, OP, RUN_OP, defineScripts, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
@@ -257,6 +257,61 @@ function orphansOf(reply: readonly [number, ...(string | number)[]]): readonly O
   return orphans;
 }
 
+/** saveAccepted's place in a queued operation's `encoded`: send() writes it into a run. */
+const ACCEPT = 'A';
+/** The ARGV index (1-based, as Lua counts) of the first argument after the five fixed ones. */
+const FIRST_RUN_ARG = 6;
+
+/**
+ * The ARGV strings of a batch's runs of saveAccepted (redis-scripts.ts, run_at: the layout).
+ * Consecutive operations with the same `now` make one run; within it, consecutive ids with the
+ * same block (all but their last character: redis-keys.ts) one block.
+ */
+class AcceptRuns {
+  readonly args: (string | number)[] = [];
+  /** The open run's `now`, undefined when none is open. */
+  private now: unknown = undefined;
+  /** Where the open run's block count and the open block's pair count are in args. */
+  private blocksAt = 0;
+  private pairsAt = 0;
+  private block: string | undefined = undefined;
+  /** The open run's index pairs (field, id), written after its blocks. */
+  private index: string[] = [];
+
+  /** Adds saveAccepted `e` ([ACCEPT, now, id, record, index fields...]), opening a run in `ops` if need be. */
+  add(e: readonly (string | number)[], ops: (readonly unknown[])[]): void {
+    const args = this.args;
+    const now = e[1];
+    if (now !== this.now) {
+      this.end();
+      ops.push([RUN_OP, FIRST_RUN_ARG + args.length]);
+      this.now = now;
+      this.blocksAt = args.push(now as number, 0) - 1;
+    }
+    const id = e[2] as string;
+    const block = id.slice(0, -1);
+    if (block !== this.block) {
+      this.block = block;
+      this.pairsAt = args.push(block, 0) - 1;
+      args[this.blocksAt] = (args[this.blocksAt] as number) + 1;
+    }
+    args.push(id.slice(-1), e[3] as string);
+    args[this.pairsAt] = (args[this.pairsAt] as number) + 1;
+    for (let k = 4; k < e.length; k++) this.index.push(e[k] as string, id);
+  }
+
+  /** Closes the open run, if any: its index pairs follow its blocks. */
+  end(): void {
+    if (this.now === undefined) return;
+    const index = this.index;
+    this.args.push(index.length / 2);
+    for (const s of index) this.args.push(s);
+    this.index = [];
+    this.now = undefined;
+    this.block = undefined;
+  }
+}
+
 /** A batch reply meaning "every operation was a saveAccepted that took no orphan" (redis-scripts.ts). */
 const ALL_ACCEPTED_REPLY = '*';
 /** saveAccepted's result when it took no orphan: {1}. */
@@ -424,9 +479,9 @@ class RedisStore implements RedisMessageStore {
       endpoint ?? (record.cluster === cluster ? record.endpoint : undefined),
       upstreamId,
     );
-    // The short form (redis-scripts.ts, Call layout). No KEYS: the script builds the orphan keys from
-    // the index fields (redis-scripts.ts says why).
-    const encoded: (string | number)[] = [ACCEPT_OP, now, id, value];
+    // Written into a run in ARGV by send() (redis-scripts.ts, Call layout). No KEYS: the script
+    // builds the orphan keys from the index fields (redis-scripts.ts says why).
+    const encoded: (string | number)[] = [ACCEPT, now, id, value];
     for (const key of keys) encoded.push(upstreamIndexField(cluster, key));
     return this.enqueue(NO_KEYS, encoded, orphansOf as (reply: unknown) => unknown) as Promise<readonly OrphanReceipt[]>;
   }
@@ -733,20 +788,39 @@ class RedisStore implements RedisMessageStore {
 
   private async send(ops: readonly QueuedOp[]): Promise<void> {
     // Call layout (redis-scripts.ts): the meta key, then the operations' keys as KEYS, the
-    // operations as one JSON argument. The meta key comes first even when no operation has a key:
-    // Redis Cluster routes the call by it to the slot of the prefix's hash tag.
+    // operations as one JSON argument, runs of saveAccepted as ARGV strings after it. The meta key
+    // comes first even when no operation has a key: Redis Cluster routes the call by it to the slot
+    // of the prefix's hash tag.
     const keys: string[] = [this.meta];
     const encoded: (readonly unknown[])[] = [];
+    const runs = new AcceptRuns();
     for (const op of ops) {
+      const e = op.encoded;
+      if (e[0] === ACCEPT) {
+        runs.add(e, encoded);
+        continue;
+      }
+      runs.end();
       for (const key of op.keys) keys.push(key);
-      encoded.push(op.encoded);
+      encoded.push(e);
     }
+    runs.end();
     let results: unknown[];
     const started = performance.now();
     try {
       const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
       const reply = await this.run(() =>
-        call.call(this.client, keys.length, ...keys, this.prefix, JSON.stringify(encoded), this.ttlMs, this.bucketWidth, this.leaseMs),
+        call.call(
+          this.client,
+          keys.length,
+          ...keys,
+          this.prefix,
+          JSON.stringify(encoded),
+          this.ttlMs,
+          this.bucketWidth,
+          this.leaseMs,
+          ...runs.args,
+        ),
       );
       results = parseBatchReply(reply, ops.length);
     } catch (err) {
