@@ -7,8 +7,8 @@
 // script call (`smppdStoreBatch`), run in call order; each keeps its own keys, arguments and
 // result. On this machine a command costs ~15-20 µs of client CPU and ~9 µs of Redis CPU before
 // any work (bench/store.ts, `ping` vs a batched script), so a proxy with many messages in flight
-// pays that once per batch instead of once per call; a lone call is a batch of one. ioredis sends
-// the script with EVALSHA (defineCommand) and falls back to EVAL once after a Redis restart.
+// pays that once per batch instead of once per call; a lone call is a batch of one. The call goes
+// as EVALSHA, EVAL when Redis does not have the script (redis-batch-command.ts).
 //
 // Call layout: KEYS[1] = the store's meta key (<p>meta, always there), then every operation's keys,
 // concatenated; ARGV[1] = prefix, ARGV[2] = the operations as one JSON array of [name, key count,
@@ -40,9 +40,6 @@
 // saveAccepted in batches of 64 (2 index keys each, INFO cpu, a throwaway script of bench/store.ts
 // kind): ~11 µs with the runs in the JSON (cjson decoding them: ~2.5 µs; the Lua loop over them:
 // ~3.5 µs), ~5 µs from ARGV; the client's CPU per call about the same either way.
-
-/** Name under which the batch script is defined on the ioredis client. */
-export const BATCH_SCRIPT = 'smppdStoreBatch';
 
 /** Operation names, as sent in ARGV. */
 export const OP = {
@@ -702,16 +699,3 @@ return cjson.encode(results)
 
 /** The full Lua source of the batch script. */
 export const BATCH_SOURCE = HELPERS + OPERATIONS + DISPATCH;
-
-/** Something scripts can be defined on: an ioredis Redis or Cluster. */
-export interface ScriptHost {
-  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number; readOnly?: boolean }): void;
-}
-
-/**
- * Define the batch script on the client. Without numberOfKeys each call passes its key count first
- * (ioredis then sends `EVALSHA sha numkeys keys... args...`).
- */
-export function defineScripts(client: ScriptHost): void {
-  client.defineCommand(BATCH_SCRIPT, { lua: BATCH_SOURCE });
-}

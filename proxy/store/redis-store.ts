@@ -65,7 +65,8 @@ import {
   orphanIndexKey,
   upstreamIndexField,
 } from './redis-keys.js';
-import { BATCH_SCRIPT, OP, RUN_OP, defineScripts, type OpName } from './redis-scripts.js';
+import { ScriptCaller } from './redis-batch-command.js';
+import { BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
@@ -131,7 +132,6 @@ const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
 const NO_KEYS: readonly string[] = Object.freeze([]);
 
 type RedisClient = Redis | Cluster;
-type BatchCall = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 interface QueuedOp {
   readonly keys: readonly string[];
@@ -344,6 +344,8 @@ function usedMemory(info: string): number {
 
 class RedisStore implements RedisMessageStore {
   private readonly client: RedisClient;
+  /** The batch script (redis-scripts.ts), called with arguments encoded by redis-batch-command.ts. */
+  private readonly script: ScriptCaller;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
   /** KEYS[1] of every script call (redis-scripts.ts). */
@@ -404,7 +406,7 @@ class RedisStore implements RedisMessageStore {
     this.connectTimeoutMs =
       (this.client instanceof Cluster ? this.client.options.redisOptions?.connectTimeout : this.client.options.connectTimeout) ??
       10_000;
-    defineScripts(this.client);
+    this.script = new ScriptCaller(this.client, BATCH_SOURCE);
 
     this.everReady = this.client.status === 'ready';
     this.lastHealthy = this.everReady;
@@ -808,20 +810,8 @@ class RedisStore implements RedisMessageStore {
     let results: unknown[];
     const started = performance.now();
     try {
-      const call = (this.client as unknown as Record<typeof BATCH_SCRIPT, BatchCall>)[BATCH_SCRIPT];
-      const reply = await this.run(() =>
-        call.call(
-          this.client,
-          keys.length,
-          ...keys,
-          this.prefix,
-          JSON.stringify(encoded),
-          this.ttlMs,
-          this.bucketWidth,
-          this.leaseMs,
-          ...runs.args,
-        ),
-      );
+      const args = [this.prefix, JSON.stringify(encoded), this.ttlMs, this.bucketWidth, this.leaseMs];
+      const reply = await this.run(() => this.script.call(keys, args, runs.args));
       results = parseBatchReply(reply, ops.length);
     } catch (err) {
       this.called(ops.length, started, false);
