@@ -392,7 +392,7 @@ describe('submit_sm acknowledgement', () => {
 
   it('answers ESME_RSYSERR when the store cannot write the accepted message', async () => {
     const store = createMemoryStore({ ttlMs: 60_000 });
-    store.saveAccepted = () => Promise.reject(new Error('down'));
+    store.saveAcceptedWith = (_record, _cluster, _upstreamId, _keys, _endpoint, done) => done.notStored(new Error('down'));
     const mcel: FakeCluster = new FakeCluster('mcel');
     const { forwarder } = setup(config(), [new FakeCluster('voda'), mcel], store);
     const resp = await forwarder.handleRequest(acme, submitSm({ destination_addr: '258820' }), { deadline: far() });

@@ -2,13 +2,13 @@
 // routed, sent upstream with retries, answered with smppd's message id.
 //
 // Order per submit_sm/data_sm: route → store healthy? → new id → send (with retries) →
-// store.saveAccepted (the record with its upstream id, in one store operation) → answer. The client
+// store.saveAcceptedWith (the record with its upstream id, in one store operation) → answer. The client
 // hears ESME_ROK only when the upstream accepted and the store holds the record and its upstream id
 // (receipts can be matched); a store failure is never answered ESME_ROK. The record is written once,
 // after the upstream accepted, not saved before sending and indexed after: with Redis that is one
 // operation per message instead of two (issue 5 benchmark: the Redis store's submit throughput was
 // ~40-60% of the memory store's with two). A receipt that beats the write is held as an orphan and
-// returned by saveAccepted (store.ts), as it was by setUpstreamId. A message that fails upstream
+// returned by saveAcceptedWith (store.ts), as it was by setUpstreamId. A message that fails upstream
 // leaves nothing in the store. submit_multi still saves first (one record for several sends).
 //
 // Store failures (issue 5, SPEC §4 "submits get a retriable status" while Redis is unreachable):
@@ -42,7 +42,7 @@ import type {
   Tlvs,
   UnsuccessSme,
 } from '../smpp/index.js';
-import { STORE_NO_ORPHANS, type OrphanReceipt } from '../store/store.js';
+import type { OrphanReceipt, SaveAcceptedDone } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
 import type { ClusterPolicy } from './policy.js';
 import type { SendResult, SendWaiter } from './ports.js';
@@ -52,7 +52,6 @@ import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 export type OrphanSink = (client: string, id: string, orphans: readonly OrphanReceipt[]) => void;
 
 const ROK_NAME = statusName(Status.ESME_ROK);
-const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
 /** Answer to a submit sent nowhere because the store cannot take its record (see the top of this file). */
 export const STORE_UNAVAILABLE_STATUS = Status.ESME_RMSGQFUL;
 
@@ -166,34 +165,22 @@ export class Submitter {
       // when the submit arrived; cluster and endpoint become those that accepted it.
       const upstreamId = (outcome.response as SubmitSmResp | DataSmResp).message_id;
       const keys = messageIdKeys(upstreamId, ctx.policy(outcome.cluster).messageId);
-      let indexed: Promise<readonly OrphanReceipt[]>;
-      try {
-        indexed = ctx.store.saveAccepted(
-          { id: job.id, client: job.client, cluster: job.route.cluster, routeName: job.route.name, createdAt: job.started },
-          outcome.cluster,
-          upstreamId,
-          keys,
-          outcome.endpoint,
-        );
-      } catch (err) {
-        this.notRecorded(job, err);
-        return;
-      }
-      // The memory store's "no orphans" needs no wait (store.ts).
-      if (indexed === STORE_NO_ORPHANS) this.recorded(job, NO_ORPHANS);
-      else {
-        indexed.then(
-          (orphans) => this.recorded(job, orphans),
-          (err: unknown) => this.notRecorded(job, err),
-        );
-      }
+      // The job hears (stored, notStored), maybe before this returns: no promise per message.
+      ctx.store.saveAcceptedWith(
+        { id: job.id, client: job.client, cluster: job.route.cluster, routeName: job.route.name, createdAt: job.started },
+        outcome.cluster,
+        upstreamId,
+        keys,
+        outcome.endpoint,
+        job,
+      );
     } catch (err) {
       this.crashed(job.pdu, job.reply, job.started, err, job.seq);
     }
   }
 
   /** The record is written: the client gets smppd's id, then the receipts that came first. */
-  private recorded(job: SubmitJob, orphans: readonly OrphanReceipt[]): void {
+  recorded(job: SubmitJob, orphans: readonly OrphanReceipt[]): void {
     try {
       this.answerJob(job, Status.ESME_ROK, job.id);
       if (orphans.length > 0) this.onOrphans(job.client, job.id, orphans);
@@ -204,7 +191,7 @@ export class Submitter {
   }
 
   /** The upstream accepted but the store did not take the record: ESME_RSYSERR (top of this file). */
-  private notRecorded(job: SubmitJob, err: unknown): void {
+  notRecorded(job: SubmitJob, err: unknown): void {
     this.unrecorded(err, job.outcome!.cluster);
     this.answerJob(job, Status.ESME_RSYSERR, '');
   }
@@ -497,7 +484,7 @@ export interface SubmitReply {
  * microtask per message (bench: `npm run bench`, through smppd). Submitter.finish takes over when
  * the sending is over.
  */
-export class SubmitJob extends Attempts implements SendWaiter {
+export class SubmitJob extends Attempts implements SendWaiter, SaveAcceptedDone {
   /** The client's sequence number (the upstream session overwrites the PDU's). */
   readonly seq: number;
 
@@ -540,6 +527,15 @@ export class SubmitJob extends Attempts implements SendWaiter {
 
   resolved(result: SendResult): void {
     this.report(this.answered, result);
+  }
+
+  /** The store holds the record (Submitter.finish asked it). */
+  stored(orphans: readonly OrphanReceipt[]): void {
+    this.submitter.recorded(this, orphans);
+  }
+
+  notStored(err: unknown): void {
+    this.submitter.notRecorded(this, err);
   }
 
   rejected(err: Error): void {

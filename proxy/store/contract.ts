@@ -267,6 +267,55 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         expect(await store.findByUpstream('vodacom', ['dec:9'])).toBeUndefined();
       });
 
+      it('keeps messages whose ids end in any character, saved together or one by one', async () => {
+        const store = await open();
+        const ids = ['mé', 'm€', 'm😀', 'ü', 'm1é', 'm2é', 'plain'];
+        // Together: one batch on Redis.
+        const together = ids.map((id, i) => store.saveAccepted(record(id), 'vodacom', String(i), [`dec:${i}`]));
+        expect(await Promise.all(together)).toEqual(ids.map(() => []));
+        for (const [i, id] of ids.entries()) {
+          expect((await store.get(id))?.id).toBe(id);
+          expect((await store.findByUpstream('vodacom', [`dec:${i}`]))?.id).toBe(id);
+        }
+        expect((await store.stats()).entries).toBe(ids.length);
+        // With an orphan held (Redis: the operations go one at a time).
+        const receipt = orphan('100');
+        await store.holdOrphan('vodacom', ['dec:100'], receipt, ORPHAN_TTL_MS);
+        const [first, second] = await Promise.all([
+          store.saveAccepted(record('né'), 'vodacom', '100', ['dec:100']),
+          store.saveAccepted(record('pé'), 'vodacom', '101', ['dec:101']),
+        ]);
+        expect([held(first ?? []), second]).toEqual([[receipt], []]);
+        expect((await store.findByUpstream('vodacom', ['dec:100']))?.id).toBe('né');
+        expect((await store.get('pé'))?.id).toBe('pé');
+      });
+
+      it('answers saveAcceptedWith as saveAccepted resolves or rejects, through the callback, exactly once', async () => {
+        const store = await open();
+        const calls: string[] = [];
+        const via = (r: MessageRecord, keys: string[]) =>
+          new Promise<readonly OrphanReceipt[]>((resolve, reject) =>
+            store.saveAcceptedWith(r, 'vodacom', '1', keys, 'a:2775', {
+              stored: (orphans) => {
+                calls.push(`stored ${r.id}`);
+                resolve(orphans);
+              },
+              notStored: (err) => {
+                calls.push(`notStored ${r.id}`);
+                reject(err as Error);
+              },
+            }),
+          );
+        const receipt = orphan('1');
+        await store.holdOrphan('vodacom', ['dec:1'], receipt, ORPHAN_TTL_MS);
+        expect(held(await via(record('m1'), ['dec:1']))).toEqual([receipt]);
+        expect(await rejectionCode(via(record(''), ['dec:2']))).toBe(StoreErrorCode.INVALID_ARGUMENT);
+        expect(await via(record('m3'), ['dec:3'])).toEqual([]);
+        expect(await store.get('m1')).toMatchObject({ cluster: 'vodacom', endpoint: 'a:2775', upstreamId: '1' });
+        expect((await store.findByUpstream('vodacom', ['dec:3']))?.id).toBe('m3');
+        expect(calls).toEqual(['stored m1', 'notStored ', 'stored m3']);
+      });
+
       it('rejects an empty or over-long id with INVALID_ARGUMENT, storing and indexing nothing', async () => {
         const store = await open();
         const longest = 'x'.repeat(MAX_MESSAGE_ID_LENGTH);

@@ -31,6 +31,7 @@ import {
   type MessageRecord,
   type MessageStore,
   type OrphanReceipt,
+  type SaveAcceptedDone,
   type StoreOptions,
   type StoreStats,
 } from './store.js';
@@ -192,14 +193,41 @@ class MemoryStore implements MessageStore {
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]> {
     try {
-      const now = this.checkedNow(record);
-      this.records.saveIndexed(record, now + this.ttlMs, cluster, upstreamId, keys, endpoint);
-      if (this.orphanIndex.size === 0) return STORE_NO_ORPHANS;
-      const orphans = this.takeOrphans(cluster, keys, now);
+      const orphans = this.saveAcceptedNow(record, cluster, upstreamId, keys, endpoint);
       return orphans === NO_ORPHANS ? STORE_NO_ORPHANS : Promise.resolve(orphans);
     } catch (err) {
       return Promise.reject(err as Error);
     }
+  }
+
+  saveAcceptedWith(
+    record: MessageRecord,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint: string | undefined,
+    done: SaveAcceptedDone,
+  ): void {
+    let orphans: readonly OrphanReceipt[];
+    try {
+      orphans = this.saveAcceptedNow(record, cluster, upstreamId, keys, endpoint);
+    } catch (err) {
+      done.notStored(err);
+      return;
+    }
+    done.stored(orphans);
+  }
+
+  private saveAcceptedNow(
+    record: MessageRecord,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint: string | undefined,
+  ): readonly OrphanReceipt[] {
+    const now = this.checkedNow(record);
+    this.records.saveIndexed(record, now + this.ttlMs, cluster, upstreamId, keys, endpoint);
+    return this.orphanIndex.size === 0 ? NO_ORPHANS : this.takeOrphans(cluster, keys, now);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {

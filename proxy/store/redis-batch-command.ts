@@ -16,8 +16,8 @@
 import { createHash } from 'node:crypto';
 import { Command } from 'ioredis';
 
-/** One argument of a call: strings as they are, numbers as integers in decimal. */
-export type RespArg = string | number;
+/** One argument of a call: strings as UTF-8, numbers as integers in decimal, bytes as they are. */
+export type RespArg = string | number | Uint8Array;
 
 const CRLF = 0x0d0a;
 const NONE: readonly RespArg[] = Object.freeze([]);
@@ -47,7 +47,7 @@ export function encodeCommand(name: string, ...parts: readonly (readonly RespArg
     count += args.length;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
-      need += 20 + (typeof a === 'string' ? 3 * a.length : 24);
+      need += 20 + (typeof a === 'string' ? 3 * a.length : typeof a === 'number' ? 24 : a.length);
     }
   }
   if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, 2 * scratch.length));
@@ -59,7 +59,8 @@ export function encodeCommand(name: string, ...parts: readonly (readonly RespArg
   for (const args of parts) {
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
-      off = putBulk(buf, off, typeof a === 'string' ? a : integer(a));
+      if (typeof a === 'object') off = putBytes(buf, off, a);
+      else off = putBulk(buf, off, typeof a === 'string' ? a : integer(a));
     }
   }
   const out = Buffer.allocUnsafe(off);
@@ -81,6 +82,18 @@ function putBulk(buf: Buffer, off: number, s: string): number {
   off += 2;
   // All ASCII (one byte per character): latin1 writes the same bytes without UTF-8 encoding.
   off += buf.write(s, off, n, n === s.length ? 'latin1' : 'utf8');
+  buf.writeUInt16BE(CRLF, off);
+  return off + 2;
+}
+
+/** `$<length>\r\n<bytes>\r\n` for `bytes`; the next offset. */
+function putBytes(buf: Buffer, off: number, bytes: Uint8Array): number {
+  buf[off] = 0x24; // '$'
+  off = putDecimal(buf, off + 1, bytes.length);
+  buf.writeUInt16BE(CRLF, off);
+  off += 2;
+  buf.set(bytes, off);
+  off += bytes.length;
   buf.writeUInt16BE(CRLF, off);
   return off + 2;
 }

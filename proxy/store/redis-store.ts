@@ -65,7 +65,7 @@ import {
   orphanIndexKey,
   upstreamIndexField,
 } from './redis-keys.js';
-import { ScriptCaller } from './redis-batch-command.js';
+import { ScriptCaller, type RespArg } from './redis-batch-command.js';
 import { BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
@@ -81,6 +81,7 @@ import {
   type MessageStore,
   type OrphanReceipt,
   type ReclaimedOrphan,
+  type SaveAcceptedDone,
   type StoreOptions,
   type StoreStats,
 } from './store.js';
@@ -133,14 +134,68 @@ const NO_KEYS: readonly string[] = Object.freeze([]);
 
 type RedisClient = Redis | Cluster;
 
+/** An operation waiting for its batch: its keys, its arguments, and where its result goes. */
 interface QueuedOp {
   readonly keys: readonly string[];
   /** As the script reads it: name, key count, then the arguments (op() puts the first two in front). */
   readonly encoded: readonly (string | number)[];
-  /** Turns the operation's reply into what its caller gets (a throw rejects the call). */
-  readonly transform: ((reply: unknown) => unknown) | undefined;
-  resolve(result: unknown): void;
-  reject(err: unknown): void;
+  /** The operation's reply arrived. */
+  settle(reply: unknown): void;
+  /** The operation failed (its whole batch did). */
+  fail(err: unknown): void;
+}
+
+/** An operation whose caller awaits a promise. */
+class PromisedOp implements QueuedOp {
+  constructor(
+    readonly keys: readonly string[],
+    readonly encoded: readonly (string | number)[],
+    /** Turns the operation's reply into what its caller gets (a throw rejects the call). */
+    private readonly transform: ((reply: unknown) => unknown) | undefined,
+    private readonly resolve: (result: unknown) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  settle(reply: unknown): void {
+    if (this.transform === undefined) {
+      this.resolve(reply);
+      return;
+    }
+    try {
+      this.resolve(this.transform(reply));
+    } catch (err) {
+      this.reject(err);
+    }
+  }
+
+  fail(err: unknown): void {
+    this.reject(err);
+  }
+}
+
+/** A saveAcceptedWith: its caller hears through `done`. One object per message, no promise. */
+class AcceptOp implements QueuedOp {
+  readonly keys = NO_KEYS;
+
+  constructor(
+    readonly encoded: readonly (string | number)[],
+    private readonly done: SaveAcceptedDone,
+  ) {}
+
+  settle(reply: unknown): void {
+    let orphans: readonly OrphanReceipt[];
+    try {
+      orphans = orphansOf(reply as [number, ...(string | number)[]]);
+    } catch (err) {
+      this.done.notStored(err);
+      return;
+    }
+    this.done.stored(orphans);
+  }
+
+  fail(err: unknown): void {
+    this.done.notStored(err);
+  }
 }
 
 function positive(name: string, value: number, integer: boolean): number {
@@ -257,6 +312,12 @@ function orphansOf(reply: readonly [number, ...(string | number)[]]): readonly O
   return orphans;
 }
 
+/** Whether every character of `s` is ASCII (one byte in UTF-8). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (charCode(s, i) > 0x7f) return false;
+  return true;
+}
+
 /** saveAccepted's place in a queued operation's `encoded`: send() writes it into a run. */
 const ACCEPT = 'A';
 /** The ARGV index (1-based, as Lua counts) of the first argument after the five fixed ones. */
@@ -268,7 +329,7 @@ const FIRST_RUN_ARG = 6;
  * same block (all but their last character: redis-keys.ts) one block.
  */
 class AcceptRuns {
-  readonly args: (string | number)[] = [];
+  readonly args: RespArg[] = [];
   /** The open run's `now`, undefined when none is open. */
   private now: unknown = undefined;
   /** Where the open run's block count and the open block's pair count are in args. */
@@ -289,13 +350,24 @@ class AcceptRuns {
       this.blocksAt = args.push(now as number, 0) - 1;
     }
     const id = e[2] as string;
-    const block = id.slice(0, -1);
-    if (block !== this.block) {
-      this.block = block;
-      this.pairsAt = args.push(block, 0) - 1;
+    // The script splits an id into block and field by bytes (record_at): a character beyond ASCII
+    // is several bytes in Redis, one or two UTF-16 units here. Such an id (never one of smppd's)
+    // goes as bytes, in a block of its own.
+    if (!isAscii(id)) {
+      const bytes = Buffer.from(id, 'utf8');
+      this.block = undefined;
+      this.pairsAt = args.push(bytes.subarray(0, bytes.length - 1), 0) - 1;
       args[this.blocksAt] = (args[this.blocksAt] as number) + 1;
+      args.push(bytes.subarray(bytes.length - 1), e[3] as string);
+    } else {
+      const block = id.slice(0, -1);
+      if (block !== this.block) {
+        this.block = block;
+        this.pairsAt = args.push(block, 0) - 1;
+        args[this.blocksAt] = (args[this.blocksAt] as number) + 1;
+      }
+      args.push(id.slice(-1), e[3] as string);
     }
-    args.push(id.slice(-1), e[3] as string);
     args[this.pairsAt] = (args[this.pairsAt] as number) + 1;
     for (let k = 4; k < e.length; k++) this.index.push(e[k] as string, id);
   }
@@ -309,6 +381,19 @@ class AcceptRuns {
     this.index = [];
     this.now = undefined;
     this.block = undefined;
+  }
+}
+
+/**
+ * Hands an operation its reply (or `err`). A caller's callback that throws is a bug of that caller:
+ * it must not keep the rest of the batch from hearing.
+ */
+function settleSafely(op: QueuedOp, reply: unknown, err: unknown): void {
+  try {
+    if (err === undefined) op.settle(reply);
+    else op.fail(err);
+  } catch {
+    // See above.
   }
 }
 
@@ -465,12 +550,25 @@ class RedisStore implements RedisMessageStore {
     keys: readonly string[],
     endpoint?: string,
   ): Promise<readonly OrphanReceipt[]> {
-    if (this.closed) return Promise.reject(this.closedError());
+    return new Promise((stored, notStored) => this.saveAcceptedWith(record, cluster, upstreamId, keys, endpoint, { stored, notStored }));
+  }
+
+  saveAcceptedWith(
+    record: MessageRecord,
+    cluster: string,
+    upstreamId: string,
+    keys: readonly string[],
+    endpoint: string | undefined,
+    done: SaveAcceptedDone,
+  ): void {
+    if (this.closed) {
+      done.notStored(this.closedError());
+      return;
+    }
     const id = record.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
-      return Promise.reject(
-        new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`),
-      );
+      done.notStored(new StoreError(StoreErrorCode.INVALID_ARGUMENT, `message id must be 1..${MAX_MESSAGE_ID_LENGTH} characters`));
+      return;
     }
     const now = this.now();
     // The record as setUpstreamId would leave it: the endpoint given, else the saved one on the same cluster.
@@ -485,7 +583,7 @@ class RedisStore implements RedisMessageStore {
     // builds the orphan keys from the index fields (redis-scripts.ts says why).
     const encoded: (string | number)[] = [ACCEPT, now, id, value];
     for (const key of keys) encoded.push(upstreamIndexField(cluster, key));
-    return this.enqueue(NO_KEYS, encoded, orphansOf as (reply: unknown) => unknown) as Promise<readonly OrphanReceipt[]>;
+    this.queueOp(new AcceptOp(encoded, done));
   }
 
   async setUpstreamId(
@@ -755,23 +853,29 @@ class RedisStore implements RedisMessageStore {
     return this.enqueue(keys, args, transform);
   }
 
-  /** Queue an operation already encoded as the script reads it (op, or saveAccepted's short form). */
+  /** Queue an operation already encoded as the script reads it. */
   private enqueue(keys: readonly string[], encoded: (string | number)[], transform?: (reply: unknown) => unknown): Promise<unknown> {
-    if (this.everReady && !this.isReady()) return Promise.reject(this.unreachable());
-    return new Promise((resolve, reject) => {
-      this.queue.push({ keys, encoded, transform, resolve, reject });
-      if (this.queue.length >= MAX_BATCH) {
-        this.flush();
-      } else if (!this.flushScheduled) {
-        // Sent once the current callback and the promise reactions it started are done: the calls
-        // that one socket read leads to (a chunk of submit_sm_resp, each resuming its submit) go
-        // together. Waiting for the end of the event-loop turn (setImmediate) made bigger batches
-        // but added that wait to every message: closed loop through smppd on Redis, six runs each,
-        // ~87,000 msg/s that way against ~92,000 now, with less CPU in smppd and in Redis.
-        this.flushScheduled = true;
-        queueMicrotask(this.flushQueue);
-      }
-    });
+    return new Promise((resolve, reject) => this.queueOp(new PromisedOp(keys, encoded, transform, resolve, reject)));
+  }
+
+  /** Queue `op` for the next batch; it fails at once while Redis is known to be away. */
+  private queueOp(op: QueuedOp): void {
+    if (this.everReady && !this.isReady()) {
+      op.fail(this.unreachable());
+      return;
+    }
+    this.queue.push(op);
+    if (this.queue.length >= MAX_BATCH) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      // Sent once the current callback and the promise reactions it started are done: the calls
+      // that one socket read leads to (a chunk of submit_sm_resp, each resuming its submit) go
+      // together. Waiting for the end of the event-loop turn (setImmediate) made bigger batches
+      // but added that wait to every message: closed loop through smppd on Redis, six runs each,
+      // ~87,000 msg/s that way against ~92,000 now, with less CPU in smppd and in Redis.
+      this.flushScheduled = true;
+      queueMicrotask(this.flushQueue);
+    }
   }
 
   private readonly flushQueue = (): void => {
@@ -815,22 +919,11 @@ class RedisStore implements RedisMessageStore {
       results = parseBatchReply(reply, ops.length);
     } catch (err) {
       this.called(ops.length, started, false);
-      for (const op of ops) op.reject(err);
+      for (const op of ops) settleSafely(op, undefined, err);
       return;
     }
     this.called(ops.length, started, true);
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i] as QueuedOp;
-      const result = listOrValue(results[i]);
-      if (op.transform === undefined) op.resolve(result);
-      else {
-        try {
-          op.resolve(op.transform(result));
-        } catch (err) {
-          op.reject(err);
-        }
-      }
-    }
+    for (let i = 0; i < ops.length; i++) settleSafely(ops[i] as QueuedOp, listOrValue(results[i]), undefined);
   }
 
   private called(operations: number, started: number, ok: boolean): void {
