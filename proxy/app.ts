@@ -98,6 +98,7 @@ function createStore(config: Config, logger: Logger, metrics: Metrics): MessageS
         else logger.error({ err }, 'store unreachable (redis): not ready, submits answered ESME_RMSGQFUL');
       },
       onCall: (operations, seconds, ok) => metrics.storeCall(operations, seconds, ok),
+      onCallbackError: (err) => logger.error({ err }, 'store result handler failed (a bug)'),
     });
   }
   return createMemoryStore({ ttlMs: config.store.ttl, maxEntries: config.store.max_entries, clock: systemTimers.now });

@@ -77,11 +77,13 @@ export class FrameDecoder {
   /**
    * next() without its result object and Buffer view: the next frame's length, 0 when it is
    * incomplete, -1 after INVALID_LENGTH (next() then returns the error). The frame is
-   * frameBuffer[frameStart, frameStart + length), valid until the next push(). For a session's read
+   * frameBuffer[frameStart, frameStart + length), valid until the next push() or nextLength(). For a session's read
    * loop: two objects per PDU fewer, and a response is decoded without a view of its frame (bench:
    * `npm run bench`, through smppd).
    */
   nextLength(): number {
+    // The previous frame is done with: an idle session keeps no read chunk alive through it.
+    this.#frameBuf = EMPTY;
     if (this.#error !== undefined) return -1;
     const held = this.#end - this.#start;
     if (held < 4) return 0;

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Command } from 'ioredis';
 
-/** One argument of a call: strings as UTF-8, numbers as integers in decimal, bytes as they are. */
+/** One argument of a call: strings as UTF-8, numbers in decimal, bytes as they are. */
 export type RespArg = string | number | Uint8Array;
 
 const CRLF = 0x0d0a;
@@ -60,7 +60,7 @@ export function encodeCommand(name: string, ...parts: readonly (readonly RespArg
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (typeof a === 'object') off = putBytes(buf, off, a);
-      else off = putBulk(buf, off, typeof a === 'string' ? a : integer(a));
+      else off = putBulk(buf, off, typeof a === 'string' ? a : numberText(a));
     }
   }
   const out = Buffer.allocUnsafe(off);
@@ -68,8 +68,8 @@ export function encodeCommand(name: string, ...parts: readonly (readonly RespArg
   return out;
 }
 
-function integer(n: number): string {
-  if (!Number.isSafeInteger(n)) throw new RangeError(`redis argument ${n} is not an integer`);
+/** A number as Redis reads it: an integer in decimal, anything else as JavaScript writes it (Lua's tonumber reads it back). */
+function numberText(n: number): string {
   return String(n);
 }
 
@@ -117,7 +117,8 @@ class EncodedCommand extends Command {
 /** Something EncodedCommands can be sent on: an ioredis Redis or Cluster. */
 export interface CommandSender {
   sendCommand(command: Command): unknown;
-  on(event: 'ready' | 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
 }
 
 /** Calls one Lua script with pre-encoded arguments (see the top of this file). */
@@ -131,10 +132,17 @@ export class ScriptCaller {
     private readonly lua: string,
   ) {
     this.sha = createHash('sha1').update(lua).digest('hex');
-    // A new connection may reach a Redis that restarted without the script.
-    client.on('close', () => {
-      this.loaded = false;
-    });
+    client.on('close', this.onClose);
+  }
+
+  /** A new connection may reach a Redis that restarted without the script. */
+  private readonly onClose = (): void => {
+    this.loaded = false;
+  };
+
+  /** Stops listening to the client (the store closes; the client may be the caller's and live on). */
+  detach(): void {
+    this.client.off('close', this.onClose);
   }
 
   /** The script's reply to KEYS `keys` and ARGV `args`, then `more` (one array need not be built). */

@@ -390,7 +390,8 @@ end
 --   pair count n and n pairs (last character, record string); then the index pair count and the
 --   pairs (index field, id).
 -- Operation k of the run is the k-th record pair; its index fields are the consecutive index pairs
--- carrying its id. Written as OPS.saveAccepted would write them one by one: with no orphan held,
+-- carrying its id (two neighbours with one id, which the forwarder never sends, share theirs: with
+-- orphans held the first takes those of both; records, index and counts are the same either way). Written as OPS.saveAccepted would write them one by one: with no orphan held,
 -- one HSET per block and one of all the index fields, and no Lua work per message (the ARGV
 -- strings go to Redis as they are); with orphans held, one operation at a time, each may take
 -- some. Sets results[ri..] (one per operation); returns the next result index.

@@ -485,6 +485,45 @@ describe('redis store', () => {
     expect(await client.ping()).toBe('PONG');
     await client.quit();
   });
+
+  it('leaves no listener on a client it was given once it closes', async () => {
+    const client = createRedisClient({ url: redis.url });
+    const before = ['ready', 'close', 'end', 'error'].map((event) => client.listenerCount(event));
+    for (let i = 0; i < 12; i++) {
+      const store = open({ url: undefined, redis: client });
+      await store.save(record(`m${i}`));
+      await store.close();
+    }
+    expect(['ready', 'close', 'end', 'error'].map((event) => client.listenerCount(event))).toEqual(before);
+    await client.quit();
+  });
+
+  it('works with a lease that is not a whole number of milliseconds', async () => {
+    const store = open({ leaseMs: 1500.5 });
+    const id = await store.enqueueDelivery('acme', delivery('a1'));
+    expect(await store.takeDeliveries('acme', 5)).toEqual([{ deliveryId: id, item: delivery('a1'), attempts: 1 }]);
+    now += 1501;
+    expect(await store.takeDeliveries('acme', 5)).toEqual([{ deliveryId: id, item: delivery('a1'), attempts: 2 }]);
+  });
+
+  it('tells onCallbackError when a saveAcceptedWith callback throws, and still answers the rest of its batch', async () => {
+    const errors: unknown[] = [];
+    const store = open({ onCallbackError: (err) => errors.push(err) });
+    await store.get('warm-up'); // connected: the two calls below go in one script call
+    const bug = new Error('handler bug');
+    const second = new Promise<readonly unknown[]>((resolve, reject) => {
+      store.saveAcceptedWith(record('m1'), 'vodacom', '1', ['dec:1'], undefined, {
+        stored: () => {
+          throw bug;
+        },
+        notStored: reject,
+      });
+      store.saveAcceptedWith(record('m2'), 'vodacom', '2', ['dec:2'], undefined, { stored: resolve, notStored: reject });
+    });
+    expect(await second).toEqual([]);
+    expect(errors).toEqual([bug]);
+    expect((await store.findByUpstream('vodacom', ['dec:1']))?.id).toBe('m1');
+  });
 });
 
 describe('redis store when Redis goes away', () => {

@@ -109,6 +109,8 @@ export interface RedisStoreOptions extends StoreOptions {
    * each of its operations). For metrics; a throw here is ignored.
    */
   readonly onCall?: (operations: number, seconds: number, ok: boolean) => void;
+  /** A caller's callback (saveAcceptedWith's `done`) threw: a bug there. Default: a process warning. */
+  readonly onCallbackError?: (err: unknown) => void;
 }
 
 /** A MessageStore on Redis, with the optional methods always present. */
@@ -386,15 +388,24 @@ class AcceptRuns {
 
 /**
  * Hands an operation its reply (or `err`). A caller's callback that throws is a bug of that caller:
- * it must not keep the rest of the batch from hearing.
+ * it must not keep the rest of the batch from hearing, and goes to `onCallbackError`.
  */
-function settleSafely(op: QueuedOp, reply: unknown, err: unknown): void {
+function settleSafely(op: QueuedOp, reply: unknown, err: unknown, onCallbackError: (err: unknown) => void): void {
   try {
     if (err === undefined) op.settle(reply);
     else op.fail(err);
-  } catch {
-    // See above.
+  } catch (thrown) {
+    try {
+      onCallbackError(thrown);
+    } catch {
+      // Nowhere left to report it.
+    }
   }
+}
+
+/** Without an onCallbackError: a warning on the process (stderr), as an unhandled rejection would be. */
+function warnCallbackError(err: unknown): void {
+  process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SMPPD_STORE_CALLBACK' });
 }
 
 /** A batch reply meaning "every operation was a saveAccepted that took no orphan" (redis-scripts.ts). */
@@ -442,6 +453,7 @@ class RedisStore implements RedisMessageStore {
   private readonly clock: Clock;
   private readonly onHealthChange: ((healthy: boolean, err?: Error) => void) | undefined;
   private readonly onCall: ((operations: number, seconds: number, ok: boolean) => void) | undefined;
+  private readonly onCallbackError: (err: unknown) => void;
   private readonly connectTimeoutMs: number;
   private closed = false;
   private everReady: boolean;
@@ -468,6 +480,7 @@ class RedisStore implements RedisMessageStore {
     this.meta = metaKey(this.prefix);
     this.onHealthChange = options.onHealthChange;
     this.onCall = options.onCall;
+    this.onCallbackError = options.onCallbackError ?? warnCallbackError;
 
     const given = [options.url, options.redis, options.connection].filter((v) => v !== undefined).length;
     if (given > 1) throw new StoreError(StoreErrorCode.INVALID_ARGUMENT, 'give one of url, redis, connection');
@@ -510,6 +523,7 @@ class RedisStore implements RedisMessageStore {
     this.client.on('end', onDown);
     this.client.on('error', onError);
     this.detach = () => {
+      this.script.detach();
       this.client.off('ready', onReady);
       this.client.off('close', onDown);
       this.client.off('end', onDown);
@@ -919,11 +933,11 @@ class RedisStore implements RedisMessageStore {
       results = parseBatchReply(reply, ops.length);
     } catch (err) {
       this.called(ops.length, started, false);
-      for (const op of ops) settleSafely(op, undefined, err);
+      for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
       return;
     }
     this.called(ops.length, started, true);
-    for (let i = 0; i < ops.length; i++) settleSafely(ops[i] as QueuedOp, listOrValue(results[i]), undefined);
+    for (let i = 0; i < ops.length; i++) settleSafely(ops[i] as QueuedOp, listOrValue(results[i]), undefined, this.onCallbackError);
   }
 
   private called(operations: number, started: number, ok: boolean): void {
@@ -985,7 +999,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisMessageStore 
  */
 export function createRedisStoreFromConfig(
   config: StoreConfig,
-  options: Pick<RedisStoreOptions, 'leaseMs' | 'clock' | 'maxOrphans' | 'onHealthChange' | 'onCall'> = {},
+  options: Pick<RedisStoreOptions, 'leaseMs' | 'clock' | 'maxOrphans' | 'onHealthChange' | 'onCall' | 'onCallbackError'> = {},
   readFile?: (path: string) => string,
 ): RedisMessageStore {
   return new RedisStore({
