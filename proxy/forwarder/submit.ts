@@ -289,7 +289,7 @@ export class Submitter {
     // parts: the upstream submits this message becomes, as far as known now (a cluster on `auto`
     // that turns out not to take submit_multi splits later).
     let parts = 0;
-    for (const [route, dests] of groups) parts += this.splits(route.cluster) ? smeCount(dests) : 1;
+    for (const [route, dests] of groups) parts += this.splits(route) ? smeCount(dests) : 1;
     try {
       await ctx.store.save({ id, client, cluster: first.cluster, routeName: first.name, createdAt: started, parts });
     } catch (err) {
@@ -317,9 +317,23 @@ export class Submitter {
   }
 
   /** The cluster takes a submit_multi as one submit_sm per destination (cluster `submit_multi`). */
-  private splits(cluster: string): boolean {
-    const policy = this.ctx.policy(cluster);
+  /**
+   * Whether the route's destinations go as one submit_sm each. Decided by the cluster the send will
+   * start on: the route's, or while that one is unavailable the first available fallback (sends
+   * skip unavailable clusters, send.ts), so a fallback that does not take submit_multi is not sent
+   * one it would refuse. If the cluster that ends up taking the message refuses anyway, sendGroup
+   * splits then.
+   */
+  private splits(route: Route): boolean {
+    const policy = this.ctx.policy(this.startCluster(route));
     return policy.submitMulti === 'split' || (policy.submitMulti === 'auto' && this.noSubmitMulti.has(policy));
+  }
+
+  private startCluster(route: Route): string {
+    const clusters = this.ctx.clusters;
+    if (clusters.get(route.cluster)?.available() !== false) return route.cluster;
+    for (const name of route.fallback) if (clusters.get(name)?.available() === true) return name;
+    return route.cluster;
   }
 
   /**
@@ -337,7 +351,7 @@ export class Submitter {
     deadline: number,
   ): Promise<GroupOutcome> {
     const ctx = this.ctx;
-    if (!this.splits(route.cluster)) {
+    if (!this.splits(route)) {
       const upstream: SubmitMulti = { ...pdu, dest_addresses: dests };
       const affinity = affinityOf(client, upstream);
       const outcome = await sendWithRetry(ctx, route.cluster, route.fallback, upstream, deadline, affinity, undefined);
