@@ -15,12 +15,15 @@ import {
   createRedisFleetLimits,
   endpointSlotsKey,
 } from './store/fleet-limits.js';
+import { createRedisFleetSessions, type FleetSessions } from './store/fleet-sessions.js';
 import { createRedisClient, redisSettingsFromConfig } from './store/redis-connection.js';
 import type { Logger } from './telemetry/logger.js';
 
 export interface Fleet {
   readonly clusters: ClusterFleet;
   readonly clientSlots: ClientSlots;
+  /** Each replica's count of bound client sessions (the rebalancer's). */
+  readonly sessions: FleetSessions;
   /** Clients' throughput across the fleet (one instance shared by all listeners). */
   clientThroughput(clients: readonly ClientConfig[]): ClientThroughput;
   close(): Promise<void>;
@@ -51,6 +54,7 @@ export function createFleet(config: StoreConfig, logger: Logger, readFile?: (pat
       onError,
     },
     clientSlots: { slots: limits.slots, keyOf: (systemId) => clientSlotsKey(prefix, systemId) },
+    sessions: createRedisFleetSessions(redis, prefix),
     clientThroughput: (clients) =>
       createFleetClientThroughput(clients, { tokens: limits.tokens, keyOf: (systemId) => clientRateKey(prefix, systemId), onError }),
     close: () => limits.close(),

@@ -20,6 +20,7 @@
 // the store is closed (pending writes flushed).
 
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { createCluster, type Cluster } from './cluster/index.js';
 import { appliedConfig, diffConfig } from './config/diff.js';
 import type { LoadResult } from './config/load.js';
@@ -28,6 +29,7 @@ import { createFeedback, type Feedback } from './feedback/feedback.js';
 import { createAuthFailures, createClientThroughput } from './filter/index.js';
 import { createForwarder } from './forwarder/index.js';
 import { createClientRegistry, createListener, type Listener, type MutableClientRegistry } from './listener/index.js';
+import { createRebalancer } from './listener/rebalance.js';
 import { compileRoutes } from './router/route-table.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStoreFromConfig } from './store/redis-store.js';
@@ -128,6 +130,20 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
   const registry = createClientRegistry();
   let config = initialConfig;
   let router = compileRoutes(config.routes);
+  // rebalance: moves client binds to replicas that hold fewer (listener/rebalance.ts). Needs the
+  // fleet's Redis; whether it acts is read from the running config at each tick.
+  const rebalancer =
+    fleet === undefined
+      ? undefined
+      : createRebalancer({
+          replica: `${hostname()}:${process.pid}`,
+          fleet: fleet.sessions,
+          sessions: () => registry.sessions(),
+          config: () => config.rebalance,
+          timers: systemTimers,
+          logger: logger.child({ component: 'rebalance' }),
+          onMove: (s) => metrics.rebalanceUnbinds.inc({ listener: s.listener }),
+        });
 
   // The forwarder looks clusters up in this map per request; the clusters hand upstream deliveries
   // to the forwarder. It is built first and the map filled after (no delivery before start()).
@@ -334,11 +350,13 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
         const address = await listener.start();
         addresses.set(listener.name, address);
       }
+      rebalancer?.start();
     },
     addresses: () => new Map(addresses),
     ready: () => started && !draining && listeners.length === addresses.size,
     async stop() {
       draining = true;
+      rebalancer?.stop();
       // A reload in progress finishes first (it may be opening a listener); later ones are refused.
       await reloads;
       const drainMs = config.shutdown.drain_timeout;

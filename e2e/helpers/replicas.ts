@@ -24,6 +24,8 @@ export interface ReplicaOptions {
   limits?: Record<string, unknown>;
   /** Key prefix (default a fresh one). */
   keyPrefix?: string;
+  /** The `rebalance` section (default: absent, so off). */
+  rebalance?: Record<string, unknown>;
 }
 
 export interface Replica {
@@ -63,6 +65,7 @@ function config(o: ReplicaOptions, adminPort: number, keyPrefix: string) {
     store: { backend: 'redis', ttl: '1h', redis: { url: o.redisUrl, key_prefix: keyPrefix } },
     admin: { address: `127.0.0.1:${adminPort}` },
     shutdown: { drain_timeout: '2s' },
+    ...(o.rebalance === undefined ? {} : { rebalance: o.rebalance }),
   };
 }
 

@@ -46,6 +46,13 @@ export function checkCrossReferences(config: unknown, ctx: z.RefinementCtx): voi
   checkMoAddresses(config, ctx);
   const clusters = unique(config, 'clusters', 'name', 'cluster name', ctx);
   unique(config, 'routes', 'name', 'route name', ctx);
+  if (isObj(config.rebalance) && config.rebalance.enabled === true) {
+    const backend = isObj(config.store) ? config.store.backend : undefined;
+    if (backend !== 'redis') {
+      const message = 'needs store.backend: redis (the replicas count their sessions there)';
+      ctx.addIssue({ code: 'custom', path: ['rebalance', 'enabled'], message });
+    }
+  }
 
   const clustersKnown = allNamed(config, 'clusters', 'name');
   const clientsKnown = allNamed(config, 'clients', 'system_id');

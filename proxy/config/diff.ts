@@ -260,6 +260,8 @@ export function diffConfig(current: Config, next: Config): ConfigDiff {
     log.level = { from: current.log.level, to: next.log.level };
     summary.push(`log.level: ${current.log.level} -> ${next.log.level}`);
   }
+  // rebalance: read at each of its ticks from the running config (listener/rebalance.ts).
+  if (!sameValue(current.rebalance, next.rebalance)) summary.push('rebalance: changed');
   const shutdown: ConfigDiff['shutdown'] = {};
   if (current.shutdown.drain_timeout !== next.shutdown.drain_timeout) {
     shutdown.drainTimeoutMs = { from: current.shutdown.drain_timeout, to: next.shutdown.drain_timeout };

@@ -191,6 +191,23 @@ const AdminSchema = z
   })
   .superRefine(secretRule('token', { required: false }));
 
+/**
+ * Moving client binds to replicas that have fewer (beyond SPEC §3; listener/rebalance.ts): a Service
+ * spreads new connections, but SMPP binds live for days, so replicas added by a scale-out would
+ * otherwise stay idle. Needs store.backend: redis, where the replicas count their sessions.
+ */
+const RebalanceSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** How often each replica compares its bound sessions with the fleet's. */
+  interval: duration({ positive: true }).prefault('30s'),
+  /** A replica unbinds sessions while it holds more than (1 + tolerance) × the fleet average. */
+  tolerance: z.number().min(0).max(10).default(0.25),
+  /** Sessions unbound per interval, at most. */
+  max_unbinds: positiveInt().default(1),
+  /** A session bound more recently than this is not unbound (it may just have moved here). */
+  min_session_age: duration().prefault('5m'),
+});
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ConfigSchema = z
@@ -204,6 +221,7 @@ export const ConfigSchema = z
     admin: AdminSchema.prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
     shutdown: z.strictObject({ drain_timeout: duration().prefault('30s') }).prefault({}),
+    rebalance: RebalanceSchema.prefault({}),
   })
   // Always run, so one broken section does not hide a dangling reference in another.
   .superRefine(checkCrossReferences, { when: () => true });
@@ -240,6 +258,7 @@ export type AdminConfig = Config['admin'];
 export type LogConfig = Config['log'];
 export type LogLevel = LogConfig['level'];
 export type ShutdownConfig = Config['shutdown'];
+export type RebalanceConfig = Config['rebalance'];
 
 export type ListenerConfigInput = NonNullable<ConfigInput['listeners']>[number];
 export type ClientConfigInput = NonNullable<ConfigInput['clients']>[number];

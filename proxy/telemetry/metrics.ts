@@ -123,6 +123,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     connectionActive: gauge('smppd_connection_active', 'Open client TCP connections', ['listener']),
     clientSessions: gauge('smppd_client_sessions', 'Bound client sessions', ['listener', 'bind_type']),
     bindAttempts: counter('smppd_bind_attempts_total', 'Client bind attempts, by result', ['listener', 'result']),
+    rebalanceUnbinds: counter(
+      'smppd_rebalance_unbinds_total',
+      'Client sessions unbound to move them to a replica holding fewer (config rebalance)',
+      ['listener'],
+    ),
     connectionsRefused: counter('smppd_connections_refused_total', 'Client connections refused at accept, by reason (firewall, max_connections)', [
       'listener',
       'reason',
