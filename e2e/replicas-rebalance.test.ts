@@ -23,28 +23,31 @@ function boundOn(r: Replica): Promise<number> {
 it(
   'a replica holding six of six binds unbinds some (each after answering what it had in flight) until both are within the tolerance, and then stops',
   async () => {
-    const sim = cleanup.add(await startSimulator({ seed: 5 }));
+    // The SMSC answers after 1.5 s: the submits below are still in flight when the unbinds come.
+    const sim = cleanup.add(await startSimulator({ seed: 5, latencyMs: 1_500 }));
     const replicas = cleanup.add(
       await startReplicas({
         redisUrl: suite.redis().url,
         simPorts: [sim.port],
         count: 2,
-        // Every 400 ms, one session at most, no minimum age; tolerance 0: one above the average is allowed.
-        rebalance: { enabled: true, interval: '400ms', tolerance: 0, max_unbinds: 1, min_session_age: '0s' },
+        // Every 400 ms, one session at most, none bound less than 1 s ago (so all six bind and
+        // submit first); tolerance 0: one above the average is allowed.
+        rebalance: { enabled: true, interval: '400ms', tolerance: 0, max_unbinds: 1, min_session_age: '1s' },
       }),
     );
     const [a, b] = replicas.list as [Replica, Replica];
     await eventually('both replicas bound upstream', () => sim.stats().bound === 2);
 
-    // Six clients, all on replica a (the only replica when they bound, say).
+    // Six clients, all on replica a (the only replica when they bound, say), each with a submit in
+    // flight: a session being moved answers it before it unbinds.
     const onA: SmppClient[] = [];
+    const answers: Promise<{ command_status: number }>[] = [];
     for (let i = 0; i < 6; i++) {
       const c = cleanup.add(await SmppClient.connect(a.smppPort));
       expect(await c.bind('transceiver')).toBe(Status.ESME_ROK);
       onA.push(c);
+      answers.push(c.submit());
     }
-    // A submit in flight on each when the unbinds come: every one is answered.
-    const answers = onA.map((c) => c.submit());
 
     // The Service: whoever is unbound connects again, and lands on b.
     const moved: SmppClient[] = [];
@@ -84,6 +87,8 @@ it(
     expect(await counts()).toEqual(settled);
     // Each session b holds is one a unbound to move it.
     const unbound = onA.filter((c) => c.unbinds.length > 0).length;
+    // The unbound ones had their submit answered first (ESME_ROK above) and only then got unbind:
+    // none was cut off mid-request.
     expect(unbound).toBe(settled[1]);
     expect(await metric(a, 'smppd_rebalance_unbinds_total')).toBe(unbound);
     expect(await metric(b, 'smppd_rebalance_unbinds_total')).toBe(0);

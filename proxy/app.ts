@@ -20,9 +20,10 @@
 // the store is closed (pending writes flushed).
 
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createCluster, type Cluster } from './cluster/index.js';
-import { appliedConfig, diffConfig } from './config/diff.js';
+import { appliedConfig, diffConfig, sameValue } from './config/diff.js';
 import type { LoadResult } from './config/load.js';
 import type { ClusterConfig, Config, ListenerConfig, LogLevel } from './config/schema.js';
 import { createFeedback, type Feedback } from './feedback/feedback.js';
@@ -136,7 +137,8 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
     fleet === undefined
       ? undefined
       : createRebalancer({
-          replica: `${hostname()}:${process.pid}`,
+          // Unique even where pods share a hostname (host networking) or every pid is 1.
+          replica: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
           fleet: fleet.sessions,
           sessions: () => registry.sessions(),
           config: () => config.rebalance,
@@ -303,6 +305,10 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
     const position = new Map(target.listeners.map((x, i) => [x.name, i]));
     listeners.sort((a, b) => position.get(a.name)! - position.get(b.name)!);
 
+    if (!sameValue(config.rebalance, target.rebalance)) {
+      if (rebalancer !== undefined) rebalancer.reconfigured();
+      else if (target.rebalance.enabled) warnings.push('rebalance: needs the Redis store, which a restart brings (store changes wait for one)');
+    }
     if (diff.log.level !== undefined) {
       if (deps.setLogLevel !== undefined) deps.setLogLevel(diff.log.level.to);
       else warnings.push('log.level: kept (the command line sets it)');
@@ -356,7 +362,7 @@ export function buildProxy(initialConfig: Config, deps: ProxyDeps): Proxy {
     ready: () => started && !draining && listeners.length === addresses.size,
     async stop() {
       draining = true;
-      rebalancer?.stop();
+      await rebalancer?.stop();
       // A reload in progress finishes first (it may be opening a listener); later ones are refused.
       await reloads;
       const drainMs = config.shutdown.drain_timeout;

@@ -44,7 +44,7 @@ describe('excessSessions', () => {
 });
 
 describe('sessionsToMove', () => {
-  it('takes sessions bound long enough, first of the clients with the most binds here, oldest first', () => {
+  it('takes sessions bound long enough, one per client, first of the clients with the most binds here, oldest first', () => {
     const sessions = [
       session('a1', 'alpha', NOW - 50 * MINUTE),
       session('b1', 'beta', NOW - 40 * MINUTE),
@@ -52,11 +52,14 @@ describe('sessionsToMove', () => {
       session('b3', 'beta', NOW - 1 * MINUTE), // too young
       session('c1', 'gamma', NOW - 90 * MINUTE),
     ];
-    const ids = (n: number) => sessionsToMove(sessions, n, NOW - 5 * MINUTE).map((s) => s.id);
+    const ids = (n: number, leaving?: Set<string>) => sessionsToMove(sessions, n, NOW - 5 * MINUTE, leaving).map((s) => s.id);
     expect(ids(1)).toEqual(['b2']);
-    expect(ids(3)).toEqual(['b2', 'b1', 'c1']);
-    expect(ids(10)).toEqual(['b2', 'b1', 'c1', 'a1']);
+    // One per client: beta keeps b1 (and b3) while b2 binds again.
+    expect(ids(3)).toEqual(['b2', 'c1', 'a1']);
+    expect(ids(10)).toEqual(['b2', 'c1', 'a1']);
     expect(ids(0)).toEqual([]);
+    // Sessions already being unbound are not taken again.
+    expect(ids(3, new Set(['b2', 'c1']))).toEqual(['b1', 'a1']);
   });
 });
 
@@ -64,11 +67,13 @@ describe('rebalancer', () => {
   function setup(cfg: Record<string, unknown>, reply: (own: number) => Promise<number[]>) {
     const unbound: string[] = [];
     const reports: { replica: string; sessions: number; staleMs: number }[] = [];
+    const left: string[] = [];
     const fleet: FleetSessions = {
       report: (replica, sessions, staleMs) => {
         reports.push({ replica, sessions, staleMs });
         return reply(sessions);
       },
+      leave: async (replica) => void left.push(replica),
     };
     const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, `client${i % 4}`, NOW - (20 + i) * MINUTE, unbound));
     const moved: string[] = [];
@@ -81,7 +86,7 @@ describe('rebalancer', () => {
       logger: silentLogger,
       onMove: (s) => moved.push(s.id),
     });
-    return { rebalancer, unbound, reports, moved };
+    return { rebalancer, unbound, reports, moved, left, sessions };
   }
 
   it('reports its sessions and unbinds at most max_unbinds of its excess per tick', async () => {
@@ -93,6 +98,11 @@ describe('rebalancer', () => {
     expect(first.map((s) => s.id)).toEqual(['s9', 's8']);
     expect(unbound).toEqual(['s9', 's8']);
     expect(moved).toEqual(['s9', 's8']);
+    // s9 and s8 are still bound while they drain, but on their way out: this replica reports 8
+    // (the fake fleet answers [8, 0]: allowed 5) and moves two others, the oldest of client1 and
+    // client0 left.
+    expect((await rebalancer.tick()).map((s) => s.id)).toEqual(['s5', 's4']);
+    expect(reports.map((r) => r.sessions)).toEqual([10, 8]);
   });
 
   it('moves nothing when balanced, disabled, alone, or when Redis cannot be reached', async () => {
@@ -108,10 +118,45 @@ describe('rebalancer', () => {
 
   it('leaves sessions bound more recently than min_session_age', async () => {
     const { rebalancer, unbound } = setup({ enabled: true, max_unbinds: 5, min_session_age: '25m' }, async (own) => [own, 0]);
-    // Only s5..s9 are 25 minutes old or more; 3 move (the excess): those of the clients with three
-    // binds here (s9, s8, s5) before those with two (s7, s6).
-    expect((await rebalancer.tick()).map((s) => s.id)).toEqual(['s9', 's8', 's5']);
+    // Only s5..s9 are 25 minutes old or more; 3 move (the excess), one per client: those of the
+    // clients with three binds here first (s9 of client1, s8 of client0), then the oldest other (s7).
+    expect((await rebalancer.tick()).map((s) => s.id)).toEqual(['s9', 's8', 's7']);
     expect(unbound).toHaveLength(3);
+  });
+});
+
+describe('rebalancer lifecycle', () => {
+  it('ticks every interval once started, again one new interval after a reconfiguration, and leaves the fleet on stop', async () => {
+    const pending: { fn: () => void; ms: number }[] = [];
+    const fakeTimers: Timers = {
+      now: () => NOW,
+      setTimeout: (fn, ms) => pending.push({ fn, ms }),
+      clearTimeout: (handle) => {
+        pending[(handle as number) - 1]!.fn = () => {};
+      },
+    };
+    let cfg = rebalanceConfig({ enabled: true, interval: '1h' });
+    const left: string[] = [];
+    let reports = 0;
+    const rebalancer = createRebalancer({
+      replica: 'pod-a',
+      fleet: { report: async () => [reports++, 0], leave: async (r) => void left.push(r) },
+      sessions: () => [],
+      config: () => cfg,
+      timers: fakeTimers,
+      logger: silentLogger,
+    });
+    rebalancer.start();
+    expect(pending.map((p) => p.ms)).toEqual([3_600_000]);
+    cfg = rebalanceConfig({ enabled: true, interval: '10s' });
+    rebalancer.reconfigured();
+    expect(pending.map((p) => p.ms)).toEqual([3_600_000, 10_000]);
+    pending[1]!.fn();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reports).toBe(1);
+    expect(pending.map((p) => p.ms)).toEqual([3_600_000, 10_000, 10_000]);
+    await rebalancer.stop();
+    expect(left).toEqual(['pod-a']);
   });
 });
 

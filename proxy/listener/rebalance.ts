@@ -10,10 +10,15 @@
 // then smppd sends unbind. The client binds again, through the Service, most likely elsewhere.
 //
 // Which sessions: only those bound for at least `min_session_age` (one that just moved here is not
-// moved again), first those of the clients with the most binds on this replica (a client with
-// several keeps the others while it rebinds one), oldest first. Receipts and MO for a client with no
-// receiver bound meanwhile are kept and delivered when it binds again (SPEC §4). Nothing happens
-// while Redis is unreachable, or while fewer than two replicas report.
+// moved again), one per client per tick, first of the clients with the most binds on this replica (a
+// client with several keeps the others while it rebinds one), oldest first; never one already being
+// unbound (its drain may outlast an interval). Receipts and MO for a client with no receiver bound
+// meanwhile are kept and delivered when it binds again (SPEC §4). Nothing happens while Redis is
+// unreachable, or while fewer than two replicas report.
+//
+// It relies on the clients coming back through something that spreads connections. Behind a load
+// balancer that sends a client back to the same replica (source-IP affinity, a pinned address) the
+// replica keeps unbinding one session per interval: leave `rebalance` off there.
 
 import type { RebalanceConfig } from '../config/schema.js';
 import type { SessionLogger, Timers, TimerHandle } from '../session/index.js';
@@ -36,16 +41,34 @@ export function excessSessions(own: number, counts: readonly number[], tolerance
   return Math.max(0, own - allowed);
 }
 
-/** Up to `n` of `sessions` to unbind, bound at or before `boundBefore` (see the top of this file). */
-export function sessionsToMove(sessions: readonly ClientSession[], n: number, boundBefore: number): ClientSession[] {
+/**
+ * Up to `n` of `sessions` to unbind: bound at or before `boundBefore`, not in `leaving`, one per
+ * client (see the top of this file).
+ */
+export function sessionsToMove(
+  sessions: readonly ClientSession[],
+  n: number,
+  boundBefore: number,
+  leaving: ReadonlySet<string> = NONE,
+): ClientSession[] {
   if (n <= 0) return [];
   const bindsOf = new Map<string, number>();
   for (const s of sessions) bindsOf.set(s.systemId, (bindsOf.get(s.systemId) ?? 0) + 1);
-  return sessions
-    .filter((s) => s.boundAt <= boundBefore)
-    .sort((a, b) => bindsOf.get(b.systemId)! - bindsOf.get(a.systemId)! || a.boundAt - b.boundAt)
-    .slice(0, n);
+  const ordered = sessions
+    .filter((s) => s.boundAt <= boundBefore && !leaving.has(s.id))
+    .sort((a, b) => bindsOf.get(b.systemId)! - bindsOf.get(a.systemId)! || a.boundAt - b.boundAt);
+  const picked: ClientSession[] = [];
+  const clients = new Set<string>();
+  for (const s of ordered) {
+    if (picked.length === n) break;
+    if (clients.has(s.systemId)) continue;
+    clients.add(s.systemId);
+    picked.push(s);
+  }
+  return picked;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 export interface RebalancerDeps {
   /** This replica's name in Redis (unique per process). */
@@ -63,8 +86,10 @@ export interface RebalancerDeps {
 
 export interface Rebalancer {
   start(): void;
-  /** No more ticks (a tick in progress finishes). */
-  stop(): void;
+  /** The config section changed (a reload): the next tick comes one new interval from now. */
+  reconfigured(): void;
+  /** No more ticks (a tick in progress finishes); this replica's report leaves Redis. */
+  stop(): Promise<void>;
   /** One tick now (tests): resolves with the sessions it unbound. */
   tick(): Promise<readonly ClientSession[]>;
 }
@@ -72,26 +97,36 @@ export interface Rebalancer {
 export function createRebalancer(deps: RebalancerDeps): Rebalancer {
   let timer: TimerHandle | undefined;
   let stopped = false;
+  /** Sessions this replica is unbinding (until they leave the registry). */
+  let leaving = new Set<string>();
 
   async function tick(): Promise<readonly ClientSession[]> {
     const cfg = deps.config();
     if (!cfg.enabled) return [];
     const sessions = deps.sessions();
+    if (leaving.size > 0) {
+      const still = new Set<string>();
+      for (const s of sessions) if (leaving.has(s.id)) still.add(s.id);
+      leaving = still;
+    }
+    // Sessions being unbound are on their way out: not this replica's any more.
+    const own = sessions.length - leaving.size;
     let counts: number[];
     try {
-      counts = await deps.fleet.report(deps.replica, sessions.length, STALE_INTERVALS * cfg.interval);
+      counts = await deps.fleet.report(deps.replica, own, STALE_INTERVALS * cfg.interval);
     } catch (err) {
       deps.logger.debug({ err }, 'rebalance: cannot reach the fleet counts; nothing moved');
       return [];
     }
-    const excess = excessSessions(sessions.length, counts, cfg.tolerance);
-    const moving = sessionsToMove(sessions, Math.min(excess, cfg.max_unbinds), deps.timers.now() - cfg.min_session_age);
+    const excess = excessSessions(own, counts, cfg.tolerance);
+    const moving = sessionsToMove(sessions, Math.min(excess, cfg.max_unbinds), deps.timers.now() - cfg.min_session_age, leaving);
     if (moving.length === 0) return moving;
     deps.logger.info(
-      { sessions: sessions.length, fleet: counts, moving: moving.map((s) => ({ sessionId: s.id, systemId: s.systemId })) },
+      { sessions: own, fleet: counts, moving: moving.map((s) => ({ sessionId: s.id, systemId: s.systemId })) },
       'rebalance: this replica holds more than its share of client sessions; unbinding some to move them',
     );
     for (const s of moving) {
+      leaving.add(s.id);
       deps.onMove?.(s);
       s.unbind();
     }
@@ -109,14 +144,34 @@ export function createRebalancer(deps: RebalancerDeps): Rebalancer {
     }, deps.config().interval);
   }
 
+  function cancel(): void {
+    if (timer !== undefined) deps.timers.clearTimeout(timer);
+    timer = undefined;
+  }
+
+  let started = false;
   return {
     start() {
-      if (timer === undefined && !stopped) schedule();
+      if (started || stopped) return;
+      started = true;
+      schedule();
     },
-    stop() {
+    reconfigured() {
+      // A tick in progress schedules the next one itself when it ends.
+      if (!started || stopped || timer === undefined) return;
+      cancel();
+      schedule();
+    },
+    async stop() {
       stopped = true;
-      if (timer !== undefined) deps.timers.clearTimeout(timer);
-      timer = undefined;
+      cancel();
+      if (!started) return;
+      try {
+        await deps.fleet.leave(deps.replica);
+      } catch (err) {
+        // Its report ages out after three intervals.
+        deps.logger.debug({ err }, 'rebalance: could not remove this replica from the fleet counts');
+      }
     },
     tick,
   };

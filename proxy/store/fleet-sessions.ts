@@ -1,32 +1,42 @@
 // How many client sessions each replica holds, shared in Redis for the rebalancer
 // (listener/rebalance.ts).
 //
-// Key `<p>fleet:sessions`, a hash: field = replica id, value = "<sessions>|<reported at, epoch ms>".
-// Each replica writes its own field at each rebalance tick and reads the whole hash in the same call
-// (one script, one round trip). A field not rewritten within `staleMs` belongs to a replica that
-// stopped (or cannot reach Redis): it is left out of the fleet and deleted. The hash's own Redis TTL
-// is renewed on each report, so it disappears when no replica reports any more. Times are the
-// replicas' clocks: skew between them shortens or stretches `staleMs`.
+// Key `<p>fleet:sessions`, a hash: field = replica id, value = "<sessions>|<reported at>|<valid for>"
+// (ms). Each replica writes its own field at each rebalance tick and reads the whole hash in the same
+// call (one script, one round trip). A report older than the time its writer said it is valid for
+// (three of that replica's intervals) belongs to a replica that stopped or cannot reach Redis: it is
+// left out of the fleet and deleted. Each writer's own validity counts, so replicas whose intervals
+// differ for a while (a reload reaching them one after the other) do not drop each other. Times are
+// Redis's clock (TIME), so the replicas' clocks do not matter. A replica that stops deletes its field
+// (leave). The hash's own Redis TTL is extended on each report, so it goes when no replica reports.
 
 import type { Cluster, Redis } from 'ioredis';
 
 export interface FleetSessions {
   /**
-   * Reports `sessions` for `replica` and returns the session counts of every replica that reported
-   * within `staleMs` (this one included). Rejects when Redis is unreachable.
+   * Reports `sessions` for `replica`, valid for `validMs`, and returns the session counts of every
+   * replica whose report is still valid (this one included). Rejects when Redis is unreachable.
    */
-  report(replica: string, sessions: number, staleMs: number): Promise<number[]>;
+  report(replica: string, sessions: number, validMs: number): Promise<number[]>;
+  /** Removes the replica's report (it stops). */
+  leave(replica: string): Promise<void>;
 }
 
+// ARGV[4]: the time in ms, or '' for Redis's own (tests pass a clock).
 const REPORT = `
-local key, replica, sessions, now, stale = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('HSET', key, replica, sessions .. '|' .. now)
-redis.call('PEXPIRE', key, 2 * stale)
+local key, replica, sessions, valid = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+redis.call('HSET', key, replica, sessions .. '|' .. now .. '|' .. valid)
+if redis.call('PTTL', key) < 2 * valid then redis.call('PEXPIRE', key, 2 * valid) end
 local counts = {}
 local all = redis.call('HGETALL', key)
 for i = 1, #all, 2 do
-  local n, at = string.match(all[i + 1], '^(%d+)|(%d+)$')
-  if n and now - tonumber(at) <= stale then
+  local n, at, ms = string.match(all[i + 1], '^(%d+)|(%d+)|(%d+)$')
+  if n and now - tonumber(at) <= tonumber(ms) then
     counts[#counts + 1] = tonumber(n)
   else
     redis.call('HDEL', key, all[i])
@@ -39,12 +49,16 @@ export function fleetSessionsKey(prefix: string): string {
   return `${prefix}fleet:sessions`;
 }
 
-export function createRedisFleetSessions(redis: Redis | Cluster, keyPrefix: string, now: () => number = Date.now): FleetSessions {
+/** `now`: a clock for tests; by default Redis's own. */
+export function createRedisFleetSessions(redis: Redis | Cluster, keyPrefix: string, now?: () => number): FleetSessions {
   const key = fleetSessionsKey(keyPrefix);
   return {
-    async report(replica, sessions, staleMs) {
-      const reply = (await redis.eval(REPORT, 1, key, replica, Math.floor(sessions), Math.floor(now()), Math.ceil(staleMs))) as number[];
-      return reply;
+    async report(replica, sessions, validMs) {
+      const at = now === undefined ? '' : Math.floor(now());
+      return (await redis.eval(REPORT, 1, key, replica, Math.floor(sessions), Math.ceil(validMs), at)) as number[];
+    },
+    async leave(replica) {
+      await redis.hdel(key, replica);
     },
   };
 }
