@@ -575,16 +575,25 @@ describe('submit_multi to an SMSC without it (cluster submit_multi)', () => {
     expect(voda.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm']);
   });
 
-  it('a fallback cluster on split gets submit_sm per destination when the primary is down, and no submit_multi to refuse', async () => {
-    const voda = new FakeCluster('voda');
-    voda.up = false;
+  /**
+   * A submit_multi to two destinations, routed to `voda` with fallback mcel on `split` (mcel refuses
+   * submit_multi): the response, and the commands mcel got.
+   */
+  async function viaSplitFallback(voda: FakeCluster): Promise<{ resp: SubmitMultiResp; mcelCommands: string[] }> {
     const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => (pdu.command === 'submit_multi' ? mcel.refuse(pdu, Status.ESME_RINVCMDID) : mcel.accept(pdu)));
     const cfg = config();
     cfg.clusters = cfg.clusters!.map((c) => (c.name === 'mcel' ? { ...c, submit_multi: 'split' as const } : c));
     const { forwarder } = setup(cfg, [voda, mcel]);
     const resp = (await forwarder.handleRequest(acme, multiTo('258841000001', '258841000002'), { deadline: far() })) as SubmitMultiResp;
+    return { resp, mcelCommands: mcel.calls.map((c) => c.pdu.command) };
+  }
+
+  it('a fallback cluster on split gets submit_sm per destination when the primary is down, and no submit_multi to refuse', async () => {
+    const voda = new FakeCluster('voda');
+    voda.up = false;
+    const { resp, mcelCommands } = await viaSplitFallback(voda);
     expect(resp).toMatchObject({ command_status: 0, unsuccess_smes: [] });
-    expect(mcel.calls.map((c) => c.pdu.command)).toEqual(['submit_sm', 'submit_sm']);
+    expect(mcelCommands).toEqual(['submit_sm', 'submit_sm']);
   });
 
   it('a fallback on split that takes over only when the primary fails the send still splits, after refusing the submit_multi', async () => {
@@ -593,13 +602,9 @@ describe('submit_multi to an SMSC without it (cluster submit_multi)', () => {
     const voda = new FakeCluster('voda', () => {
       throw new FakeClusterError('UNAVAILABLE', false);
     });
-    const mcel: FakeCluster = new FakeCluster('mcel', (pdu) => (pdu.command === 'submit_multi' ? mcel.refuse(pdu, Status.ESME_RINVCMDID) : mcel.accept(pdu)));
-    const cfg = config();
-    cfg.clusters = cfg.clusters!.map((c) => (c.name === 'mcel' ? { ...c, submit_multi: 'split' as const } : c));
-    const { forwarder } = setup(cfg, [voda, mcel]);
-    const resp = (await forwarder.handleRequest(acme, multiTo('258841000001', '258841000002'), { deadline: far() })) as SubmitMultiResp;
+    const { resp, mcelCommands } = await viaSplitFallback(voda);
     expect(resp).toMatchObject({ command_status: 0, unsuccess_smes: [] });
-    expect(mcel.calls.map((c) => c.pdu.command)).toEqual(['submit_multi', 'submit_sm', 'submit_sm']);
+    expect(mcelCommands).toEqual(['submit_multi', 'submit_sm', 'submit_sm']);
   });
 
   it('native: the SMSC\'s ESME_RINVCMDID is the answer', async () => {
