@@ -125,6 +125,44 @@ describe('rebalancer', () => {
   });
 });
 
+describe('rebalancer behind a balancer that sends clients back', () => {
+  it('pauses when the sessions it moves come back, warns, and tries again later', async () => {
+    let now = NOW;
+    const warnings: string[] = [];
+    // Ten sessions; each one unbound binds again here at once (a new session, too young to move).
+    const live = new Map<string, ClientSession>();
+    const bind = (id: string, systemId: string, boundAt: number): void => {
+      const s = session(id, systemId, boundAt);
+      live.set(id, {
+        ...s,
+        unbind: () => {
+          live.delete(id);
+          bind(`${id}'`, systemId, now);
+        },
+      });
+    };
+    for (let i = 0; i < 10; i++) bind(`s${i}`, `client${i}`, NOW - 60 * MINUTE);
+    const rebalancer = createRebalancer({
+      replica: 'pod-a',
+      fleet: { report: async (_replica, own) => [own, 0], leave: async () => {} },
+      sessions: () => [...live.values()],
+      config: () => rebalanceConfig({ enabled: true, interval: '10s' }),
+      timers: { now: () => now, setTimeout: () => 0, clearTimeout: () => {} },
+      logger: { ...silentLogger, warn: (_obj, msg) => void warnings.push(msg) },
+    });
+    const moved: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      moved.push((await rebalancer.tick()).length);
+      now += 10_000;
+    }
+    // Three moves, then the replica still holds ten: it stops moving.
+    expect(moved).toEqual([1, 1, 1, 0, 0, 0]);
+    expect(warnings).toEqual([expect.stringContaining('come back')]);
+    now += 20 * 10_000;
+    expect(await rebalancer.tick()).toHaveLength(1);
+  });
+});
+
 describe('rebalancer lifecycle', () => {
   it('ticks every interval once started, again one new interval after a reconfiguration, and leaves the fleet on stop', async () => {
     const pending: { fn: () => void; ms: number }[] = [];

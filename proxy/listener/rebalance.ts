@@ -18,7 +18,9 @@
 //
 // It relies on the clients coming back through something that spreads connections. Behind a load
 // balancer that sends a client back to the same replica (source-IP affinity, a pinned address) the
-// replica keeps unbinding one session per interval: leave `rebalance` off there.
+// replica would keep unbinding sessions that come straight back: once CHURN_MOVES sessions have been
+// moved and the replica holds no fewer than before the first of them, it warns and moves none for
+// CHURN_PAUSE_INTERVALS intervals, then tries again. Leave `rebalance` off behind such a balancer.
 
 import type { RebalanceConfig } from '../config/schema.js';
 import type { SessionLogger, Timers, TimerHandle } from '../session/index.js';
@@ -27,6 +29,10 @@ import type { ClientSession } from './types.js';
 
 /** Reports older than this many intervals are a replica that stopped. */
 const STALE_INTERVALS = 3;
+/** Moves after which a replica that holds no fewer sessions than before them pauses (see above). */
+const CHURN_MOVES = 3;
+/** How long that pause lasts, in intervals. */
+const CHURN_PAUSE_INTERVALS = 20;
 
 /**
  * How many sessions a replica holding `own` of the fleet's `counts` (every replica's, its own
@@ -99,6 +105,11 @@ export function createRebalancer(deps: RebalancerDeps): Rebalancer {
   let stopped = false;
   /** Sessions this replica is unbinding (until they leave the registry). */
   let leaving = new Set<string>();
+  /** Moves since the replica last held its share, and what it held before the first of them. */
+  let streakMoves = 0;
+  let streakBaseline = 0;
+  /** No moves before this time (clock ms): the moved sessions came back (see the top of this file). */
+  let pausedUntil = 0;
 
   async function tick(): Promise<readonly ClientSession[]> {
     const cfg = deps.config();
@@ -119,8 +130,21 @@ export function createRebalancer(deps: RebalancerDeps): Rebalancer {
       return [];
     }
     const excess = excessSessions(own, counts, cfg.tolerance);
-    const moving = sessionsToMove(sessions, Math.min(excess, cfg.max_unbinds), deps.timers.now() - cfg.min_session_age, leaving);
+    const now = deps.timers.now();
+    if (excess === 0) streakMoves = 0;
+    else if (streakMoves >= CHURN_MOVES && own >= streakBaseline) {
+      streakMoves = 0;
+      pausedUntil = now + CHURN_PAUSE_INTERVALS * cfg.interval;
+      deps.logger.warn(
+        { sessions: own, before: streakBaseline, pauseMs: pausedUntil - now },
+        'rebalance: the sessions this replica unbinds come back to it (a load balancer with source-IP affinity?); moving none for a while',
+      );
+    }
+    if (now < pausedUntil) return [];
+    const moving = sessionsToMove(sessions, Math.min(excess, cfg.max_unbinds), now - cfg.min_session_age, leaving);
     if (moving.length === 0) return moving;
+    if (streakMoves === 0) streakBaseline = own;
+    streakMoves += moving.length;
     deps.logger.info(
       { sessions: own, fleet: counts, moving: moving.map((s) => ({ sessionId: s.id, systemId: s.systemId })) },
       'rebalance: this replica holds more than its share of client sessions; unbinding some to move them',
