@@ -8,7 +8,7 @@ import {
   expectsResponse,
   isRequestName,
   type AnsweredRequestName,
-  type DecodeResult,
+  type DecodeFailure,
   type Pdu,
   type PduOf,
   type RequestName,
@@ -17,7 +17,6 @@ import { incomingStatus } from './bind-rules.js';
 import type { DataRequestPdu, Role, SessionState } from './types.js';
 
 export type BindPdu = PduOf<'bind_transmitter' | 'bind_receiver' | 'bind_transceiver'>;
-export type DecodeFailure = Extract<DecodeResult, { ok: false }>;
 
 /** What handlers may do to their session. */
 export interface SessionCore {

@@ -18,6 +18,9 @@ export type DecodeResult =
       sequence_number: number;
     };
 
+/** A frame that did not decode: the status to answer with, and what the header said. */
+export type DecodeFailure = Extract<DecodeResult, { ok: false }>;
+
 const HEADER = 16;
 
 // One reader reused by every call: decodePdu is synchronous and not re-entrant.
@@ -27,7 +30,7 @@ function u32(b: Buffer, o: number): number {
   return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 }
 
-function failure(status: number, reason: string, command_id: number, sequence_number: number): Extract<DecodeResult, { ok: false }> {
+function failure(status: number, reason: string, command_id: number, sequence_number: number): DecodeFailure {
   return { ok: false, status, reason, command_id, sequence_number };
 }
 
@@ -42,8 +45,6 @@ export function decodePdu(frame: Buffer): DecodeResult {
 
 /** Why the last decodePduAt returned undefined. */
 let lastFailure: DecodeFailure | undefined;
-
-type DecodeFailure = Extract<DecodeResult, { ok: false }>;
 
 /** The failure of the last decodePduAt that returned undefined (read it before the next call). */
 export function decodeFailure(): DecodeFailure {

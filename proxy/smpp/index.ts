@@ -22,7 +22,7 @@ export { TlvTag, tlvNameOf } from './tlv.js';
 export type { TlvName, Tlvs, UnknownTlv } from './tlv.js';
 export type * from './pdu.js';
 export { decodeFailure, decodePdu, decodePduAt } from './decode.js';
-export type { DecodeResult } from './decode.js';
+export type { DecodeFailure, DecodeResult } from './decode.js';
 export { encodePdu, encodedLength, writePdu } from './encode.js';
 export { FrameDecoder, MAX_PDU_LENGTH } from './frame.js';
 export type { FrameResult } from './frame.js';
