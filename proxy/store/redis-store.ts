@@ -136,21 +136,19 @@ const NO_KEYS: readonly string[] = Object.freeze([]);
 
 type RedisClient = Redis | Cluster;
 
-/** An operation waiting for its batch: its keys, its arguments, and where its result goes. */
-interface QueuedOp {
-  readonly keys: readonly string[];
-  /** As the script reads it: name, key count, then the arguments (op() puts the first two in front). */
-  readonly encoded: readonly (string | number)[];
+/** Where an operation's result goes. */
+interface OpResult {
   /** The operation's reply arrived. */
   settle(reply: unknown): void;
   /** The operation failed (its whole batch did). */
   fail(err: unknown): void;
 }
 
-/** An operation whose caller awaits a promise. */
-class PromisedOp implements QueuedOp {
+/** An operation whose caller awaits a promise; it goes to the script in the batch's JSON. */
+class PromisedOp implements OpResult {
   constructor(
     readonly keys: readonly string[],
+    /** As the script reads it: name, key count, then the arguments (op() puts the first two in front). */
     readonly encoded: readonly (string | number)[],
     /** Turns the operation's reply into what its caller gets (a throw rejects the call). */
     private readonly transform: ((reply: unknown) => unknown) | undefined,
@@ -175,12 +173,20 @@ class PromisedOp implements QueuedOp {
   }
 }
 
-/** A saveAcceptedWith: its caller hears through `done`. One object per message, no promise. */
-class AcceptOp implements QueuedOp {
-  readonly keys = NO_KEYS;
-
+/**
+ * A saveAcceptedWith: its caller hears through `done`. One object per message, no promise. It goes
+ * to the script in a run of ARGV strings (AcceptRuns), with no KEYS: the script builds the orphan
+ * keys from the index fields (redis-scripts.ts says why).
+ */
+class AcceptOp implements OpResult {
   constructor(
-    readonly encoded: readonly (string | number)[],
+    /** Epoch ms by the store's clock. */
+    readonly now: number,
+    readonly id: string,
+    /** The record string as setUpstreamId would leave it. */
+    readonly record: string,
+    /** upstreamIndexField of each of its keys. */
+    readonly fields: readonly string[],
     private readonly done: SaveAcceptedDone,
   ) {}
 
@@ -199,6 +205,9 @@ class AcceptOp implements QueuedOp {
     this.done.notStored(err);
   }
 }
+
+/** An operation waiting for its batch. */
+type QueuedOp = PromisedOp | AcceptOp;
 
 function positive(name: string, value: number, integer: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
@@ -320,8 +329,6 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-/** saveAccepted's place in a queued operation's `encoded`: send() writes it into a run. */
-const ACCEPT = 'A';
 /** The ARGV index (1-based, as Lua counts) of the first argument after the five fixed ones. */
 const FIRST_RUN_ARG = 6;
 
@@ -333,7 +340,7 @@ const FIRST_RUN_ARG = 6;
 class AcceptRuns {
   readonly args: RespArg[] = [];
   /** The open run's `now`, undefined when none is open. */
-  private now: unknown = undefined;
+  private now: number | undefined = undefined;
   /** Where the open run's block count and the open block's pair count are in args. */
   private blocksAt = 0;
   private pairsAt = 0;
@@ -341,17 +348,16 @@ class AcceptRuns {
   /** The open run's index pairs (field, id), written after its blocks. */
   private index: string[] = [];
 
-  /** Adds saveAccepted `e` ([ACCEPT, now, id, record, index fields...]), opening a run in `ops` if need be. */
-  add(e: readonly (string | number)[], ops: (readonly unknown[])[]): void {
+  /** Adds `op`, opening a run (and its marker in the batch's JSON `ops`) if need be. */
+  add(op: AcceptOp, ops: (readonly unknown[])[]): void {
     const args = this.args;
-    const now = e[1];
+    const { now, id } = op;
     if (now !== this.now) {
       this.end();
       ops.push([RUN_OP, FIRST_RUN_ARG + args.length]);
       this.now = now;
-      this.blocksAt = args.push(now as number, 0) - 1;
+      this.blocksAt = args.push(now, 0) - 1;
     }
-    const id = e[2] as string;
     // The script splits an id into block and field by bytes (record_at): a character beyond ASCII
     // is several bytes in Redis, one or two UTF-16 units here. Such an id (never one of smppd's)
     // goes as bytes, in a block of its own.
@@ -360,7 +366,7 @@ class AcceptRuns {
       this.block = undefined;
       this.pairsAt = args.push(bytes.subarray(0, bytes.length - 1), 0) - 1;
       args[this.blocksAt] = (args[this.blocksAt] as number) + 1;
-      args.push(bytes.subarray(bytes.length - 1), e[3] as string);
+      args.push(bytes.subarray(bytes.length - 1), op.record);
     } else {
       const block = id.slice(0, -1);
       if (block !== this.block) {
@@ -368,10 +374,10 @@ class AcceptRuns {
         this.pairsAt = args.push(block, 0) - 1;
         args[this.blocksAt] = (args[this.blocksAt] as number) + 1;
       }
-      args.push(id.slice(-1), e[3] as string);
+      args.push(id.slice(-1), op.record);
     }
     args[this.pairsAt] = (args[this.pairsAt] as number) + 1;
-    for (let k = 4; k < e.length; k++) this.index.push(e[k] as string, id);
+    for (const field of op.fields) this.index.push(field, id);
   }
 
   /** Closes the open run, if any: its index pairs follow its blocks. */
@@ -593,11 +599,9 @@ class RedisStore implements RedisMessageStore {
       endpoint ?? (record.cluster === cluster ? record.endpoint : undefined),
       upstreamId,
     );
-    // Written into a run in ARGV by send() (redis-scripts.ts, Call layout). No KEYS: the script
-    // builds the orphan keys from the index fields (redis-scripts.ts says why).
-    const encoded: (string | number)[] = [ACCEPT, now, id, value];
-    for (const key of keys) encoded.push(upstreamIndexField(cluster, key));
-    this.queueOp(new AcceptOp(encoded, done));
+    const fields: string[] = [];
+    for (const key of keys) fields.push(upstreamIndexField(cluster, key));
+    this.queueOp(new AcceptOp(now, id, value, fields, done));
   }
 
   async setUpstreamId(
@@ -915,14 +919,13 @@ class RedisStore implements RedisMessageStore {
     const encoded: (readonly unknown[])[] = [];
     const runs = new AcceptRuns();
     for (const op of ops) {
-      const e = op.encoded;
-      if (e[0] === ACCEPT) {
-        runs.add(e, encoded);
+      if (op instanceof AcceptOp) {
+        runs.add(op, encoded);
         continue;
       }
       runs.end();
       for (const key of op.keys) keys.push(key);
-      encoded.push(e);
+      encoded.push(op.encoded);
     }
     runs.end();
     let results: unknown[];
