@@ -49,13 +49,17 @@ export function fleetSessionsKey(prefix: string): string {
   return `${prefix}fleet:sessions`;
 }
 
+type ReportCall = (key: string, replica: string, sessions: number, validMs: number, at: number | '') => Promise<number[]>;
+
 /** `now`: a clock for tests; by default Redis's own. */
 export function createRedisFleetSessions(redis: Redis | Cluster, keyPrefix: string, now?: () => number): FleetSessions {
   const key = fleetSessionsKey(keyPrefix);
+  // EVALSHA, EVAL when Redis lacks the script (as fleet-limits.ts defines its scripts).
+  redis.defineCommand('smppdFleetSessions', { lua: REPORT, numberOfKeys: 1 });
+  const call = (redis as unknown as Record<'smppdFleetSessions', ReportCall>).smppdFleetSessions.bind(redis);
   return {
     async report(replica, sessions, validMs) {
-      const at = now === undefined ? '' : Math.floor(now());
-      return (await redis.eval(REPORT, 1, key, replica, Math.floor(sessions), Math.ceil(validMs), at)) as number[];
+      return call(key, replica, Math.floor(sessions), Math.ceil(validMs), now === undefined ? '' : Math.floor(now()));
     },
     async leave(replica) {
       await redis.hdel(key, replica);
