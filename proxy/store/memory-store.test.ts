@@ -27,7 +27,7 @@ describe('memory store', () => {
     vi.useRealTimers();
   });
 
-  it('answers the per-message calls with the settled STORE_DONE / STORE_NO_ORPHANS (callers skip the await)', async () => {
+  it('answers the per-message calls with the settled STORE_DONE / STORE_NO_ORPHANS (no promise made per call)', async () => {
     const { store } = makeClockedStore();
     expect(store.save(record('m1'))).toBe(STORE_DONE);
     expect(store.setUpstreamId('m1', 'vodacom', '7', ['dec:7'])).toBe(STORE_NO_ORPHANS);

@@ -87,8 +87,8 @@ interface DeliveryEntry extends Queued {
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
 // The per-message calls (save, setUpstreamId, saveAccepted, findByUpstream) are not `async`: the memory backend
 // answers synchronously and returns the shared settled promises of store.ts (STORE_DONE,
-// STORE_NO_ORPHANS), which callers need not await (bench: `npm run bench`, through smppd). Errors
-// still come as rejections, never throws.
+// STORE_NO_ORPHANS) rather than a new one per call; saveAcceptedWith calls back before it returns.
+// Errors still come as rejections (or notStored), never throws.
 
 function positive(name: string, value: number, integer: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {

@@ -107,9 +107,9 @@ export interface StoreStats {
 
 /**
  * Settled promises a store may return to say "done already": `save` resolving with nothing, and
- * `setUpstreamId` or `saveAccepted` resolving with no orphans. A caller that gets one of these very objects may go on
- * without awaiting it (one await and one microtask fewer per message; bench: `npm run bench`,
- * through smppd); any other promise is awaited as usual. The memory backend returns them.
+ * `setUpstreamId` or `saveAccepted` resolving with no orphans. The memory backend returns these
+ * shared ones rather than a new promise per call. (The per-message path does not await a promise at
+ * all: it calls saveAcceptedWith.)
  */
 export const STORE_DONE: Promise<void> = Promise.resolve();
 export const STORE_NO_ORPHANS: Promise<readonly OrphanReceipt[]> = Promise.resolve(Object.freeze([]));
