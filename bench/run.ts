@@ -23,6 +23,7 @@ const CLIENT = { systemId: 'acme', password: 'secret' };
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SIM_MAIN = path.join(distRoot, 'e2e/sim/main.js');
 const PROXY_MAIN = path.join(distRoot, 'proxy/main.js');
+const RELAY_MAIN = path.join(distRoot, 'bench/relay.js');
 
 // ---- what runs --------------------------------------------------------------------------------------
 
@@ -84,6 +85,8 @@ interface Context {
   simPort(): Promise<number>;
   /** URL of a private redis-server for the Redis store runs (started on first use). */
   redisUrl(): Promise<string>;
+  /** Port of the reference relay (bench/relay.ts) in front of the simulator (started on first use). */
+  relayPort(): Promise<number>;
   /** A running smppd; `fresh` restarts it (e.g. to measure memory without earlier traffic). */
   proxy(variant: ProxyVariant, fresh?: boolean): Promise<{ port: number; child: NodeChild }>;
   log(line: string): void;
@@ -205,6 +208,22 @@ const SCENARIOS: Scenario[] = [
       if (direct === undefined || row.msgPerSec === undefined) return;
       row.met = row.met === true && row.msgPerSec >= direct / 2;
       addNote(row, `${pct(row.msgPerSec, direct)} of direct`);
+    },
+  },
+  {
+    // Not smppd: the least any process between the load generator and the simulator can do
+    // (bench/relay.ts). Its share of (a) is this machine's ceiling for (b)'s.
+    id: 'relay',
+    title: '    reference: header-only relay, not smppd',
+    needsProxy: false,
+    repeat: true,
+    async run(ctx) {
+      const r = await measured(ctx, await ctx.relayPort(), { count: ctx.sizes.throughputCount });
+      return throughputRow(this.id, this.title, r);
+    },
+    judge(row, rows) {
+      const direct = rows.get('direct')?.msgPerSec;
+      if (direct !== undefined && row.msgPerSec !== undefined) addNote(row, `${pct(row.msgPerSec, direct)} of direct`);
     },
   },
   {
@@ -354,6 +373,7 @@ class Stack {
   private readonly proxies = new Map<string, { child: NodeChild; port: number }>();
   private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-bench-'));
   private redis: Promise<RedisServer> | undefined;
+  private relay: { child: NodeChild; port: number } | undefined;
 
   async redisUrl(): Promise<string> {
     this.redis ??= startRedisServer();
@@ -378,6 +398,19 @@ class Stack {
     } catch (err) {
       await child.stop();
       throw new Error(`the simulator did not start: ${(err as Error).message}\n${child.output()}`, { cause: err });
+    }
+  }
+
+  async relayPort(): Promise<number> {
+    if (this.relay !== undefined) return this.relay.port;
+    const child = startNode(RELAY_MAIN, [String(await freePort()), `${HOST}:${await this.simPort()}`]);
+    try {
+      const m = await child.waitForLine(/relay listening on \S+:(\d+)/, 10_000);
+      this.relay = { child, port: Number(m[1]) };
+      return this.relay.port;
+    } catch (err) {
+      await child.stop();
+      throw new Error(`the reference relay did not start: ${(err as Error).message}\n${child.output()}`, { cause: err });
     }
   }
 
@@ -406,6 +439,7 @@ class Stack {
 
   async close(): Promise<void> {
     await Promise.all([...this.proxies.values()].map((p) => p.child.stop()));
+    if (this.relay !== undefined) await this.relay.child.stop();
     if (this.sim !== undefined) await this.sim.child.stop();
     if (this.redis !== undefined) await (await this.redis).stop();
     rmSync(this.dir, { recursive: true, force: true });
@@ -483,6 +517,7 @@ async function main(): Promise<number> {
     sizes,
     simPort: () => stack.simPort(),
     redisUrl: () => stack.redisUrl(),
+    relayPort: () => stack.relayPort(),
     proxy: (variant, fresh) => stack.proxy(variant, fresh),
     log,
   };
