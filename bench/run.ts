@@ -138,7 +138,7 @@ function addNote(row: Row, note: string): void {
 
 /**
  * The row of the median run (by msg/s; the lower middle one of an even count), noting the spread:
- * on a shared machine one run moves by 10-20% (README), a median of alternating runs much less.
+ * on a shared machine one run moves by 10-20% (bench/README.md), a median of alternating runs much less.
  */
 function medianRow(runs: readonly Row[]): Row {
   if (runs.length === 1) return runs[0]!;
@@ -476,7 +476,7 @@ const USAGE = `npm run bench -- [options]
 
   --only IDS   comma-separated scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}
   --rounds N   run the closed-loop scenarios N times, alternating, and judge their medians (default 3;
-               with 1, (a) runs first on a cold load generator and comes out low: see README)
+               with 1, (a) runs first on a cold load generator and comes out low: see bench/README.md)
   --quick      smaller counts (a smoke run, figures not comparable)
   --json       print the results as JSON instead of a table
   --help       print this help

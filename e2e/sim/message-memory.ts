@@ -3,7 +3,7 @@
 // Hex and decimal ids are a counter written out (message-ids.ts), so a message is found by its
 // number: it sits in ring slot number % capacity, where the message `capacity` ids later replaces
 // it. No Map: one `set` and one `delete` per message on a long-lived Map makes V8 keep what is in
-// flight alive through scavenges (README, "No per-message Map/Set churn"); with a Map here the
+// flight alive through scavenges (bench/README.md, "No per-message Map/Set churn"); with a Map here the
 // simulator stopped 5-10 ms per scavenge at 10,000 msg/s, promoting ~2 MB each time, and those
 // pauses were the largest part of smppd's measured p99 (`npm run bench`, scenario d). UUIDs have no
 // number: they keep a Map, with a ring of ids saying which to forget.
