@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { encodeCommand, type RespArg } from './redis-batch-command.js';
+
+/** RESP as Redis reads it, built the plain way: each argument's UTF-8 bytes with its length. */
+function resp(name: string, args: readonly RespArg[]): Buffer {
+  const parts = [Buffer.from(`*${args.length + 1}\r\n`)];
+  for (const a of [name, ...args]) {
+    const bytes = typeof a === 'object' ? Buffer.from(a) : Buffer.from(String(a), 'utf8');
+    parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+describe('encodeCommand', () => {
+  it('writes every argument as Redis reads it: ASCII, UTF-8 anywhere in a string, long strings, numbers, bytes', () => {
+    const args: RespArg[] = [
+      '',
+      'smppd0a1b2c3d4e',
+      '1764160000000|sim|=127.0.0.1:12776|=1a2b3c4d||acme|1764150000000|=all|',
+      'é',
+      'abcé',
+      'éabc',
+      'a€b😀c',
+      'x'.repeat(256),
+      'y'.repeat(257),
+      `${'z'.repeat(255)}ü`,
+      0,
+      7,
+      1234567890123,
+      0.5,
+      Uint8Array.from([0x00, 0xff, 0x0d, 0x0a]),
+    ];
+    expect(encodeCommand('evalsha', ['sha', 1, 'key'], args)).toEqual(resp('evalsha', ['sha', 1, 'key', ...args]));
+  });
+
+  it('gives each call its own bytes (the scratch buffer is reused)', () => {
+    const first = encodeCommand('hset', ['k', 'é', 'v']);
+    const second = encodeCommand('hset', ['k', 'f', 'w'.repeat(100_000)]);
+    expect(first).toEqual(resp('hset', ['k', 'é', 'v']));
+    expect(second).toEqual(resp('hset', ['k', 'f', 'w'.repeat(100_000)]));
+  });
+});
