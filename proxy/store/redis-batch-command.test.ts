@@ -12,7 +12,7 @@ function resp(name: string, args: readonly RespArg[]): Buffer {
 }
 
 describe('encodeCommand', () => {
-  it('writes every argument as Redis reads it: ASCII, UTF-8 anywhere in a string, long strings, numbers, bytes', () => {
+  it('writes every argument as Redis reads it: ASCII, UTF-8 anywhere in a string, short and long strings, numbers, bytes', () => {
     const args: RespArg[] = [
       '',
       'smppd0a1b2c3d4e',
@@ -21,9 +21,14 @@ describe('encodeCommand', () => {
       'abcé',
       'éabc',
       'a€b😀c',
-      'x'.repeat(256),
-      'y'.repeat(257),
-      `${'z'.repeat(255)}ü`,
+      'x'.repeat(64),
+      'y'.repeat(65),
+      `${'z'.repeat(63)}ü`,
+      `${'z'.repeat(70)}ü`,
+      // Header digits grow with the bytes: 9 units, 18 bytes; 60 units, 120 bytes; 999 units, 1,001 bytes.
+      'é'.repeat(9),
+      '😀'.repeat(30),
+      `${'a'.repeat(997)}éé`,
       0,
       7,
       1234567890123,
