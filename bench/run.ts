@@ -136,6 +136,14 @@ function addNote(row: Row, note: string): void {
   row.note = [row.note, note].filter(Boolean).join('; ');
 }
 
+/** Notes `row`'s msg/s as a share of (a)'s; the share, or undefined when either is missing. */
+function noteShareOfDirect(row: Row, rows: ReadonlyMap<string, Row>): number | undefined {
+  const direct = rows.get('direct')?.msgPerSec;
+  if (direct === undefined || row.msgPerSec === undefined) return undefined;
+  addNote(row, `${pct(row.msgPerSec, direct)} of direct`);
+  return row.msgPerSec / direct;
+}
+
 /**
  * The row of the median run (by msg/s; the lower middle one of an even count), noting the spread:
  * on a shared machine one run moves by 10-20% (bench/README.md), a median of alternating runs much less.
@@ -206,10 +214,8 @@ const SCENARIOS: Scenario[] = [
       return row;
     },
     judge(row, rows) {
-      const direct = rows.get('direct')?.msgPerSec;
-      if (direct === undefined || row.msgPerSec === undefined) return;
-      row.met = row.met === true && row.msgPerSec >= direct / 2;
-      addNote(row, `${pct(row.msgPerSec, direct)} of direct`);
+      const share = noteShareOfDirect(row, rows);
+      if (share !== undefined) row.met = row.met === true && share >= 0.5;
     },
   },
   {
@@ -224,8 +230,7 @@ const SCENARIOS: Scenario[] = [
       return throughputRow(this.id, this.title, r);
     },
     judge(row, rows) {
-      const direct = rows.get('direct')?.msgPerSec;
-      if (direct !== undefined && row.msgPerSec !== undefined) addNote(row, `${pct(row.msgPerSec, direct)} of direct`);
+      noteShareOfDirect(row, rows);
     },
   },
   {
