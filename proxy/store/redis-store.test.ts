@@ -179,7 +179,7 @@ describe('redis store', () => {
     expect(await store.get('m1')).toEqual({ id: 'm1', client: odd, cluster: 'mcel', routeName: '', parts: 3, upstreamId: '', createdAt: T0 });
   });
 
-  it('writes with saveAccepted the same keys, record strings, index fields and counts as save + setUpstreamId', async () => {
+  it('writes with saveAccepted the same keys, record strings, index fields and counts as save + setUpstreamId, whatever the fields hold', async () => {
     const [pa, pb] = [redis.prefix(), redis.prefix()];
     const twoSteps = open({ keyPrefix: pa });
     const oneStep = open({ keyPrefix: pb });
@@ -188,6 +188,9 @@ describe('redis store', () => {
       [{ ...record('m1'), client: odd, cluster: `k${odd}`, endpoint: odd, routeName: '', parts: 3 }, `k${odd}`, odd, ['dec:1', 'hex:1'], undefined],
       [{ ...record('m2'), endpoint: 'a:2775' }, 'mcel', '2', ['dec:2'], undefined],
       [record('m3'), 'vodacom', '3', ['dec:3'], 'b:2775'],
+      // Fields beyond ASCII, a createdAt that is not whole, parts 0.
+      [{ ...record('m4'), client: 'é~|', routeName: 'ü' }, 'vodacom', '4', ['dec:4'], undefined],
+      [{ ...record('m5'), createdAt: T0 + 0.5, parts: 0 }, 'vodacom', '5', ['dec:5'], undefined],
     ];
     for (const [saved, cluster, upstreamId, keys, endpoint] of cases) {
       await twoSteps.save(saved);
