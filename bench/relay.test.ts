@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBench } from '../e2e/bench/index.js';
-import { freePort, startNode, type NodeChild } from '../e2e/bench/processes.js';
+import { startNode, type NodeChild } from '../e2e/bench/processes.js';
 import { startSimulator, type Simulator } from '../e2e/sim/index.js';
 
 // The relay runs built (npm test builds first), as `npm run bench` runs it.
@@ -20,7 +20,7 @@ afterEach(async () => {
 describe('the reference relay of npm run bench', () => {
   it('relays every submit_sm to the simulator over its upstream sessions and every response back', async () => {
     sim = await startSimulator({ seed: 3 });
-    relay = startNode(RELAY_MAIN, [String(await freePort()), `127.0.0.1:${sim.port}`, '3']);
+    relay = startNode(RELAY_MAIN, ['0', `127.0.0.1:${sim.port}`, '3']);
     const port = Number((await relay.waitForLine(/relay listening on \S+:(\d+)/, 10_000))[1]);
 
     const r = await runBench({ port, count: 3000, binds: 2, window: 50 });

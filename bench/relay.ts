@@ -7,7 +7,7 @@
 // at most 4 x 100 in flight). Whatever this relay reaches as a share of direct on a machine is a
 // ceiling for any proxy there: on two cores, three processes share them (bench/run.ts).
 //
-// Usage: node dist/bench/relay.js PORT UPSTREAM_HOST:PORT [BINDS]
+// Usage: node dist/bench/relay.js PORT UPSTREAM_HOST:PORT [BINDS]   (PORT 0: any free port)
 // Prints "relay listening on 127.0.0.1:PORT" once every upstream session is bound.
 
 import net from 'node:net';
@@ -180,6 +180,10 @@ function main(argv: string[]): void {
       connectUpstream(m[1]!, Number(m[2]), () => {
         if (++bound < binds) return;
         const server = serve(Number(portArg), upstreams);
+        server.on('error', (err) => {
+          process.stderr.write(`relay: cannot listen on port ${portArg}: ${err.message}\n`);
+          process.exit(2);
+        });
         server.on('listening', () => {
           const address = server.address() as net.AddressInfo;
           process.stdout.write(`relay listening on 127.0.0.1:${address.port}\n`);

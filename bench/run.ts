@@ -410,7 +410,7 @@ class Stack {
 
   async relayPort(): Promise<number> {
     if (this.relay !== undefined) return this.relay.port;
-    const child = startNode(RELAY_MAIN, [String(await freePort()), `${HOST}:${await this.simPort()}`]);
+    const child = startNode(RELAY_MAIN, ['0', `${HOST}:${await this.simPort()}`]);
     try {
       const m = await child.waitForLine(/relay listening on \S+:(\d+)/, 10_000);
       this.relay = { child, port: Number(m[1]) };
