@@ -15,7 +15,8 @@ import { Status, encodePdu, type Pdu } from '../proxy/smpp/index.js';
 
 const HEADER = 16;
 const SUBMIT_SM = 0x00000004;
-const GENERIC_NACK = 0x80000000;
+/** Set in the command_id of every response (SMPP 3.4 §5.1.2.1). */
+const RESPONSE_BIT = 0x80000000;
 const BIND_COMMANDS = new Set([0x00000001, 0x00000002, 0x00000009]);
 const UNBIND = 0x00000006;
 const ENQUIRE_LINK = 0x00000015;
@@ -66,7 +67,7 @@ function framer(onFrame: (buf: Buffer, start: number, length: number) => void): 
 function response(commandId: number, sequence: number, body: Buffer): Buffer {
   const frame = Buffer.alloc(HEADER + body.length);
   frame.writeUInt32BE(frame.length, 0);
-  frame.writeUInt32BE((commandId | GENERIC_NACK) >>> 0, 4);
+  frame.writeUInt32BE((commandId | RESPONSE_BIT) >>> 0, 4);
   frame.writeUInt32BE(sequence, 12);
   body.copy(frame, HEADER);
   return frame;
@@ -103,7 +104,7 @@ function connectUpstream(host: string, port: number, onBound: () => void): Upstr
       } else if (commandId === (0x80000009 >>> 0)) {
         if (buf.readUInt32BE(at + 8) !== Status.ESME_ROK) throw new Error('upstream bind refused');
         onBound();
-      } else if ((commandId & GENERIC_NACK) !== 0) {
+      } else if ((commandId & RESPONSE_BIT) !== 0) {
         const w = up.waiting[sequence % SLOTS];
         if (w === undefined) return;
         up.waiting[sequence % SLOTS] = undefined;
