@@ -11,15 +11,10 @@
 // Prints "relay listening on 127.0.0.1:PORT" once every upstream session is bound.
 
 import net from 'node:net';
-import { Status, encodePdu, type Pdu } from '../proxy/smpp/index.js';
+import { CommandId, Status, encodePdu, isResponseId, type Pdu } from '../proxy/smpp/index.js';
 
 const HEADER = 16;
-const SUBMIT_SM = 0x00000004;
-/** Set in the command_id of every response (SMPP 3.4 §5.1.2.1). */
-const RESPONSE_BIT = 0x80000000;
-const BIND_COMMANDS = new Set([0x00000001, 0x00000002, 0x00000009]);
-const UNBIND = 0x00000006;
-const ENQUIRE_LINK = 0x00000015;
+const BIND_COMMANDS = new Set<number>([CommandId.bind_transmitter, CommandId.bind_receiver, CommandId.bind_transceiver]);
 
 /** Frames written in one tick leave in one socket write, as smppd's sessions do (session.ts writeFrame). */
 class Outbox {
@@ -63,11 +58,11 @@ function framer(onFrame: (buf: Buffer, start: number, length: number) => void): 
   };
 }
 
-/** A header-only response: command | 0x80000000, status 0, the request's sequence number, `body`. */
+/** A header-only response: the request's command with the response bit, status 0, its sequence number, `body`. */
 function response(commandId: number, sequence: number, body: Buffer): Buffer {
   const frame = Buffer.alloc(HEADER + body.length);
   frame.writeUInt32BE(frame.length, 0);
-  frame.writeUInt32BE((commandId | RESPONSE_BIT) >>> 0, 4);
+  frame.writeUInt32BE((commandId | CommandId.generic_nack) >>> 0, 4);
   frame.writeUInt32BE(sequence, 12);
   body.copy(frame, HEADER);
   return frame;
@@ -99,12 +94,12 @@ function connectUpstream(host: string, port: number, onBound: () => void): Upstr
     framer((buf, at, length) => {
       const commandId = buf.readUInt32BE(at + 4);
       const sequence = buf.readUInt32BE(at + 12);
-      if (commandId === ENQUIRE_LINK) {
+      if (commandId === CommandId.enquire_link) {
         up.out.add(response(commandId, sequence, NO_BODY));
-      } else if (commandId === (0x80000009 >>> 0)) {
+      } else if (commandId === CommandId.bind_transceiver_resp) {
         if (buf.readUInt32BE(at + 8) !== Status.ESME_ROK) throw new Error('upstream bind refused');
         onBound();
-      } else if ((commandId & RESPONSE_BIT) !== 0) {
+      } else if (isResponseId(commandId)) {
         const w = up.waiting[sequence % SLOTS];
         if (w === undefined) return;
         up.waiting[sequence % SLOTS] = undefined;
@@ -145,7 +140,7 @@ function serve(port: number, upstreams: Upstream[]): net.Server {
       framer((buf, at, length) => {
         const commandId = buf.readUInt32BE(at + 4);
         const sequence = buf.readUInt32BE(at + 12);
-        if (commandId === SUBMIT_SM) {
+        if (commandId === CommandId.submit_sm) {
           const up = upstreams[turn++ % upstreams.length]!;
           const upSequence = up.nextSequence;
           up.nextSequence = upSequence >= 0x7ffffffe ? 1 : upSequence + 1;
@@ -155,9 +150,9 @@ function serve(port: number, upstreams: Upstream[]): net.Server {
           up.out.add(frame);
         } else if (BIND_COMMANDS.has(commandId)) {
           out.add(response(commandId, sequence, SYSTEM_ID_BODY));
-        } else if (commandId === ENQUIRE_LINK) {
+        } else if (commandId === CommandId.enquire_link) {
           out.add(response(commandId, sequence, NO_BODY));
-        } else if (commandId === UNBIND) {
+        } else if (commandId === CommandId.unbind) {
           out.add(response(commandId, sequence, NO_BODY));
           socket.end();
         }
