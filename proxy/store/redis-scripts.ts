@@ -33,10 +33,10 @@
 //
 // Runs of saveAccepted. Under load nearly every operation is a saveAccepted (one per submitted
 // message), and the closed-loop benchmark (issue 5) waits for the whole script: while no orphan is
-// held, a run is written with one HSET per record block and one of all its index fields (run_at),
-// straight from ARGV: no Lua table, string or loop step per message. The keys, values, counters
-// and replies are the same as the operations one by one would leave (redis-store.test.ts checks
-// it); a run ends at any other operation, so that one sees every write before it. Redis CPU per
+// held, a run is written with one HSET per record block, one for the index fields in the bucket's
+// hash and one per index block (run_at, redis-keys.ts), straight from ARGV: no Lua table, string or
+// loop step per message. The records, counters and replies are the same as the operations one by
+// one would leave, and so is what each index field finds (redis-store.test.ts checks it); a run ends at any other operation, so that one sees every write before it. Redis CPU per
 // saveAccepted in batches of 64 (2 index keys each, INFO cpu, a throwaway script of bench/store.ts
 // kind): ~11 µs with the runs in the JSON (cjson decoding them: ~2.5 µs; the Lua loop over them:
 // ~3.5 µs), ~5 µs from ARGV; the client's CPU per call about the same either way.
@@ -130,13 +130,17 @@ local function touch(key, deadline)
   extend(key, deadline - NOW)
 end
 
--- The newest value of field in the buckets <p><kind><b> that can hold a live entry (newest first,
--- down to the bucket of NOW - ttl), and its bucket; nil when none.
-local function probe(kind, field, width, ttl)
+-- The id indexed under field: its newest entry in the buckets that can hold a live one (newest
+-- first, down to the bucket of NOW - ttl); nil when none. In a bucket, the entry in the bucket's
+-- hash <p>x:<b> comes before one in the index block <p>x:<b>:<field but its last character>
+-- (run_at keeps the former from hiding a newer one in the latter; redis-keys.ts, "Index blocks").
+local function probe_index(field, width, ttl)
   local top = math.floor(NOW / width)
+  local block, last = string.sub(field, 1, -2), string.sub(field, -1)
   for b = top, math.floor((NOW - ttl) / width), -1 do
-    local v = redis.call('HGET', P .. kind .. b, field)
-    if v then return v, b end
+    local key = P .. 'x:' .. b
+    local v = redis.call('HGET', key, field) or redis.call('HGET', key .. ':' .. block, last)
+    if v then return v end
   end
   return nil
 end
@@ -180,7 +184,7 @@ end
 -- {id, record} of the first live record indexed under fields A[first..#A], or false.
 local function find(A, first, width, ttl)
   for i = first, #A do
-    local id = probe('x:', A[i], width, ttl)
+    local id = probe_index(A[i], width, ttl)
     if id then
       local v = live(record_of(id))
       if v then return {id, v} end
@@ -384,17 +388,33 @@ local function hset_argv(key, first, last)
   return added
 end
 
+-- HDEL key's fields block .. ARGV[j] for the pairs ARGV[first..last] (last character, id),
+-- HSET_CHUNK at a time; how many were there.
+local function hdel_block_fields(key, block, first, last)
+  local removed = 0
+  for i = first, last, HSET_CHUNK do
+    local fields = {}
+    for j = i, math.min(i + HSET_CHUNK - 1, last), 2 do fields[#fields + 1] = block .. ARGV[j] end
+    removed = removed + redis.call('HDEL', key, unpack(fields))
+  end
+  return removed
+end
+
 -- A run of saveAccepted operations with one \`now\`, laid out in ARGV from index s by the store
--- (redis-store.ts, send; Call layout above):
+-- (redis-store.ts, AcceptRuns and pushIndex; Call layout above):
 --   now, block count, then per record block: its key suffix (the ids but their last character), its
---   pair count n and n pairs (last character, record string); then the index pair count and the
---   pairs (index field, id).
--- Operation k of the run is the k-th record pair; its index fields are the consecutive index pairs
--- carrying its id (two neighbours with one id, which the forwarder never sends, share theirs: with
--- orphans held the first takes those of both; records, index and counts are the same either way). Written as OPS.saveAccepted would write them one by one: with no orphan held,
--- one HSET per block and one of all the index fields, and no Lua work per message (the ARGV
--- strings go to Redis as they are); with orphans held, one operation at a time, each may take
--- some. Sets results[ri..] (one per operation); returns the next result index.
+--   pair count n and n pairs (last character, record string); then the index: the count of pairs
+--   for the bucket's hash and those pairs (index field, id), then the count of index blocks and per
+--   index block: its name (the fields but their last character), its pair count n and n pairs
+--   (last character, id) (redis-keys.ts, "Index blocks").
+-- Operation k of the run is the k-th record pair; its index fields are the fields carrying its id
+-- (two operations of a run with one id, which the forwarder never sends, share theirs: with
+-- orphans held the first takes those of both; records, index and counts are the same either way).
+-- Written as OPS.saveAccepted would write them one by one: with no orphan held, one HSET per
+-- record block, one for the bucket's hash and one per index block, and no Lua work per message (the
+-- ARGV strings go to Redis as they are); with orphans held, one operation at a time, each may take
+-- some, and the index goes to the bucket's hash. Sets results[ri..] (one per operation); returns
+-- the next result index.
 local function run_at(s, results, ri)
   local now = tonumber(ARGV[s])
   local nblocks = tonumber(ARGV[s + 1])
@@ -402,19 +422,35 @@ local function run_at(s, results, ri)
   if ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
   local i = s + 2
   if ORPHANS_HELD then
-    -- The index section starts after the blocks.
+    -- The index starts after the record blocks: each id's fields, from both of its parts.
     local x = i
     for _ = 1, nblocks do x = x + 2 + 2 * tonumber(ARGV[x + 1]) end
-    local xi, xlast = x + 1, x + 2 * tonumber(ARGV[x])
+    local fields_of = {}
+    local function add(id, field)
+      local fields = fields_of[id]
+      if not fields then
+        fields = {}
+        fields_of[id] = fields
+      end
+      fields[#fields + 1] = field
+    end
+    local nflat = tonumber(ARGV[x])
+    for j = x + 1, x + 2 * nflat, 2 do add(ARGV[j + 1], ARGV[j]) end
+    x = x + 1 + 2 * nflat
+    local nx = tonumber(ARGV[x])
+    x = x + 1
+    for _ = 1, nx do
+      local block, n = ARGV[x], tonumber(ARGV[x + 1])
+      for j = x + 2, x + 2 * n, 2 do add(ARGV[j + 1], block .. ARGV[j]) end
+      x = x + 2 + 2 * n
+    end
     for _ = 1, nblocks do
       local suffix, n = ARGV[i], tonumber(ARGV[i + 1])
       for j = i + 2, i + 2 * n, 2 do
         local id = suffix .. ARGV[j]
         local A = {now, TTL, WIDTH, id, ARGV[j + 1]}
-        while xi <= xlast and ARGV[xi + 1] == id do
-          A[#A + 1] = ARGV[xi]
-          xi = xi + 2
-        end
+        for _, field in ipairs(fields_of[id] or {}) do A[#A + 1] = field end
+        fields_of[id] = nil
         NOW = now
         results[ri] = OPS.saveAccepted(nil, A)
         ri = ri + 1
@@ -456,13 +492,30 @@ local function run_at(s, results, ri)
     end
   end
   if counted > 0 then count(WIDTH, TTL, 'r', ends - 1, counted) end
-  local nx = tonumber(ARGV[i])
-  if nx > 0 then
-    local xkey = P .. 'x:' .. math.floor(now / WIDTH)
-    local added = hset_argv(xkey, i + 1, i + 2 * nx)
+  local xkey = P .. 'x:' .. math.floor(now / WIDTH)
+  local added = 0
+  local nflat = tonumber(ARGV[i])
+  if nflat > 0 then
+    added = hset_argv(xkey, i + 1, i + 2 * nflat)
     touch(xkey, ends)
-    if added > 0 then count(WIDTH, TTL, 'u', now + TTL, added) end
   end
+  i = i + 1 + 2 * nflat
+  local nx = tonumber(ARGV[i])
+  i = i + 1
+  if nx > 0 then
+    -- A field in the bucket's hash hides the same field in its index block (probe_index): a field
+    -- written to its block now leaves the bucket's hash, when there is one.
+    local flat = nflat > 0 or redis.call('EXISTS', xkey) == 1
+    for _ = 1, nx do
+      local block, n = ARGV[i], tonumber(ARGV[i + 1])
+      local key = xkey .. ':' .. block
+      added = added + hset_argv(key, i + 2, i + 1 + 2 * n)
+      touch(key, ends)
+      if flat then added = added - hdel_block_fields(xkey, block, i + 2, i + 1 + 2 * n) end
+      i = i + 2 + 2 * n
+    end
+  end
+  if added ~= 0 then count(WIDTH, TTL, 'u', now + TTL, added) end
   return ri, true
 end
 

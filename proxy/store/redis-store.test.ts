@@ -70,6 +70,27 @@ async function contents(prefix: string): Promise<Record<string, unknown>> {
   return out;
 }
 
+/**
+ * contents() with every index block (x:<bucket>:<block>) merged into its bucket's hash (x:<bucket>)
+ * as the lookups read them (redis-keys.ts, "Index blocks"): an entry in the bucket's hash hides the
+ * same field in its block. Where a batch puts an index entry is its own business; what each field
+ * finds must not differ.
+ */
+function indexAsRead(keys: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const blocks: [string, string, Record<string, string>][] = [];
+  for (const [name, value] of Object.entries(keys)) {
+    const block = /^hash (x:\d+):(.*)$/s.exec(name);
+    if (block === null) out[name] = value;
+    else blocks.push([`hash ${block[1]!}`, block[2]!, value as Record<string, string>]);
+  }
+  for (const [bucket, block, entries] of blocks) {
+    const merged = (out[bucket] ??= {}) as Record<string, string>;
+    for (const [last, id] of Object.entries(entries)) merged[block + last] ??= id;
+  }
+  return out;
+}
+
 describe('redis store', () => {
   let now = T0;
   const clock = () => now;
@@ -232,8 +253,8 @@ describe('redis store', () => {
         return { ...stats, memory: { ...stats.memory, approxBytes: 0 } };
       };
       return [
-        { replies: single, stats: await counts(oneByOne), keys: await contents(pa) },
-        { replies: together, stats: await counts(batched), keys: await contents(pb) },
+        { replies: single, stats: await counts(oneByOne), keys: indexAsRead(await contents(pa)) },
+        { replies: together, stats: await counts(batched), keys: indexAsRead(await contents(pb)) },
       ];
     }
 
@@ -296,6 +317,40 @@ describe('redis store', () => {
       expect(together).toEqual(single);
       expect(single).toMatchObject({ stats: { entries: 120, memory: { upstreamKeys: 40 * 60 } } });
       expect((single as { replies: unknown[] }).replies[120]).toMatchObject({ id: 'm119' });
+    });
+
+    it('puts the index entries of upstream ids that count up in index blocks, the others in the bucket', async () => {
+      const prefix = redis.prefix();
+      const store = open({ keyPrefix: prefix });
+      await store.get('warm-up');
+      // 20 upstream ids counting up, and one that shares its block with no other of the batch.
+      const calls = Array.from({ length: 20 }, (_, i) => store.saveAccepted(record(`m${i}`), 'vodacom', String(100 + i), [`dec:${100 + i}`]));
+      calls.push(store.saveAccepted(record('lone'), 'vodacom', '777', ['dec:777']));
+      await Promise.all(calls);
+      const index = Object.entries(await contents(prefix)).filter(([name]) => name.startsWith('hash x:'));
+      const layout = Object.fromEntries(index.map(([name, entries]) => [name.replace(/^hash x:\d+/, 'x:b'), Object.keys(entries as object).length]));
+      expect(layout).toEqual({ 'x:b': 1, 'x:b:7:vodacom:dec:10': 10, 'x:b:7:vodacom:dec:11': 10 });
+      for (let i = 0; i < 20; i++) expect(await store.findByUpstream('vodacom', [`dec:${100 + i}`])).toMatchObject({ id: `m${i}` });
+      expect(await store.findByUpstream('vodacom', ['dec:777'])).toMatchObject({ id: 'lone' });
+    });
+
+    it('finds the newest message for an upstream key written to its index block and to the bucket in turn', async () => {
+      const store = open();
+      await store.get('warm-up');
+      const batch = (from: number, ids: string[]) =>
+        Promise.all(ids.map((id, i) => store.saveAccepted(record(id), 'vodacom', String(from + i), [`dec:${from + i}`])));
+      // dec:10..15 go to their block; then dec:12 alone (the bucket's hash); then dec:10..13 in a
+      // block again, in the same bucket: each lookup finds the message written last.
+      await batch(10, ['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+      expect(await store.findByUpstream('vodacom', ['dec:12'])).toMatchObject({ id: 'a2' });
+      await store.saveAccepted(record('b'), 'vodacom', '12', ['dec:12']);
+      expect(await store.findByUpstream('vodacom', ['dec:12'])).toMatchObject({ id: 'b' });
+      expect(await store.findByUpstream('vodacom', ['dec:13'])).toMatchObject({ id: 'a3' });
+      await batch(10, ['c0', 'c1', 'c2', 'c3']);
+      expect(await store.findByUpstream('vodacom', ['dec:12'])).toMatchObject({ id: 'c2' });
+      expect(await store.findByUpstream('vodacom', ['dec:15'])).toMatchObject({ id: 'a5' });
+      // Counted once each: six fields.
+      expect((await store.stats()).memory.upstreamKeys).toBe(6);
     });
   });
 

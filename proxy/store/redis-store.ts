@@ -380,15 +380,60 @@ class AcceptRuns {
     for (const field of op.fields) this.index.push(field, id);
   }
 
-  /** Closes the open run, if any: its index pairs follow its blocks. */
+  /** Closes the open run, if any: its index entries follow its blocks. */
   end(): void {
     if (this.now === undefined) return;
-    const index = this.index;
-    this.args.push(index.length / 2);
-    for (const s of index) this.args.push(s);
+    pushIndex(this.args, this.index);
     this.index = [];
     this.now = undefined;
     this.block = undefined;
+  }
+}
+
+/**
+ * A run's index entries that share an index block (their field but its last character) with at
+ * least this many others of the run go in that block's hash; the others in the bucket's hash
+ * (redis-keys.ts, "Index blocks").
+ */
+const MIN_INDEX_BLOCK = 3;
+
+/**
+ * A run's index pairs (field, id) as the script reads them (run_at): the count and pairs for the
+ * bucket's hash, then the count of index blocks and per block: its name, its pair count and the
+ * pairs (last character, id). A field beyond ASCII goes in the bucket's hash: the script splits
+ * fields by bytes.
+ */
+function pushIndex(args: RespArg[], index: readonly string[]): void {
+  if (index.length < 2 * MIN_INDEX_BLOCK) {
+    args.push(index.length / 2);
+    for (const s of index) args.push(s);
+    args.push(0);
+    return;
+  }
+  const blockOf: (string | undefined)[] = new Array<string | undefined>(index.length / 2);
+  const blocks = new Map<string, string[]>();
+  for (let i = 0, k = 0; i < index.length; i += 2, k++) {
+    const field = index[i]!;
+    if (!isAscii(field)) continue;
+    const block = field.slice(0, -1);
+    blockOf[k] = block;
+    const pairs = blocks.get(block);
+    if (pairs === undefined) blocks.set(block, [field.slice(-1), index[i + 1]!]);
+    else pairs.push(field.slice(-1), index[i + 1]!);
+  }
+  const flatAt = args.push(0) - 1;
+  for (let i = 0, k = 0; i < index.length; i += 2, k++) {
+    const block = blockOf[k];
+    if (block !== undefined && blocks.get(block)!.length >= 2 * MIN_INDEX_BLOCK) continue;
+    args.push(index[i]!, index[i + 1]!);
+  }
+  args[flatAt] = (args.length - flatAt - 1) / 2;
+  const blocksAt = args.push(0) - 1;
+  for (const [block, pairs] of blocks) {
+    if (pairs.length < 2 * MIN_INDEX_BLOCK) continue;
+    args.push(block, pairs.length / 2);
+    for (const s of pairs) args.push(s);
+    args[blocksAt] = (args[blocksAt] as number) + 1;
   }
 }
 
