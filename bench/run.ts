@@ -102,7 +102,7 @@ interface Scenario {
   repeat?: boolean;
   run(ctx: Context): Promise<Row>;
   /** Targets and notes against other scenarios' rows, once every round is over (medians then). */
-  judge?(row: Row, rows: ReadonlyMap<string, Row>): void;
+  judge?(row: Row, rows: ReadonlyMap<string, Row>, runs: Runs): void;
 }
 
 const BENCH_BASE: Partial<BenchOptions> = { host: HOST, ...CLIENT, binds: 4, window: 100, receiptTimeoutMs: 20_000 };
@@ -136,12 +136,34 @@ function addNote(row: Row, note: string): void {
   row.note = [row.note, note].filter(Boolean).join('; ');
 }
 
-/** Notes `row`'s msg/s as a share of (a)'s; the share, or undefined when either is missing. */
-function noteShareOfDirect(row: Row, rows: ReadonlyMap<string, Row>): number | undefined {
-  const direct = rows.get('direct')?.msgPerSec;
-  if (direct === undefined || row.msgPerSec === undefined) return undefined;
-  addNote(row, `${pct(row.msgPerSec, direct)} of direct`);
-  return row.msgPerSec / direct;
+/** Every round's row of each scenario, in round order. */
+type Runs = ReadonlyMap<string, readonly Row[]>;
+
+/**
+ * Scenario `id`'s msg/s as a share of `of`'s: the median of the rounds' own shares (each round's
+ * row over the same round's row of `of`), noted on `row` as `<share> of <name>`, with each round's
+ * when there are several. Paired by round because the machine drifts: over the minutes of a run it
+ * can get 20-40% slower or faster (bench/README.md), which moves every scenario of a round alike,
+ * so a round's share holds still where a ratio of two medians taken from different rounds does
+ * not. Undefined when no round has both.
+ */
+function noteShare(row: Row, rows: ReadonlyMap<string, Row>, runs: Runs, id: string, of: string, name: string): number | undefined {
+  const mine = runs.get(id) ?? [];
+  const theirs = runs.get(of) ?? [];
+  const shares: number[] = [];
+  for (let i = 0; i < Math.min(mine.length, theirs.length); i++) {
+    const [a, b] = [mine[i]!.msgPerSec, theirs[i]!.msgPerSec];
+    if (a !== undefined && b !== undefined && b > 0) shares.push(a / b);
+  }
+  if (shares.length === 0) return undefined;
+  const share = [...shares].sort((x, y) => x - y)[Math.floor((shares.length - 1) / 2)]!;
+  const [a, b] = [rows.get(id)?.msgPerSec, rows.get(of)?.msgPerSec];
+  const each =
+    shares.length > 1 && a !== undefined && b !== undefined
+      ? ` (median of the rounds' ${shares.map((x) => pct(x, 1)).join(', ')}; the medians' ratio: ${pct(a, b)})`
+      : '';
+  addNote(row, `${pct(share, 1)} of ${name}${each}`);
+  return share;
 }
 
 /**
@@ -213,8 +235,8 @@ const SCENARIOS: Scenario[] = [
       row.met = r.ok === r.sent && r.msgPerSec >= 50_000;
       return row;
     },
-    judge(row, rows) {
-      const share = noteShareOfDirect(row, rows);
+    judge(row, rows, runs) {
+      const share = noteShare(row, rows, runs, 'proxy', 'direct', 'direct');
       if (share !== undefined) row.met = row.met === true && share >= 0.5;
     },
   },
@@ -229,8 +251,8 @@ const SCENARIOS: Scenario[] = [
       const r = await measured(ctx, await ctx.relayPort(), { count: ctx.sizes.throughputCount });
       return throughputRow(this.id, this.title, r);
     },
-    judge(row, rows) {
-      noteShareOfDirect(row, rows);
+    judge(row, rows, runs) {
+      noteShare(row, rows, runs, 'relay', 'direct', 'direct');
     },
   },
   {
@@ -281,11 +303,10 @@ const SCENARIOS: Scenario[] = [
       row.met = r.ok === r.sent ? undefined : false;
       return row;
     },
-    judge(row, rows) {
-      const memory = rows.get('proxy')?.msgPerSec;
-      if (memory === undefined || row.msgPerSec === undefined || row.met === false) return;
-      row.met = row.msgPerSec >= 0.6 * memory;
-      addNote(row, `${pct(row.msgPerSec, memory)} of the memory store (b)`);
+    judge(row, rows, runs) {
+      if (row.met === false) return;
+      const share = noteShare(row, rows, runs, 'proxy-redis', 'proxy', 'the memory store (b)');
+      if (share !== undefined) row.met = share >= 0.6;
     },
   },
   {
@@ -481,7 +502,8 @@ const USAGE = `npm run bench -- [options]
 
   --only IDS   comma-separated scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}
   --rounds N   run the closed-loop scenarios N times, alternating, and judge their medians (default 3;
-               with 1, (a) runs first on a cold load generator and comes out low: see bench/README.md)
+               a share of another scenario is the median of the rounds' own shares; with 1, (a)
+               runs first on a cold load generator and comes out low: see bench/README.md)
   --quick      smaller counts (a smoke run, figures not comparable)
   --json       print the results as JSON instead of a table
   --help       print this help
@@ -561,7 +583,7 @@ async function main(): Promise<number> {
   for (const [id, list] of runs) rows.set(id, medianRow(list));
   for (const s of selected) {
     const row = rows.get(s.id);
-    if (row !== undefined && s.judge !== undefined && row.note?.startsWith('failed:') !== true) s.judge(row, rows);
+    if (row !== undefined && s.judge !== undefined && row.note?.startsWith('failed:') !== true) s.judge(row, rows, runs);
   }
   const list = selected.flatMap((s) => rows.get(s.id) ?? []);
   if (json) {
