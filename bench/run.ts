@@ -203,26 +203,6 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    id: 'direct-receipts',
-    title: '    direct, with receipts',
-    needsProxy: false,
-    repeat: true,
-    async run(ctx) {
-      const r = await measured(ctx, await ctx.simPort(), { count: ctx.sizes.receiptCount, receipts: true });
-      return throughputRow(this.id, this.title, r);
-    },
-  },
-  {
-    // The machine's own floor for (d): what the load generator and the simulator alone measure at
-    // the same rate (timer wake-ups, scheduling, their GC).
-    id: 'direct-p99',
-    title: '    direct, 10,000 msg/s offered',
-    needsProxy: false,
-    async run(ctx) {
-      return throughputRow(this.id, this.title, await atFixedRate(ctx, await ctx.simPort()));
-    },
-  },
-  {
     id: 'proxy',
     title: '(b) through smppd',
     needsProxy: true,
@@ -238,56 +218,6 @@ const SCENARIOS: Scenario[] = [
     judge(row, rows, runs) {
       const share = noteShare(row, rows, runs, 'proxy', 'direct', 'direct');
       if (share !== undefined) row.met = row.met === true && share >= 0.5;
-    },
-  },
-  {
-    // Not smppd: the least any process between the load generator and the simulator can do
-    // (bench/relay.ts). Its share of (a) is this machine's ceiling for (b)'s.
-    id: 'relay',
-    title: '    reference: header-only relay, not smppd',
-    needsProxy: false,
-    repeat: true,
-    async run(ctx) {
-      const r = await measured(ctx, await ctx.relayPort(), { count: ctx.sizes.throughputCount });
-      return throughputRow(this.id, this.title, r);
-    },
-    judge(row, rows, runs) {
-      noteShare(row, rows, runs, 'relay', 'direct', 'direct');
-    },
-  },
-  {
-    id: 'proxy-receipts',
-    title: '(c) through smppd, with receipts',
-    needsProxy: true,
-    repeat: true,
-    async run(ctx) {
-      const { port } = await ctx.proxy(MEMORY);
-      const r = await measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true });
-      const row = throughputRow(this.id, this.title, r);
-      const rc = r.receipts!;
-      row.target = '>= 25,000/s, every receipt matched';
-      row.met = rc.perSec >= 25_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
-      return row;
-    },
-  },
-  {
-    id: 'proxy-p99',
-    title: '(d) through smppd, 10,000 msg/s offered',
-    needsProxy: true,
-    async run(ctx) {
-      // Runs before the Redis scenarios: their smppd and redis-server would still be cleaning up
-      // after their own load (V8 collects a process's heap some seconds after it goes idle) on the
-      // same two cores while this measures.
-      const { port } = await ctx.proxy(MEMORY);
-      const r = await atFixedRate(ctx, port);
-      const row = throughputRow(this.id, this.title, r);
-      row.target = 'p99 <= 5 ms';
-      row.met = r.latency.p99 <= 5 && r.ok === r.sent;
-      return row;
-    },
-    judge(row, rows) {
-      const direct = rows.get('direct-p99')?.p99;
-      if (direct !== undefined) addNote(row, `p99 direct at this rate: ${direct.toFixed(2)} ms`);
     },
   },
   {
@@ -310,6 +240,46 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Not smppd: the least any process between the load generator and the simulator can do
+    // (bench/relay.ts). Its share of (a) is this machine's ceiling for (b)'s.
+    id: 'relay',
+    title: '    reference: header-only relay, not smppd',
+    needsProxy: false,
+    repeat: true,
+    async run(ctx) {
+      const r = await measured(ctx, await ctx.relayPort(), { count: ctx.sizes.throughputCount });
+      return throughputRow(this.id, this.title, r);
+    },
+    judge(row, rows, runs) {
+      noteShare(row, rows, runs, 'relay', 'direct', 'direct');
+    },
+  },
+  {
+    id: 'direct-receipts',
+    title: '    direct, with receipts',
+    needsProxy: false,
+    repeat: true,
+    async run(ctx) {
+      const r = await measured(ctx, await ctx.simPort(), { count: ctx.sizes.receiptCount, receipts: true });
+      return throughputRow(this.id, this.title, r);
+    },
+  },
+  {
+    id: 'proxy-receipts',
+    title: '(c) through smppd, with receipts',
+    needsProxy: true,
+    repeat: true,
+    async run(ctx) {
+      const { port } = await ctx.proxy(MEMORY);
+      const r = await measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true });
+      const row = throughputRow(this.id, this.title, r);
+      const rc = r.receipts!;
+      row.target = '>= 25,000/s, every receipt matched';
+      row.met = rc.perSec >= 25_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
+      return row;
+    },
+  },
+  {
     id: 'proxy-redis-receipts',
     title: '    Redis store, with receipts',
     needsProxy: true,
@@ -326,6 +296,36 @@ const SCENARIOS: Scenario[] = [
     judge(row, rows) {
       const memory = rows.get('proxy-receipts')?.msgPerSec;
       if (memory !== undefined && row.msgPerSec !== undefined) addNote(row, `${pct(row.msgPerSec, memory)} of the memory store (c)`);
+    },
+  },
+  {
+    // The machine's own floor for (d): what the load generator and the simulator alone measure at
+    // the same rate (timer wake-ups, scheduling, their GC).
+    id: 'direct-p99',
+    title: '    direct, 10,000 msg/s offered',
+    needsProxy: false,
+    async run(ctx) {
+      return throughputRow(this.id, this.title, await atFixedRate(ctx, await ctx.simPort()));
+    },
+  },
+  {
+    id: 'proxy-p99',
+    title: '(d) through smppd, 10,000 msg/s offered',
+    needsProxy: true,
+    async run(ctx) {
+      // Runs before the Redis scenarios: their smppd and redis-server would still be cleaning up
+      // after their own load (V8 collects a process's heap some seconds after it goes idle) on the
+      // same two cores while this measures.
+      const { port } = await ctx.proxy(MEMORY);
+      const r = await atFixedRate(ctx, port);
+      const row = throughputRow(this.id, this.title, r);
+      row.target = 'p99 <= 5 ms';
+      row.met = r.latency.p99 <= 5 && r.ok === r.sent;
+      return row;
+    },
+    judge(row, rows) {
+      const direct = rows.get('direct-p99')?.p99;
+      if (direct !== undefined) addNote(row, `p99 direct at this rate: ${direct.toFixed(2)} ms`);
     },
   },
   {
@@ -554,8 +554,10 @@ async function main(): Promise<number> {
     log,
   };
   log(`node ${process.version}, ${os.cpus().length} CPUs, ulimit -n ${openFileLimit() ?? 'unlimited'}`);
-  // Rounds alternate the scenarios (a, b, c, f, ... then again), so that a slow minute of the machine
-  // does not fall on one scenario only; the rest (fixed-rate p99, idle RSS) run in the first round.
+  // Rounds alternate the scenarios (a, b, f, relay, ... then again), so that a slow minute of the
+  // machine does not fall on one scenario only; the rest (fixed-rate p99, idle RSS) run in the first
+  // round. SCENARIOS lists each scenario next to the one it is a share of ((b) after (a), (f) after
+  // (b)), so that the two runs of a round's share (noteShare) are minutes closer together.
   const selected = SCENARIOS.filter((s) => only === undefined || only.includes(s.id));
   const runs = new Map<string, Row[]>();
   try {
