@@ -113,6 +113,8 @@ describe('redis store', () => {
     const store = open({ keyPrefix: prefix });
     await store.save(record('m1'));
     await store.setUpstreamId('m1', 'vodacom', '9', ['hex:9', 'dec:9']);
+    // Three upstream ids counting up in one batch, while no orphan is held: an index block.
+    await Promise.all([20, 21, 22].map((n) => store.saveAccepted(record(`n${n}`), 'vodacom', String(n), [`dec:${n}`])));
     await store.holdOrphan('vodacom', ['dec:10'], { pdu: { n: 1 }, receivedAt: T0 }, 5_000);
     // Held, then taken for m2 and not acknowledged yet.
     await store.holdOrphan('vodacom', ['dec:11'], { pdu: { n: 2 }, receivedAt: T0 }, 5_000);
@@ -127,6 +129,7 @@ describe('redis store', () => {
       expect.arrayContaining([
         `${prefix}r:m`,
         `${prefix}x:${BUCKET}`,
+        `${prefix}x:${BUCKET}:7:vodacom:dec:2`,
         `${prefix}ok:7:vodacom:dec:10`,
         `${prefix}ot`,
         `${prefix}dq:acme`,
@@ -144,7 +147,8 @@ describe('redis store', () => {
     // most one bucket width more.
     expect(await inspect.hmget(`${prefix}r:m`, '1', '2')).toEqual([expect.stringContaining('|'), expect.stringContaining('|')]);
     expect(await inspect.hmget(`${prefix}x:${BUCKET}`, '7:vodacom:hex:9', '7:vodacom:dec:9')).toEqual(['m1', 'm1']);
-    for (const key of [`${prefix}r:m`, `${prefix}x:${BUCKET}`]) {
+    expect(await inspect.hmget(`${prefix}x:${BUCKET}:7:vodacom:dec:2`, '0', '1', '2')).toEqual(['n20', 'n21', 'n22']);
+    for (const key of [`${prefix}r:m`, `${prefix}x:${BUCKET}`, `${prefix}x:${BUCKET}:7:vodacom:dec:2`]) {
       const pttl = await inspect.pttl(key);
       expect(pttl).toBeGreaterThan(TTL_MS - 5_000);
       expect(pttl).toBeLessThanOrEqual(TTL_MS + bucketWidthMs(TTL_MS));
