@@ -35,8 +35,10 @@
 // message), and the closed-loop benchmark (issue 5) waits for the whole script: while no orphan is
 // held, a run is written with one HSET per record block, one for the index fields in the bucket's
 // hash and one per index block (run_at, redis-keys.ts), straight from ARGV: no Lua table, string or
-// loop step per message. The records, counters and replies are the same as the operations one by
-// one would leave, and so is what each index field finds (redis-store.test.ts checks it); a run ends at any other operation, so that one sees every write before it. Redis CPU per
+// loop step per message but the field names an index block removes from the bucket's hash. The
+// records, counters and replies are the same as the operations one by one would leave, and so is
+// what each index field finds (redis-store.test.ts checks it); a run ends at any other operation,
+// so that one sees every write before it. Redis CPU per
 // saveAccepted in batches of 64 (2 index keys each, INFO cpu, a throwaway script of bench/store.ts
 // kind): ~11 µs with the runs in the JSON (cjson decoding them: ~2.5 µs; the Lua loop over them:
 // ~3.5 µs), ~5 µs from ARGV; the client's CPU per call about the same either way.
@@ -412,7 +414,8 @@ end
 -- orphans held the first takes those of both; records, index and counts are the same either way).
 -- Written as OPS.saveAccepted would write them one by one: with no orphan held, one HSET per
 -- record block, one for the bucket's hash and one per index block, and no Lua work per message (the
--- ARGV strings go to Redis as they are); with orphans held, one operation at a time, each may take
+-- ARGV strings go to Redis as they are) but, when the bucket's hash exists, the names of the fields
+-- an index block takes out of it; with orphans held, one operation at a time, each may take
 -- some, and the index goes to the bucket's hash. Sets results[ri..] (one per operation); returns
 -- the next result index.
 local function run_at(s, results, ri)
