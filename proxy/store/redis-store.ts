@@ -391,9 +391,9 @@ class AcceptRuns {
 }
 
 /**
- * A run's index entries that share an index block (their field but its last character) with at
- * least this many others of the run go in that block's hash; the others in the bucket's hash
- * (redis-keys.ts, "Index blocks").
+ * When at least this many index entries of a run (counted with their repeats) share an index block
+ * (their field but its last character), they go in that block's hash; the others go in the
+ * bucket's hash (redis-keys.ts, "Index blocks").
  */
 const MIN_INDEX_BLOCK = 3;
 
