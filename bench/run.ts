@@ -293,9 +293,8 @@ const SCENARIOS: Scenario[] = [
       row.met = rc.perSec >= 20_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
       return row;
     },
-    judge(row, rows) {
-      const memory = rows.get('proxy-receipts')?.msgPerSec;
-      if (memory !== undefined && row.msgPerSec !== undefined) addNote(row, `${pct(row.msgPerSec, memory)} of the memory store (c)`);
+    judge(row, rows, runs) {
+      noteShare(row, rows, runs, 'proxy-redis-receipts', 'proxy-receipts', 'the memory store (c)');
     },
   },
   {

@@ -410,21 +410,22 @@ function pushIndex(args: RespArg[], index: readonly string[]): void {
     args.push(0);
     return;
   }
-  const blockOf: (string | undefined)[] = new Array<string | undefined>(index.length / 2);
+  // Each entry's block pairs (undefined for a field beyond ASCII), then the blocks by name.
+  const pairsOf: (string[] | undefined)[] = new Array<string[] | undefined>(index.length / 2);
   const blocks = new Map<string, string[]>();
   for (let i = 0, k = 0; i < index.length; i += 2, k++) {
     const field = index[i]!;
     if (!isAscii(field)) continue;
     const block = field.slice(0, -1);
-    blockOf[k] = block;
-    const pairs = blocks.get(block);
-    if (pairs === undefined) blocks.set(block, [field.slice(-1), index[i + 1]!]);
-    else pairs.push(field.slice(-1), index[i + 1]!);
+    let pairs = blocks.get(block);
+    if (pairs === undefined) blocks.set(block, (pairs = []));
+    pairs.push(field.slice(-1), index[i + 1]!);
+    pairsOf[k] = pairs;
   }
   const flatAt = args.push(0) - 1;
   for (let i = 0, k = 0; i < index.length; i += 2, k++) {
-    const block = blockOf[k];
-    if (block !== undefined && blocks.get(block)!.length >= 2 * MIN_INDEX_BLOCK) continue;
+    const pairs = pairsOf[k];
+    if (pairs !== undefined && pairs.length >= 2 * MIN_INDEX_BLOCK) continue;
     args.push(index[i]!, index[i + 1]!);
   }
   args[flatAt] = (args.length - flatAt - 1) / 2;
