@@ -5,7 +5,7 @@ import { encodeCommand, type RespArg } from './redis-batch-command.js';
 function resp(name: string, args: readonly RespArg[]): Buffer {
   const parts = [Buffer.from(`*${args.length + 1}\r\n`)];
   for (const a of [name, ...args]) {
-    const bytes = typeof a === 'object' ? Buffer.from(a) : Buffer.from(String(a), 'utf8');
+    const bytes = typeof a === 'object' ? Buffer.from(a as Uint8Array) : Buffer.from(String(a), 'utf8');
     parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
   }
   return Buffer.concat(parts);

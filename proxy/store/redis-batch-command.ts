@@ -15,11 +15,22 @@
 // ioredis's defineCommand does the same for the commands it writes itself.
 
 import { createHash } from 'node:crypto';
-import { Command } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { charCode } from '../smpp/string-calls.js';
 
+/**
+ * An argument that writes its own bytes, so that no JavaScript string is built for it only to be
+ * encoded here (a record string: redis-store.ts, RecordBytes).
+ */
+export interface RespWritable {
+  /** The most bytes writeTo may write. */
+  maxBytes(): number;
+  /** Writes the argument's bytes at `off` (room for maxBytes()); the next offset. */
+  writeTo(buf: Buffer, off: number): number;
+}
+
 /** One argument of a call: strings as UTF-8, numbers in decimal, bytes as they are. */
-export type RespArg = string | number | Uint8Array;
+export type RespArg = string | number | Uint8Array | RespWritable;
 
 const CRLF = 0x0d0a;
 const NONE: readonly RespArg[] = Object.freeze([]);
@@ -28,52 +39,88 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /** How many decimal digits `n` (a non-negative integer) has. */
 function decimalDigits(n: number): number {
-  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : String(n).length;
+  if (n < 1e8) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : 8;
+  return 8 + decimalDigits(Math.floor(n / 1e8));
 }
 
-/** Writes `n` (a non-negative integer) in decimal at `off`; the next offset. */
-function putDecimal(buf: Buffer, off: number, n: number): number {
-  if (n < 10) {
-    buf[off] = 0x30 + n;
-    return off + 1;
+/**
+ * Writes `n` (a non-negative safe integer) in decimal at `off`; the next offset. Eight digits at a
+ * time in int32 arithmetic: epoch milliseconds digit by digit as doubles, with String(n) for their
+ * length, were ~14% of building a transaction (redis-accept-writes.ts; a throwaway microbench).
+ */
+export function putDecimal(buf: Buffer, off: number, n: number): number {
+  if (n >= 1e8) {
+    const high = Math.floor(n / 1e8);
+    off = putDecimal(buf, off, high);
+    return putDigits(buf, off, n - high * 1e8, 8);
   }
-  const digits = decimalDigits(n);
+  return putDigits(buf, off, n, decimalDigits(n));
+}
+
+/** The `digits` last decimal digits of `n` (below 1e8), zeros in front; the next offset. */
+function putDigits(buf: Buffer, off: number, n: number, digits: number): number {
+  let v = n | 0;
   for (let i = off + digits - 1; i >= off; i--) {
-    buf[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+    const q = (v / 10) | 0;
+    buf[i] = 0x30 + (v - q * 10);
+    v = q;
   }
   return off + digits;
 }
 
+/**
+ * Writes Redis commands (RESP arrays of bulk strings) one after another into the scratch buffer;
+ * bytes() copies them out as one Buffer, for one socket write.
+ */
+export class RespWriter {
+  private off = 0;
+
+  /** Appends the command `name`, then each part's arguments. */
+  command(name: string, ...parts: readonly (readonly RespArg[])[]): this {
+    // Worst case per argument: UTF-8 at 3 bytes per UTF-16 unit, plus a header of at most 16 bytes.
+    let need = this.off + 32 + 3 * name.length;
+    let count = 1;
+    for (const args of parts) {
+      count += args.length;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        need += 20 + (typeof a === 'string' ? 3 * a.length : typeof a === 'number' ? 24 : a instanceof Uint8Array ? a.length : a.maxBytes());
+      }
+    }
+    if (scratch.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * scratch.length));
+      scratch.copy(grown, 0, 0, this.off);
+      scratch = grown;
+    }
+    const buf = scratch;
+    buf[this.off] = 0x2a; // '*'
+    let off = putDecimal(buf, this.off + 1, count);
+    buf.writeUInt16BE(CRLF, off);
+    off = putBulk(buf, off + 2, name);
+    for (const args of parts) {
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (typeof a === 'object') off = a instanceof Uint8Array ? putBytes(buf, off, a) : putWritable(buf, off, a);
+        // A number as JavaScript writes it: integers in decimal; Lua's tonumber reads any of them back.
+        else off = putBulk(buf, off, typeof a === 'string' ? a : String(a));
+      }
+    }
+    this.off = off;
+    return this;
+  }
+
+  /** The commands written so far, in a Buffer of their own; the writer starts again empty. */
+  bytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.off);
+    scratch.copy(out, 0, 0, this.off);
+    this.off = 0;
+    return out;
+  }
+}
+
 /** The bytes of the RESP array of bulk strings `name`, then each part's arguments (a command for Redis). */
 export function encodeCommand(name: string, ...parts: readonly (readonly RespArg[])[]): Buffer {
-  // Worst case per argument: UTF-8 at 3 bytes per UTF-16 unit, plus a header of at most 16 bytes.
-  let need = 32 + 3 * name.length;
-  let count = 1;
-  for (const args of parts) {
-    count += args.length;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      need += 20 + (typeof a === 'string' ? 3 * a.length : typeof a === 'number' ? 24 : a.length);
-    }
-  }
-  if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, 2 * scratch.length));
-  const buf = scratch;
-  buf[0] = 0x2a; // '*'
-  let off = putDecimal(buf, 1, count);
-  buf.writeUInt16BE(CRLF, off);
-  off = putBulk(buf, off + 2, name);
-  for (const args of parts) {
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (typeof a === 'object') off = putBytes(buf, off, a);
-      // A number as JavaScript writes it: integers in decimal; Lua's tonumber reads any of them back.
-      else off = putBulk(buf, off, typeof a === 'string' ? a : String(a));
-    }
-  }
-  const out = Buffer.allocUnsafe(off);
-  buf.copy(out, 0, 0, off);
-  return out;
+  return new RespWriter().command(name, ...parts).bytes();
 }
 
 /** Strings up to this long are written by putBulk's own loop when they are ASCII. */
@@ -110,10 +157,24 @@ function putBulk(buf: Buffer, off: number, s: string): number {
  */
 function putBulkWritten(buf: Buffer, off: number, s: string): number {
   const guess = decimalDigits(s.length);
+  return frameBulk(buf, off, guess, buf.write(s, off + 3 + guess, 'utf8'));
+}
+
+/** `$<length>\r\n<bytes>\r\n` for what `arg` writes; the next offset. Placed as putBulkWritten places a string. */
+function putWritable(buf: Buffer, off: number, arg: RespWritable): number {
+  const guess = decimalDigits(arg.maxBytes());
   const at = off + 3 + guess;
-  const n = buf.write(s, at, 'utf8');
+  return frameBulk(buf, off, guess, arg.writeTo(buf, at) - at);
+}
+
+/**
+ * Frames `n` bytes written at `off` + 3 + `guess` (room left for a header of `guess` digits) as a
+ * bulk string starting at `off`, moving them when the header has another number of digits; the
+ * next offset.
+ */
+function frameBulk(buf: Buffer, off: number, guess: number, n: number): number {
   const digits = decimalDigits(n);
-  if (digits !== guess) buf.copyWithin(off + 3 + digits, at, at + n);
+  if (digits !== guess) buf.copyWithin(off + 3 + digits, off + 3 + guess, off + 3 + guess + n);
   buf[off] = 0x24; // '$'
   putDecimal(buf, off + 1, n);
   buf[off + 1 + digits] = 0x0d;
@@ -194,6 +255,21 @@ export class ScriptCaller {
     }
   }
 
+  /**
+   * Appends a call of the script to `tx` (KEYS `keys`, ARGV each part's arguments in turn): EVALSHA, or EVAL while the connection may not have it.
+   * Its reply is the transaction's to read; a NOSCRIPT there (SCRIPT FLUSH) calls for unload().
+   */
+  writeCall(tx: Transaction, keys: readonly string[], ...args: readonly (readonly RespArg[])[]): void {
+    const name = this.loaded ? 'evalsha' : 'eval';
+    tx.command(name, [this.loaded ? this.sha : this.lua, keys.length], keys, ...args);
+    this.loaded = true;
+  }
+
+  /** The script's next call goes as EVAL (Redis answered NOSCRIPT). */
+  unload(): void {
+    this.loaded = false;
+  }
+
   private send(name: 'eval' | 'evalsha', keys: readonly string[], args: readonly RespArg[], more: readonly RespArg[]): Promise<unknown> {
     const head: RespArg[] = [name === 'eval' ? this.lua : this.sha, keys.length];
     for (const key of keys) head.push(key);
@@ -203,5 +279,66 @@ export class ScriptCaller {
     // in order); if this one fails, their NOSCRIPT makes them load it themselves.
     if (name === 'eval') this.loaded = true;
     return command.promise as Promise<unknown>;
+  }
+}
+
+/**
+ * Takes a reply that nobody reads: MULTI's OK and each QUEUED of a Transaction. One object stands in
+ * ioredis's command queue once per such reply; ioredis hands it each reply (or error) and it drops
+ * them: EXEC's reply tells the same, and a connection that closes fails the EXEC too.
+ */
+const IGNORED_REPLY = {
+  name: 'multi',
+  args: [],
+  resolve(): void {},
+  reject(): void {},
+} as unknown as Command;
+/** An entry of ioredis's command queue (its CommandItem type is not exported). */
+type QueueItem = Parameters<Redis['commandQueue']['push']>[0];
+// stream: only read to resend a command after a reconnect, which failFastOptions turns off.
+const IGNORED_ITEM = { command: IGNORED_REPLY, stream: undefined, select: 0 } as unknown as QueueItem;
+
+/**
+ * Commands sent as MULTI, the commands, EXEC in one socket write; the caller reads EXEC's reply,
+ * one element per command (an Error for one that failed).
+ *
+ * Why not through ioredis one command at a time: each ioredis Command costs a promise, a timer and a
+ * write (bench/README.md: a store that sent its HSETs so used as much more CPU in smppd as it
+ * saved in Redis). Here the bytes are written once, the replies before EXEC's are taken by
+ * IGNORED_REPLY entries put in ioredis's command queue (a public field of a Redis client) without a
+ * write each, and EXEC's reply goes to one Command with the client's command timeout. A standalone
+ * or Sentinel connection only: in Cluster mode the store keeps to its script.
+ *
+ * Built synchronously between the first command() and send(): it writes into the scratch buffer
+ * that every RespWriter shares.
+ */
+export class Transaction {
+  private readonly writer = new RespWriter().command('multi');
+  /** Commands written since MULTI. */
+  private count = 0;
+
+  command(name: string, ...parts: readonly (readonly RespArg[])[]): this {
+    this.writer.command(name, ...parts);
+    this.count++;
+    return this;
+  }
+
+  /** How many commands were written since MULTI: EXEC's reply has one element each. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Sends the transaction on `client`; EXEC's reply, or the error that kept it from coming. */
+  send(client: Redis): Promise<unknown> {
+    const wire = this.writer.command('exec').bytes();
+    const exec = new EncodedCommand('exec', NONE, wire);
+    const queue = client.commandQueue;
+    // ioredis writes a command at once when its connection is ready and writable; else it fails
+    // it (no offline queue: failFastOptions) and the entries for OK and QUEUED come out again.
+    const ignored = this.count + 1;
+    for (let i = 0; i < ignored; i++) queue.push(IGNORED_ITEM);
+    void client.sendCommand(exec);
+    if (queue.peekBack()?.command !== exec) for (let i = 0; i < ignored; i++) queue.pop();
+    return exec.promise as Promise<unknown>;
   }
 }

@@ -50,6 +50,7 @@ export const OP = {
   setUpstreamId: 'setUpstreamId',
   saveAccepted: 'saveAccepted',
   findByUpstream: 'find',
+  takeHeld: 'takeHeld',
   holdOrphan: 'hold',
   enqueue: 'enqueue',
   take: 'take',
@@ -65,8 +66,9 @@ export type OpName = (typeof OP)[keyof typeof OP];
 /** The element of the operations' JSON that stands for a run of saveAccepted in ARGV (Call layout above). */
 export const RUN_OP = 'R';
 
-// Shared state and helpers. P and NOW are set per operation by the dispatcher at the end.
-const HELPERS = `
+// Shared state, counting and expiry helpers, for the batch script and the accept script alike. P and
+// NOW are set per operation by the dispatcher at the end.
+const COUNTING = `
 local P = ARGV[1]
 local TTL, WIDTH = tonumber(ARGV[3]), tonumber(ARGV[4])
 -- How long a taken orphan waits for its ack before another replica may hand it out (take_orphan).
@@ -119,6 +121,28 @@ local function flush_counts()
   COUNTED = false
 end
 
+-- The end of the time bucket of \`now\`, plus ttl: a record saved then is counted until this
+-- (count(..., ends - 1)), and its block, like an index bucket written then, keeps a Redis TTL of at
+-- least this long.
+local function bucket_ends(now, width, ttl)
+  return (math.floor(now / width) + 1) * width + ttl
+end
+
+-- A record string's expiresAt (its first field, redis-keys.ts).
+local function expires_at(v)
+  return tonumber(string.match(v, '^[^|]*'))
+end
+
+-- A record string saved before is saved again: its count leaves the bucket it was counted in (its
+-- expiresAt is its save time + ttl, redis-store.ts), for the caller to count it in the new one.
+local function uncount_record(old, width, ttl)
+  count(width, ttl, 'r', bucket_ends(expires_at(old) - ttl, width, ttl) - 1, -1)
+end
+
+`;
+
+// Everything else the operations share.
+const HELPERS = `
 -- Whether any orphan is held (the global index exists); nil = not looked at since it last changed.
 local ORPHANS_HELD = nil
 
@@ -157,24 +181,6 @@ end
 local function record_of(id)
   local key, field = record_at(id)
   return redis.call('HGET', key, field)
-end
-
--- The end of the time bucket of \`now\`, plus ttl: a record saved then is counted until this
--- (count(..., ends - 1)), and its block, like an index bucket written then, keeps a Redis TTL of at
--- least this long.
-local function bucket_ends(now, width, ttl)
-  return (math.floor(now / width) + 1) * width + ttl
-end
-
--- A record string's expiresAt (its first field, redis-keys.ts).
-local function expires_at(v)
-  return tonumber(string.match(v, '^[^|]*'))
-end
-
--- A record string saved before is saved again: its count leaves the bucket it was counted in (its
--- expiresAt is its save time + ttl, redis-store.ts), for the caller to count it in the new one.
-local function uncount_record(old, width, ttl)
-  count(width, ttl, 'r', bucket_ends(expires_at(old) - ttl, width, ttl) - 1, -1)
 end
 
 -- A record string when its expiresAt has not passed by NOW.
@@ -274,31 +280,16 @@ local function save_record(id, v, width, ttl)
   touch(key, ends)
 end
 
--- Index id under the fields A[first..#A], then take the orphans held under K (the same n
--- (cluster, key)s as <p>ok: keys), in the same script step: a receipt held before this point is
--- returned here, one held after it finds the message (OPS.hold). {1, seq, receipt, seq, receipt...},
--- oldest first: each is kept until the caller acknowledges its seq (take_orphan).
-local function index_and_take(K, A, first, id, width, ttl)
-  local n = #K
-  if n > 0 then
-    local xb = math.floor(NOW / width)
-    local xkey = P .. 'x:' .. xb
-    local args = {}
-    for i = first, #A do
-      args[#args + 1] = A[i]
-      args[#args + 1] = id
-    end
-    local added = redis.call('HSET', xkey, unpack(args))
-    touch(xkey, bucket_ends(NOW, width, ttl))
-    if added > 0 then count(width, ttl, 'u', NOW + ttl, added) end
-  end
+-- Take the orphans held under K (<p>ok: keys) for message id, now that it is indexed:
+-- {1, seq, receipt, seq, receipt...}, oldest first (index_and_take).
+local function take_held(K, id)
   local out = {1}
   -- Orphans are rare: one look at the global index (once per call while it does not change) spares
   -- a look per key.
   if ORPHANS_HELD == nil then ORPHANS_HELD = redis.call('EXISTS', P .. 'ox') == 1 end
   if not ORPHANS_HELD then return out end
   local seqs, seen = {}, {}
-  for i = 1, n do
+  for i = 1, #K do
     local held = redis.call('ZRANGE', K[i], 0, -1)
     if #held > 0 then
       for _, seq in ipairs(held) do
@@ -324,6 +315,27 @@ local function index_and_take(K, A, first, id, width, ttl)
   end
   if expired > 0 then redis.call('HINCRBY', META, 'orphansExpired', expired) end
   return out
+end
+
+-- Index id under the fields A[first..#A], then take the orphans held under K (the same n
+-- (cluster, key)s as <p>ok: keys), in the same script step: a receipt held before this point is
+-- returned here, one held after it finds the message (OPS.hold). {1, seq, receipt, seq, receipt...},
+-- oldest first: each is kept until the caller acknowledges its seq (take_orphan).
+local function index_and_take(K, A, first, id, width, ttl)
+  local n = #K
+  if n > 0 then
+    local xb = math.floor(NOW / width)
+    local xkey = P .. 'x:' .. xb
+    local args = {}
+    for i = first, #A do
+      args[#args + 1] = A[i]
+      args[#args + 1] = id
+    end
+    local added = redis.call('HSET', xkey, unpack(args))
+    touch(xkey, bucket_ends(NOW, width, ttl))
+    if added > 0 then count(width, ttl, 'u', NOW + ttl, added) end
+  end
+  return take_held(K, id)
 end
 
 -- A: now, ttl, bucket width, id, record string. Replaces the record and restarts its ttl.
@@ -520,6 +532,12 @@ local function run_at(s, results, ri)
   end
   if added ~= 0 then count(WIDTH, TTL, 'u', now + TTL, added) end
   return ri, true
+end
+
+-- K: the orphan keys of a saveAccepted written by plain commands (redis-accept-writes.ts), which
+-- found orphans held. A: now, id. {1, seq, receipt...} as saveAccepted's own (take_held).
+OPS.takeHeld = function(K, A)
+  return take_held(K, A[2])
 end
 
 -- A: now, ttl, bucket width, the index fields in the caller's order. {id, record} or false.
@@ -755,4 +773,73 @@ return cjson.encode(results)
 `;
 
 /** The full Lua source of the batch script. */
-export const BATCH_SOURCE = HELPERS + OPERATIONS + DISPATCH;
+export const BATCH_SOURCE = COUNTING + HELPERS + OPERATIONS + DISPATCH;
+
+// The accept script: the counting around a run of saveAccepted whose records and index a batch
+// writes as plain commands in one MULTI/EXEC (redis-accept-writes.ts says why and how). Called twice
+// per run inside the transaction, before and after the run's writes; nothing else runs between.
+//
+// KEYS[1] = META, then the run's distinct record block keys, then its index keys (the bucket's hash
+// first). ARGV[1..5] as the batch script's (ARGV[2] unused); ARGV[6] = 'pre' or 'post'; ARGV[7] =
+// the run's now; ARGV[8] = how many record block keys there are.
+//   pre: ARGV[9..] = per record block key, the last characters of the ids the run writes in it, as
+//        one string. Notes each key's field count in <p>t (gone again at 'post', in the same
+//        transaction) and uncounts the records the run saves again (as save_record does).
+//   post: ARGV[9] = '1' for the batch's last run. Extends each key's Redis TTL to the end of the
+//        run's bucket plus the ttl (as touch does), counts the run's new records (and those saved
+//        again) in the stats bucket of that end, and its index fields added less those removed, as
+//        run_at does. Replies, for the last run, whether any orphan is held (<p>ox exists): then
+//        the store takes them with takeHeld; else 0.
+const ACCEPT = `
+local STASH = P .. 't'
+local now = tonumber(ARGV[7])
+local nrecords = tonumber(ARGV[8])
+NOW = now
+if ARGV[6] == 'pre' then
+  local lens, saved_again = {}, 0
+  for k = 2, #KEYS do
+    local n = redis.call('HLEN', KEYS[k])
+    lens[k - 1] = n
+    if n > 0 and k <= nrecords + 1 then
+      local chars = ARGV[7 + k]
+      local fields, seen = {}, {}
+      for j = 1, #chars do
+        local f = string.sub(chars, j, j)
+        if not seen[f] then
+          seen[f] = true
+          fields[#fields + 1] = f
+        end
+      end
+      local olds = redis.call('HMGET', KEYS[k], unpack(fields))
+      for j = 1, #fields do
+        if olds[j] then
+          uncount_record(olds[j], WIDTH, TTL)
+          saved_again = saved_again + 1
+        end
+      end
+    end
+  end
+  lens[#lens + 1] = saved_again
+  redis.call('SET', STASH, table.concat(lens, ','))
+  flush_counts()
+  return 0
+end
+local before = {}
+for n in string.gmatch(redis.call('GET', STASH), '%d+') do before[#before + 1] = tonumber(n) end
+redis.call('DEL', STASH)
+local records, index = before[#before], 0
+for k = 2, #KEYS do
+  local added = redis.call('HLEN', KEYS[k]) - before[k - 1]
+  if k <= nrecords + 1 then records = records + added else index = index + added end
+end
+local ends = bucket_ends(now, WIDTH, TTL)
+for k = 2, #KEYS do extend(KEYS[k], ends - now) end
+if records ~= 0 then count(WIDTH, TTL, 'r', ends - 1, records) end
+if index ~= 0 then count(WIDTH, TTL, 'u', now + TTL, index) end
+flush_counts()
+if ARGV[9] == '1' then return redis.call('EXISTS', P .. 'ox') end
+return 0
+`;
+
+/** The full Lua source of the accept script. */
+export const ACCEPT_SOURCE = COUNTING + ACCEPT;

@@ -6,7 +6,8 @@ import { runStoreContract } from './contract.js';
 import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
 import { createMessageIdGenerator } from './message-id.js';
 import { bucketWidthMs } from './redis-keys.js';
-import { createRedisStore, createRedisStoreFromConfig, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
+import { encodeCommand } from './redis-batch-command.js';
+import { createRedisStore, createRedisStoreFromConfig, RecordBytes, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
 import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
 
 let redis: TestRedis;
@@ -24,6 +25,11 @@ afterAll(async () => {
 });
 
 runStoreContract('redis', (options) => createRedisStore({ ...options, url: redis.url, keyPrefix: redis.prefix() }));
+// saveAccepted alone in a batch goes as a transaction of plain commands by default; the batch
+// script must keep the contract too (batches mixed with other calls, Redis Cluster).
+runStoreContract('redis, saveAccepted through the batch script', (options) =>
+  createRedisStore({ ...options, url: redis.url, keyPrefix: redis.prefix(), acceptedWrites: 'script' }),
+);
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const TTL_MS = 60_000;
@@ -90,6 +96,25 @@ function indexAsRead(keys: Record<string, unknown>): Record<string, unknown> {
   }
   return out;
 }
+
+describe('RecordBytes', () => {
+  it('writes the record string byte for byte: separators escaped, text beyond ASCII as UTF-8, optional fields and parts', () => {
+    const bulk = (arg: RecordBytes | string) => encodeCommand('x', [arg]);
+    const plain = new RecordBytes({ id: 'm1', client: 'acme', cluster: 'vodacom', createdAt: 1764150000000 }, 1764160000000, 'sim', '127.0.0.1:2775', '1a2b');
+    expect(bulk(plain)).toEqual(bulk('1764160000000|sim|=127.0.0.1:2775|=1a2b|acme|1764150000000||'));
+    const odd = new RecordBytes(
+      { id: 'm2', client: 'a|c~mé', cluster: 'x', createdAt: 1.5, routeName: 'r|', parts: 3 },
+      7,
+      'vod|a~com',
+      undefined,
+      'ü',
+    );
+    expect(bulk(odd)).toEqual(bulk('7|vod~1a~~com||=ü|a~1c~~mé|1.5|=r~1|3'));
+    // A long record: the length header has more digits than the guess from maxBytes would move.
+    const long = new RecordBytes({ id: 'm3', client: 'c'.repeat(200), cluster: 'k', createdAt: 0, routeName: '' }, 0, 'k', '', undefined);
+    expect(bulk(long)).toEqual(bulk(`0|k|=||${'c'.repeat(200)}|0|=|`));
+  });
+});
 
 describe('redis store', () => {
   let now = T0;
@@ -309,6 +334,61 @@ describe('redis store', () => {
       expect(replies[22]).toMatchObject({ id: 'm13' });
     });
 
+    it('writes a batch of saveAccepted alone as one transaction that leaves what the batch script leaves', async () => {
+      // redis-accept-writes.ts: plain HSETs in MULTI/EXEC, counted and expired by the accept script.
+      // Runs at three times (two buckets), records saved again (one in the batch, one before it), an
+      // id twice in one run, a reused upstream key, upstream ids that count up (index blocks) and
+      // one held as an orphan before the batch (taken after it, with takeHeld).
+      const setUp: Step[] = [
+        (s) => s.saveAccepted(record('m0'), 'vodacom', '0', ['dec:0']),
+        (s) => s.holdOrphan('vodacom', ['hex:1a'], receipt(26), 5_000),
+      ];
+      const batch: Step[] = [
+        (s) => s.saveAccepted({ ...record('m0'), routeName: 'again' }, 'vodacom', '0b', ['dec:0b']),
+        ...Array.from({ length: 16 }, (_, i): Step => (s) => s.saveAccepted(record(`m${16 + i}`), 'vodacom', (16 + i).toString(16), [`hex:${(16 + i).toString(16)}`, `dec:${16 + i}`])),
+        (s) => s.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3']),
+        (s) => s.saveAccepted({ ...record('m3'), parts: 2 }, 'vodacom', '3', ['dec:3']),
+        at(T0 + 400, (s) => s.saveAccepted(record('m4'), 'vodacom', '3', ['dec:3'])),
+        at(T0 + 400, (s) => s.saveAccepted(record('m5'), 'mcel', '5', [])),
+        at(T0 + 1_000, (s) => s.saveAccepted(record('m17'), 'vodacom', '11b', ['hex:11b'])),
+      ];
+      const [pa, pb] = [redis.prefix(), redis.prefix()];
+      const viaScript = open({ keyPrefix: pa, ttlMs: 60_500, acceptedWrites: 'script' });
+      const viaTransaction = open({ keyPrefix: pb, ttlMs: 60_500 });
+      const monitor = await new Redis(redis.url).monitor();
+      const plainWrites: string[] = [];
+      const marker = `done ${pb}`;
+      const allSeen = new Promise<void>((resolve) => {
+        monitor.on('monitor', (_time: string, args: string[], source: string) => {
+          if (args[0]?.toLowerCase() === 'hset' && args[1]?.startsWith(pb) && source !== 'lua') plainWrites.push(args[1]);
+          if (args[0]?.toLowerCase() === 'ping' && args[1] === marker) resolve();
+        });
+      });
+      try {
+        const outcome = async (store: MessageStore, prefix: string) => {
+          now = T0;
+          for (const step of setUp) await step(store);
+          const replies = await Promise.all(batch.map((step) => step(store)));
+          now = T0 + 2_000;
+          const stats = await store.stats();
+          return { replies, stats: { ...stats, memory: { ...stats.memory, approxBytes: 0 } }, keys: indexAsRead(await contents(prefix)) };
+        };
+        const [scripted, transacted] = [await outcome(viaScript, pa), await outcome(viaTransaction, pb)];
+        expect(transacted).toEqual(scripted);
+        expect(transacted.replies[11]).toEqual([expect.objectContaining(receipt(26))]); // m26's hex:1a
+        // m0, m16..m31, m3, m4, m5: each record counted once, wherever its last save put it.
+        expect(transacted.stats).toMatchObject({ entries: 20, orphans: 0 });
+        await inspect.ping(marker);
+        await allSeen; // every command before the marker was seen
+        expect(plainWrites).toContain(`${pb}r:m`); // record block of m16..m31 and m3 ...
+        expect(plainWrites).toContain(`${pb}x:${BUCKET}:7:vodacom:hex:1`); // ... and an index block
+        // Every key but the meta hash (redis-keys.ts) has a Redis TTL.
+        for (const key of await keysUnder(pb)) if (key !== `${pb}meta`) expect(await inspect.pttl(key), key).toBeGreaterThan(0);
+      } finally {
+        monitor.disconnect();
+      }
+    });
+
     it('indexes more fields than Lua can unpack at once', async () => {
       // 120 calls of 40 keys: 4,800 index fields, 9,600 HSET arguments (Lua's C stack holds ~8,000).
       const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
@@ -497,6 +577,7 @@ describe('redis store', () => {
     const prefix = redis.prefix();
     const store = open({ keyPrefix: prefix });
     await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']);
+    await store.get('m1'); // the batch script loaded: it goes as EVALSHA from here on
     const monitor = await new Redis(redis.url).monitor();
     try {
       const calls: string[][] = [];
@@ -622,7 +703,8 @@ describe('redis store when Redis goes away', () => {
     const store = createRedisStore({ url: server.url, keyPrefix: 'flush:', ttlMs: TTL_MS });
     const admin = new Redis(server.url);
     try {
-      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']); // connected, script loaded
+      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']); // connected
+      await store.get('m1'); // the batch script loaded
       await admin.script('FLUSH');
       await admin.config('RESETSTAT');
       // The calls of this moment go as one EVALSHA, answered NOSCRIPT (it ran nothing), then again
@@ -638,6 +720,57 @@ describe('redis store when Redis goes away', () => {
       expect(stats).toMatch(/cmdstat_eval:calls=1,/);
     } finally {
       await store.close();
+      await admin.quit();
+    }
+  });
+
+  it('writes a batch of saveAccepted again through the batch script when Redis lost the accept script', async () => {
+    // NOSCRIPT inside the transaction: its HSETs ran, its TTLs and counts did not.
+    const store = createRedisStore({ url: server.url, keyPrefix: 'flush2:', ttlMs: TTL_MS });
+    const admin = new Redis(server.url);
+    try {
+      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']); // the accept script loaded
+      await admin.script('FLUSH');
+      await admin.config('RESETSTAT');
+      const saved = await Promise.all([
+        store.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']),
+        store.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3']),
+      ]);
+      expect(saved).toEqual([[], []]);
+      expect((await store.findByUpstream('vodacom', ['dec:3']))?.id).toBe('m3');
+      for (const key of await admin.keys('flush2:*')) if (key !== 'flush2:meta') expect(await admin.pttl(key), key).toBeGreaterThan(0);
+      // The next batch loads the accept script again (EVAL) and goes as a transaction.
+      await store.saveAccepted(record('m4'), 'vodacom', '4', ['dec:4']);
+      const stats = await admin.info('commandstats');
+      expect(stats).toMatch(/cmdstat_exec:calls=2,/);
+      expect(stats).toMatch(/cmdstat_evalsha:calls=\d+,.*failed_calls=2/); // 'pre' and 'post' of the first
+      expect((await store.get('m4'))?.id).toBe('m4');
+    } finally {
+      await store.close();
+      await admin.quit();
+    }
+  });
+
+  it('goes back to the batch script for good when Redis refuses its transaction (an ACL without MULTI)', async () => {
+    const admin = new Redis(server.url);
+    await admin.acl('SETUSER', 'nomulti', 'on', '>pw', '~*', '&*', '+@all', '-multi');
+    const url = server.url.replace('redis://', 'redis://nomulti:pw@');
+    const store = createRedisStore({ url, keyPrefix: 'nomulti:', ttlMs: TTL_MS });
+    try {
+      await store.get('warm-up');
+      await admin.config('RESETSTAT');
+      // MULTI refused: the commands ran one by one, EXEC found no transaction; the batch script
+      // writes the batch again, and every later batch goes to it.
+      const saved = await Promise.all([store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']), store.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2'])]);
+      expect(saved).toEqual([[], []]);
+      await store.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3']);
+      expect((await store.findByUpstream('vodacom', ['dec:1']))?.id).toBe('m1');
+      expect((await store.findByUpstream('vodacom', ['dec:3']))?.id).toBe('m3');
+      expect((await store.stats()).entries).toBe(3);
+      expect(await admin.info('commandstats')).toMatch(/cmdstat_exec:calls=1,.*failed_calls=1/);
+    } finally {
+      await store.close();
+      await admin.acl('DELUSER', 'nomulti');
       await admin.quit();
     }
   });

@@ -65,8 +65,9 @@ import {
   orphanIndexKey,
   upstreamIndexField,
 } from './redis-keys.js';
-import { ScriptCaller, type RespArg } from './redis-batch-command.js';
-import { BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
+import { canWrite, isAscii, splitIndex, writeAccepted, type AcceptLayout } from './redis-accept-writes.js';
+import { putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
+import { ACCEPT_SOURCE, BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
@@ -111,6 +112,14 @@ export interface RedisStoreOptions extends StoreOptions {
   readonly onCall?: (operations: number, seconds: number, ok: boolean) => void;
   /** A caller's callback (saveAcceptedWith's `done`) threw: a bug there. Default: a process warning. */
   readonly onCallbackError?: (err: unknown) => void;
+  /**
+   * How a batch of saveAccepted alone is written: 'transaction' (default), as plain commands in one
+   * MULTI/EXEC (redis-accept-writes.ts), or 'script', through the batch script like every other
+   * batch. 'transaction' applies to a standalone or Sentinel connection that fails fast (no offline
+   * queue, no resending after a reconnect: failFastOptions); otherwise, and on a Redis older than
+   * 7.0, the store uses the script.
+   */
+  readonly acceptedWrites?: 'transaction' | 'script';
 }
 
 /** A MessageStore on Redis, with the optional methods always present. */
@@ -184,9 +193,11 @@ class AcceptOp implements OpResult {
     readonly now: number,
     readonly id: string,
     /** The record string as setUpstreamId would leave it. */
-    readonly record: string,
+    readonly record: RecordBytes,
     /** upstreamIndexField of each of its keys. */
     readonly fields: readonly string[],
+    /** Whether id and fields are all ASCII. */
+    readonly ascii: boolean,
     private readonly done: SaveAcceptedDone,
   ) {}
 
@@ -282,6 +293,84 @@ function recordString(
   return `${expiresAt}|${esc(cluster)}|${opt(endpoint)}|${opt(upstreamId)}|${esc(record.client)}|${record.createdAt}|${opt(record.routeName)}|${parts}`;
 }
 
+/**
+ * recordString's bytes, written straight into the call that carries them (redis-batch-command.ts,
+ * RespWritable): saveAccepted's record is only ever sent, and its string was the largest
+ * allocation per message on the Redis store (~520 of ~3,800 bytes, sampling heap profile under
+ * \`npm run bench\`, Redis store), built of a dozen concatenations and then flattened and encoded
+ * again. The values are copied at construction: the caller may change its record afterwards.
+ */
+export class RecordBytes implements RespWritable {
+  private readonly client: string;
+  private readonly createdAt: number;
+  private readonly routeName: string | undefined;
+  private readonly parts: number | undefined;
+
+  constructor(
+    record: MessageRecord,
+    private readonly expiresAt: number,
+    private readonly cluster: string,
+    private readonly endpoint: string | undefined,
+    private readonly upstreamId: string | undefined,
+  ) {
+    this.client = record.client;
+    this.createdAt = record.createdAt;
+    this.routeName = record.routeName;
+    this.parts = record.parts;
+  }
+
+  maxBytes(): number {
+    // Three numbers, seven separators, three '=', and each text at most doubled by escaping and
+    // three UTF-8 bytes per UTF-16 unit.
+    const text =
+      this.cluster.length + (this.endpoint?.length ?? 0) + (this.upstreamId?.length ?? 0) + this.client.length + (this.routeName?.length ?? 0);
+    return 3 * 24 + 10 + 6 * text;
+  }
+
+  writeTo(buf: Buffer, off: number): number {
+    off = putNumber(buf, off, this.expiresAt);
+    buf[off++] = SEP_CODE;
+    off = putEscaped(buf, off, this.cluster);
+    buf[off++] = SEP_CODE;
+    off = putOptional(buf, off, this.endpoint);
+    buf[off++] = SEP_CODE;
+    off = putOptional(buf, off, this.upstreamId);
+    buf[off++] = SEP_CODE;
+    off = putEscaped(buf, off, this.client);
+    buf[off++] = SEP_CODE;
+    off = putNumber(buf, off, this.createdAt);
+    buf[off++] = SEP_CODE;
+    off = putOptional(buf, off, this.routeName);
+    buf[off++] = SEP_CODE;
+    if (this.parts !== undefined) off = putNumber(buf, off, this.parts);
+    return off;
+  }
+}
+
+/** `n` as a template literal writes it; the next offset. */
+function putNumber(buf: Buffer, off: number, n: number): number {
+  if (Number.isSafeInteger(n) && n >= 0) return putDecimal(buf, off, n);
+  return off + buf.write(String(n), off, 'latin1');
+}
+
+/** esc(value) as UTF-8: byte by byte while ASCII and no SEP or ESC, else by Buffer.write. */
+function putEscaped(buf: Buffer, off: number, value: string): number {
+  const start = off;
+  for (let i = 0; i < value.length; i++) {
+    const c = charCode(value, i);
+    if (c > 0x7f || c === SEP_CODE || c === ESC_CODE) return start + buf.write(esc(value), start, 'utf8');
+    buf[off++] = c;
+  }
+  return off;
+}
+
+/** opt(value) as UTF-8. */
+function putOptional(buf: Buffer, off: number, value: string | undefined): number {
+  if (value === undefined) return off;
+  buf[off] = 0x3d; // '='
+  return putEscaped(buf, off + 1, value);
+}
+
 function recordFromString(id: string, value: string): MessageRecord {
   const f = value.split(SEP);
   if (f.length !== 8) throw new StoreError(StoreErrorCode.CORRUPT, 'stored message record is malformed');
@@ -323,11 +412,6 @@ function orphansOf(reply: readonly [number, ...(string | number)[]]): readonly O
   return orphans;
 }
 
-/** Whether every character of `s` is ASCII (one byte in UTF-8). */
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (charCode(s, i) > 0x7f) return false;
-  return true;
-}
 
 /** The ARGV index (1-based, as Lua counts) of the first argument after the five fixed ones. */
 const FIRST_RUN_ARG = 6;
@@ -361,7 +445,7 @@ class AcceptRuns {
     // The script splits an id into block and field by bytes (record_at): a character beyond ASCII
     // is several bytes in Redis, one or two UTF-16 units here. Such an id (never one of smppd's)
     // goes as bytes, in a block of its own.
-    if (!isAscii(id)) {
+    if (!op.ascii && !isAscii(id)) {
       const bytes = Buffer.from(id, 'utf8');
       this.block = undefined;
       this.pairsAt = args.push(bytes.subarray(0, bytes.length - 1), 0) - 1;
@@ -390,51 +474,18 @@ class AcceptRuns {
   }
 }
 
-/**
- * When at least this many index entries of a run (counted with their repeats) share an index block
- * (their field but its last character), they go in that block's hash; the others go in the
- * bucket's hash (redis-keys.ts, "Index blocks").
- */
-const MIN_INDEX_BLOCK = 3;
-
-/**
- * A run's index pairs (field, id) as the script reads them (run_at): the count and pairs for the
+/** A run's index pairs (field, id) as the script reads them (run_at): the count and pairs for the
  * bucket's hash, then the count of index blocks and per block: its name, its pair count and the
- * pairs (last character, id). A field beyond ASCII goes in the bucket's hash: the script splits
- * fields by bytes.
+ * pairs (last character, id).
  */
 function pushIndex(args: RespArg[], index: readonly string[]): void {
-  if (index.length < 2 * MIN_INDEX_BLOCK) {
-    args.push(index.length / 2);
-    for (const s of index) args.push(s);
-    args.push(0);
-    return;
-  }
-  // Each entry's block pairs (undefined for a field beyond ASCII), then the blocks by name.
-  const pairsOf: (string[] | undefined)[] = new Array<string[] | undefined>(index.length / 2);
-  const blocks = new Map<string, string[]>();
-  for (let i = 0, k = 0; i < index.length; i += 2, k++) {
-    const field = index[i]!;
-    if (!isAscii(field)) continue;
-    const block = field.slice(0, -1);
-    let pairs = blocks.get(block);
-    if (pairs === undefined) blocks.set(block, (pairs = []));
-    pairs.push(field.slice(-1), index[i + 1]!);
-    pairsOf[k] = pairs;
-  }
-  const flatAt = args.push(0) - 1;
-  for (let i = 0, k = 0; i < index.length; i += 2, k++) {
-    const pairs = pairsOf[k];
-    if (pairs !== undefined && pairs.length >= 2 * MIN_INDEX_BLOCK) continue;
-    args.push(index[i]!, index[i + 1]!);
-  }
-  args[flatAt] = (args.length - flatAt - 1) / 2;
-  const blocksAt = args.push(0) - 1;
-  for (const [block, pairs] of blocks) {
-    if (pairs.length < 2 * MIN_INDEX_BLOCK) continue;
-    args.push(block, pairs.length / 2);
+  const { flat, blocks } = splitIndex(index, false);
+  args.push(flat.length / 2);
+  for (const s of flat) args.push(s);
+  args.push(blocks.size);
+  for (const [name, { pairs }] of blocks) {
+    args.push(name, pairs.length / 2);
     for (const s of pairs) args.push(s);
-    args[blocksAt] = (args[blocksAt] as number) + 1;
   }
 }
 
@@ -480,6 +531,21 @@ function parseBatchReply(reply: unknown, count: number): unknown[] {
   throw new StoreError(StoreErrorCode.CORRUPT, 'redis store batch reply is not a JSON array');
 }
 
+/** Whether every operation of a batch is a saveAccepted. */
+function onlyAccepted(ops: readonly QueuedOp[]): ops is readonly AcceptOp[] {
+  for (const op of ops) if (!(op instanceof AcceptOp)) return false;
+  return true;
+}
+
+/**
+ * Redis refused a transaction: before running any of it (EXECABORT), or its MULTI (an ACL without
+ * it), so that its commands ran one by one and the EXEC found no transaction.
+ */
+function refusedTransaction(err: unknown): boolean {
+  const cause = err instanceof StoreError ? err.cause : err;
+  return cause instanceof Error && (cause.message.startsWith('EXECABORT') || cause.message.includes('EXEC without MULTI'));
+}
+
 /** cjson writes an empty Lua table as {}: every operation that returns a table means a list. */
 function listOrValue(value: unknown): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? [] : value;
@@ -494,6 +560,10 @@ class RedisStore implements RedisMessageStore {
   private readonly client: RedisClient;
   /** The batch script (redis-scripts.ts), called with arguments encoded by redis-batch-command.ts. */
   private readonly script: ScriptCaller;
+  /** The accept script, and whether batches of saveAccepted alone go as a transaction (redis-accept-writes.ts). */
+  private readonly acceptScript: ScriptCaller;
+  private transactions: boolean;
+  private readonly layout: AcceptLayout;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
   /** KEYS[1] of every script call (redis-scripts.ts). */
@@ -557,6 +627,13 @@ class RedisStore implements RedisMessageStore {
       (this.client instanceof Cluster ? this.client.options.redisOptions?.connectTimeout : this.client.options.connectTimeout) ??
       10_000;
     this.script = new ScriptCaller(this.client, BATCH_SOURCE);
+    this.acceptScript = new ScriptCaller(this.client, ACCEPT_SOURCE);
+    this.transactions =
+      options.acceptedWrites !== 'script' &&
+      this.client instanceof Redis &&
+      this.client.options.enableOfflineQueue === false &&
+      this.client.options.autoResendUnfulfilledCommands === false;
+    this.layout = { prefix: this.prefix, meta: this.meta, ttlMs: this.ttlMs, bucketWidth: this.bucketWidth, leaseMs: this.leaseMs };
 
     this.everReady = this.client.status === 'ready';
     this.lastHealthy = this.everReady;
@@ -576,6 +653,7 @@ class RedisStore implements RedisMessageStore {
     this.client.on('error', onError);
     this.detach = () => {
       this.script.detach();
+      this.acceptScript.detach();
       this.client.off('ready', onReady);
       this.client.off('close', onDown);
       this.client.off('end', onDown);
@@ -638,7 +716,7 @@ class RedisStore implements RedisMessageStore {
     }
     const now = this.now();
     // The record as setUpstreamId would leave it: the endpoint given, else the saved one on the same cluster.
-    const value = recordString(
+    const value = new RecordBytes(
       record,
       now + this.ttlMs,
       cluster,
@@ -646,8 +724,13 @@ class RedisStore implements RedisMessageStore {
       upstreamId,
     );
     const fields: string[] = [];
-    for (const key of keys) fields.push(upstreamIndexField(cluster, key));
-    this.queueOp(new AcceptOp(now, id, value, fields, done));
+    let ascii = isAscii(id);
+    for (const key of keys) {
+      const field = upstreamIndexField(cluster, key);
+      if (ascii && !isAscii(field)) ascii = false;
+      fields.push(field);
+    }
+    this.queueOp(new AcceptOp(now, id, value, fields, ascii, done));
   }
 
   async setUpstreamId(
@@ -956,7 +1039,13 @@ class RedisStore implements RedisMessageStore {
     void sending.finally(() => this.sending.delete(sending));
   }
 
-  private async send(ops: readonly QueuedOp[]): Promise<void> {
+  private send(ops: readonly QueuedOp[]): Promise<void> {
+    if (this.transactions && onlyAccepted(ops) && canWrite(ops)) return this.sendAccepted(ops);
+    return this.sendScript(ops);
+  }
+
+  /** A batch as one call of the batch script. */
+  private async sendScript(ops: readonly QueuedOp[]): Promise<void> {
     // Call layout (redis-scripts.ts): the meta key, then the operations' keys as KEYS, the
     // operations as one JSON argument, runs of saveAccepted as ARGV strings after it. The meta key
     // comes first even when no operation has a key: Redis Cluster routes the call by it to the slot
@@ -987,6 +1076,61 @@ class RedisStore implements RedisMessageStore {
     }
     this.called(ops.length, started, true);
     for (let i = 0; i < ops.length; i++) settleSafely(ops[i] as QueuedOp, listOrValue(results[i]), undefined, this.onCallbackError);
+  }
+
+  /** A batch of saveAccepted alone, as one transaction of plain commands (redis-accept-writes.ts). */
+  private async sendAccepted(ops: readonly AcceptOp[]): Promise<void> {
+    const started = performance.now();
+    let results: unknown[];
+    try {
+      const reply = await this.run(() => {
+        const tx = new Transaction();
+        writeAccepted(tx, this.acceptScript, this.layout, ops);
+        return tx.send(this.client as Redis);
+      });
+      if (!Array.isArray(reply)) throw new StoreError(StoreErrorCode.CORRUPT, 'redis store transaction reply is not an array');
+      results = reply;
+    } catch (err) {
+      if (refusedTransaction(err)) {
+        // Nothing ran: this Redis (or its ACL for this user) does not take transactions.
+        this.transactions = false;
+        return this.sendScript(ops);
+      }
+      this.called(ops.length, started, false);
+      for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
+      return;
+    }
+    // The last element is the last run's 'post': whether orphans are held.
+    for (const result of results) {
+      if (!(result instanceof Error)) continue;
+      if (result.message.startsWith('NOSCRIPT')) {
+        // SCRIPT FLUSH: the writes ran, but not the accept script's TTLs and counts. The batch
+        // script writes the batch again and sets its TTLs; the records, which it finds saved,
+        // stay uncounted in stats (they count as saved again).
+        this.acceptScript.unload();
+        return this.sendScript(ops);
+      }
+      const err = new StoreError(StoreErrorCode.BACKEND, `redis command failed: ${result.message}`, { cause: result });
+      this.called(ops.length, started, false);
+      for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
+      return;
+    }
+    this.called(ops.length, started, true);
+    if (results[results.length - 1] !== 1) {
+      for (const op of ops) settleSafely(op, ACCEPTED, undefined, this.onCallbackError);
+      return;
+    }
+    for (const op of ops) this.takeHeld(op);
+  }
+
+  /** A saveAccepted written by sendAccepted while orphans were held: it takes those held for it. */
+  private takeHeld(op: AcceptOp): void {
+    const keys: string[] = [];
+    for (const field of op.fields) keys.push(this.prefix + 'ok:' + field);
+    this.op(OP.takeHeld, keys, [op.now, op.id]).then(
+      (reply) => settleSafely(op, reply, undefined, this.onCallbackError),
+      (err: unknown) => settleSafely(op, undefined, err, this.onCallbackError),
+    );
   }
 
   private called(operations: number, started: number, ok: boolean): void {
