@@ -6,7 +6,8 @@
 // failing fast: redis-connection.ts.
 //
 // Round trips: each method is one operation of one script (redis-scripts.ts), and the operations
-// started in one event-loop turn go to Redis together as one EVALSHA (stats adds an INFO). So a
+// started in one event-loop turn go to Redis together as one EVALSHA (stats adds an INFO); a batch
+// of saveAccepted alone goes as one MULTI/EXEC of plain commands instead (redis-accept-writes.ts). So a
 // submit_sm costs one operation (saveAccepted, once the upstream accepted it; issue 5 benchmark:
 // save + setUpstreamId, two operations, held Redis at ~40-60% of the memory store's throughput) and
 // its receipt one (findByUpstream), and under load many messages share each round trip:
@@ -105,7 +106,8 @@ export interface RedisStoreOptions extends StoreOptions {
   /** Called when the store becomes usable or unusable (Redis connection ready or lost). */
   readonly onHealthChange?: (healthy: boolean, err?: Error) => void;
   /**
-   * Called after each script call (one batch, redis-scripts.ts): how many operations it carried,
+   * Called after each call (one batch: a script call, redis-scripts.ts, or a transaction,
+   * redis-accept-writes.ts): how many operations it carried,
    * its round trip in seconds, and whether Redis answered it (false: the call failed, and so did
    * each of its operations). For metrics; a throw here is ignored.
    */
