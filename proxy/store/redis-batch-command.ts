@@ -37,6 +37,14 @@ const NONE: readonly RespArg[] = Object.freeze([]);
 /** Scratch space for encoding; grows to the largest call seen. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
+/** The scratch buffer, grown to hold `more` bytes after the `used` ones it keeps. */
+function grow(used: number, more: number): Buffer {
+  const grown = Buffer.allocUnsafe(Math.max(used + more, 2 * scratch.length));
+  scratch.copy(grown, 0, 0, used);
+  scratch = grown;
+  return grown;
+}
+
 /** How many decimal digits `n` (a non-negative integer) has. */
 function decimalDigits(n: number): number {
   if (n < 1e8) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : 8;
@@ -77,32 +85,35 @@ export class RespWriter {
 
   /** Appends the command `name`, then each part's arguments. */
   command(name: string, ...parts: readonly (readonly RespArg[])[]): this {
-    // Worst case per argument: UTF-8 at 3 bytes per UTF-16 unit, plus a header of at most 16 bytes.
-    let need = this.off + 32 + 3 * name.length;
     let count = 1;
-    for (const args of parts) {
-      count += args.length;
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i]!;
-        need += 20 + (typeof a === 'string' ? 3 * a.length : typeof a === 'number' ? 24 : a instanceof Uint8Array ? a.length : a.maxBytes());
-      }
-    }
-    if (scratch.length < need) {
-      const grown = Buffer.allocUnsafe(Math.max(need, 2 * scratch.length));
-      scratch.copy(grown, 0, 0, this.off);
-      scratch = grown;
-    }
-    const buf = scratch;
-    buf[this.off] = 0x2a; // '*'
-    let off = putDecimal(buf, this.off + 1, count);
+    for (const args of parts) count += args.length;
+    let buf: Buffer = scratch;
+    let off = this.off;
+    // Room is made per argument, for its worst case: UTF-8 at 3 bytes per UTF-16 unit, plus a
+    // header of at most 16 bytes.
+    if (off + 32 + 3 * name.length > buf.length) buf = grow(off, 32 + 3 * name.length);
+    buf[off] = 0x2a; // '*'
+    off = putDecimal(buf, off + 1, count);
     buf.writeUInt16BE(CRLF, off);
     off = putBulk(buf, off + 2, name);
     for (const args of parts) {
       for (let i = 0; i < args.length; i++) {
         const a = args[i]!;
-        if (typeof a === 'object') off = a instanceof Uint8Array ? putBytes(buf, off, a) : putWritable(buf, off, a);
-        // A number as JavaScript writes it: integers in decimal; Lua's tonumber reads any of them back.
-        else off = putBulk(buf, off, typeof a === 'string' ? a : String(a));
+        if (typeof a === 'string') {
+          if (off + 20 + 3 * a.length > buf.length) buf = grow(off, 20 + 3 * a.length);
+          off = putBulk(buf, off, a);
+        } else if (typeof a === 'number') {
+          if (off + 44 > buf.length) buf = grow(off, 44);
+          // As JavaScript writes it: integers in decimal; Lua's tonumber reads any of them back.
+          off = putBulk(buf, off, String(a));
+        } else if (a instanceof Uint8Array) {
+          if (off + 20 + a.length > buf.length) buf = grow(off, 20 + a.length);
+          off = putBytes(buf, off, a);
+        } else {
+          const most = 20 + a.maxBytes();
+          if (off + most > buf.length) buf = grow(off, most);
+          off = putWritable(buf, off, a, most - 20);
+        }
       }
     }
     this.off = off;
@@ -160,9 +171,12 @@ function putBulkWritten(buf: Buffer, off: number, s: string): number {
   return frameBulk(buf, off, guess, buf.write(s, off + 3 + guess, 'utf8'));
 }
 
-/** `$<length>\r\n<bytes>\r\n` for what `arg` writes; the next offset. Placed as putBulkWritten places a string. */
-function putWritable(buf: Buffer, off: number, arg: RespWritable): number {
-  const guess = decimalDigits(arg.maxBytes());
+/**
+ * `$<length>\r\n<bytes>\r\n` for what `arg` writes (at most `most` bytes: its maxBytes()); the next
+ * offset. Placed as putBulkWritten places a string.
+ */
+function putWritable(buf: Buffer, off: number, arg: RespWritable, most: number): number {
+  const guess = decimalDigits(most);
   const at = off + 3 + guess;
   return frameBulk(buf, off, guess, arg.writeTo(buf, at) - at);
 }
