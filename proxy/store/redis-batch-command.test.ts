@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, type RespArg } from './redis-batch-command.js';
+import { RespWriter, encodeCommand, type RespArg } from './redis-batch-command.js';
 
 /** RESP as Redis reads it, built the plain way: each argument's UTF-8 bytes with its length. */
 function resp(name: string, args: readonly RespArg[]): Buffer {
@@ -43,5 +43,11 @@ describe('encodeCommand', () => {
     const second = encodeCommand('hset', ['k', 'f', 'w'.repeat(100_000)]);
     expect(first).toEqual(resp('hset', ['k', 'é', 'v']));
     expect(second).toEqual(resp('hset', ['k', 'f', 'w'.repeat(100_000)]));
+  });
+
+  it('keeps the commands written before when the scratch buffer grows in the middle of a transaction', () => {
+    const writer = new RespWriter().command('multi').command('hset', ['k', 'f', 'v']);
+    const wire = writer.command('hset', ['k', 'g', 'x'.repeat(200_000)]).command('exec').bytes();
+    expect(wire).toEqual(Buffer.concat([resp('multi', []), resp('hset', ['k', 'f', 'v']), resp('hset', ['k', 'g', 'x'.repeat(200_000)]), resp('exec', [])]));
   });
 });
