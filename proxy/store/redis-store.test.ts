@@ -775,6 +775,27 @@ describe('redis store when Redis goes away', () => {
     }
   });
 
+  it('keeps writing batches of saveAccepted as transactions after Redis refused one for lack of memory', async () => {
+    const store = createRedisStore({ url: server.url, keyPrefix: 'oom:', ttlMs: TTL_MS });
+    const admin = new Redis(server.url);
+    try {
+      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']);
+      await admin.config('SET', 'maxmemory', '1');
+      // maxmemory-policy noeviction (the default): the transaction and the script are refused alike.
+      expect(await rejectionCode(store.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']))).toBe(StoreErrorCode.BACKEND);
+      await admin.config('SET', 'maxmemory', '0');
+      await admin.config('RESETSTAT');
+      await store.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3']);
+      expect(await admin.info('commandstats')).toMatch(/cmdstat_exec:calls=1,/);
+      expect((await store.findByUpstream('vodacom', ['dec:3']))?.id).toBe('m3');
+      expect(await store.get('m2')).toBeUndefined();
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await store.close();
+      await admin.quit();
+    }
+  });
+
   it('fails calls at once with BACKEND while Redis is down, and serves again when it returns', async () => {
     const health: boolean[] = [];
     let onHealth: (() => void) | undefined;

@@ -118,8 +118,9 @@ export interface RedisStoreOptions extends StoreOptions {
    * How a batch of saveAccepted alone is written: 'transaction' (default), as plain commands in one
    * MULTI/EXEC (redis-accept-writes.ts), or 'script', through the batch script like every other
    * batch. 'transaction' applies to a standalone or Sentinel connection that fails fast (no offline
-   * queue, no resending after a reconnect: failFastOptions); otherwise, and on a Redis older than
-   * 7.0, the store uses the script.
+   * queue, no resending after a reconnect: failFastOptions); otherwise the store uses the script,
+   * and it goes over to the script for good when Redis refuses a transaction that the script then
+   * writes (an ACL without MULTI, a Redis-compatible server without transactions).
    */
   readonly acceptedWrites?: 'transaction' | 'script';
 }
@@ -414,7 +415,6 @@ function orphansOf(reply: readonly [number, ...(string | number)[]]): readonly O
   return orphans;
 }
 
-
 /** The ARGV index (1-based, as Lua counts) of the first argument after the five fixed ones. */
 const FIRST_RUN_ARG = 6;
 
@@ -476,7 +476,8 @@ class AcceptRuns {
   }
 }
 
-/** A run's index pairs (field, id) as the script reads them (run_at): the count and pairs for the
+/**
+ * A run's index pairs (field, id) as the script reads them (run_at): the count and pairs for the
  * bucket's hash, then the count of index blocks and per block: its name, its pair count and the
  * pairs (last character, id).
  */
@@ -1041,13 +1042,13 @@ class RedisStore implements RedisMessageStore {
     void sending.finally(() => this.sending.delete(sending));
   }
 
-  private send(ops: readonly QueuedOp[]): Promise<void> {
-    if (this.transactions && onlyAccepted(ops) && canWrite(ops)) return this.sendAccepted(ops);
-    return this.sendScript(ops);
+  private async send(ops: readonly QueuedOp[]): Promise<void> {
+    if (this.transactions && onlyAccepted(ops) && canWrite(ops)) await this.sendAccepted(ops);
+    else await this.sendScript(ops);
   }
 
-  /** A batch as one call of the batch script. */
-  private async sendScript(ops: readonly QueuedOp[]): Promise<void> {
+  /** A batch as one call of the batch script; whether Redis answered it. */
+  private async sendScript(ops: readonly QueuedOp[]): Promise<boolean> {
     // Call layout (redis-scripts.ts): the meta key, then the operations' keys as KEYS, the
     // operations as one JSON argument, runs of saveAccepted as ARGV strings after it. The meta key
     // comes first even when no operation has a key: Redis Cluster routes the call by it to the slot
@@ -1074,10 +1075,11 @@ class RedisStore implements RedisMessageStore {
     } catch (err) {
       this.called(ops.length, started, false);
       for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
-      return;
+      return false;
     }
     this.called(ops.length, started, true);
     for (let i = 0; i < ops.length; i++) settleSafely(ops[i] as QueuedOp, listOrValue(results[i]), undefined, this.onCallbackError);
+    return true;
   }
 
   /** A batch of saveAccepted alone, as one transaction of plain commands (redis-accept-writes.ts). */
@@ -1094,9 +1096,11 @@ class RedisStore implements RedisMessageStore {
       results = reply;
     } catch (err) {
       if (refusedTransaction(err)) {
-        // Nothing ran: this Redis (or its ACL for this user) does not take transactions.
-        this.transactions = false;
-        return this.sendScript(ops);
+        // Nothing ran, or (MULTI refused) everything ran outside a transaction: the script writes
+        // the batch (again). When it can, the refusal was the transaction's own (an ACL, a server
+        // without MULTI), not the writes' (OOM under maxmemory refuses both): the script from now on.
+        if (await this.sendScript(ops)) this.transactions = false;
+        return;
       }
       this.called(ops.length, started, false);
       for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
@@ -1110,7 +1114,8 @@ class RedisStore implements RedisMessageStore {
         // script writes the batch again and sets its TTLs; the records, which it finds saved,
         // stay uncounted in stats (they count as saved again).
         this.acceptScript.unload();
-        return this.sendScript(ops);
+        await this.sendScript(ops);
+        return;
       }
       const err = new StoreError(StoreErrorCode.BACKEND, `redis command failed: ${result.message}`, { cause: result });
       this.called(ops.length, started, false);
