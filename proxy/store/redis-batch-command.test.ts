@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RespWriter, encodeCommand, type RespArg } from './redis-batch-command.js';
+import { Redis } from 'ioredis';
+import { RespWriter, Transaction, encodeCommand, type RespArg } from './redis-batch-command.js';
+import { failFastOptions } from './redis-connection.js';
 
 /** RESP as Redis reads it, built the plain way: each argument's UTF-8 bytes with its length. */
 function resp(name: string, args: readonly RespArg[]): Buffer {
@@ -51,3 +53,19 @@ describe('encodeCommand', () => {
     expect(wire).toEqual(Buffer.concat([resp('multi', []), resp('hset', ['k', 'f', 'v']), resp('hset', ['k', 'g', 'x'.repeat(200_000)]), resp('exec', [])]));
   });
 });
+
+describe('Transaction', () => {
+  it('fails at once and leaves ioredis\'s command queue as it was when the connection cannot take it', async () => {
+    // Nothing listens on port 1; with failFastOptions there is no offline queue.
+    const client = new Redis({ ...failFastOptions(), port: 1, lazyConnect: true, retryStrategy: () => null });
+    client.on('error', () => {});
+    try {
+      const exec = new Transaction().command('hset', ['k', 'f', 'v']).send(client);
+      await expect(exec).rejects.toThrow();
+      expect(client.commandQueue.length).toBe(0);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
