@@ -140,6 +140,20 @@ local function uncount_record(old, width, ttl)
   count(width, ttl, 'r', bucket_ends(expires_at(old) - ttl, width, ttl) - 1, -1)
 end
 
+-- The records under distinct fields of record block key that were saved before (a run saves them
+-- again): each uncounted where it was counted; how many. The caller counts them in the new bucket.
+local function uncount_saved(key, fields)
+  local olds = redis.call('HMGET', key, unpack(fields))
+  local n = 0
+  for k = 1, #fields do
+    if olds[k] then
+      uncount_record(olds[k], WIDTH, TTL)
+      n = n + 1
+    end
+  end
+  return n
+end
+
 `;
 
 // Everything else the operations share.
@@ -492,13 +506,7 @@ local function run_at(s, results, ri)
           fields[#fields + 1] = f
         end
       end
-      local olds = redis.call('HMGET', key, unpack(fields))
-      for k = 1, #olds do
-        if olds[k] then
-          uncount_record(olds[k], WIDTH, TTL)
-          counted = counted + 1
-        end
-      end
+      counted = counted + uncount_saved(key, fields)
     end
     counted = counted + hset_argv(key, first, last)
     touch(key, ends)
@@ -811,13 +819,7 @@ if ARGV[6] == 'pre' then
           fields[#fields + 1] = f
         end
       end
-      local olds = redis.call('HMGET', KEYS[k], unpack(fields))
-      for j = 1, #fields do
-        if olds[j] then
-          uncount_record(olds[j], WIDTH, TTL)
-          saved_again = saved_again + 1
-        end
-      end
+      saved_again = saved_again + uncount_saved(KEYS[k], fields)
     end
   end
   lens[#lens + 1] = saved_again
