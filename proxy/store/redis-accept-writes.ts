@@ -3,7 +3,7 @@
 //
 // Why: every argument of a script call becomes a Lua string and then a Redis string again. With
 // records and index entries in small hashes (redis-keys.ts), that conversion was more than half of
-// Redis's CPU per message on the Redis store (bench/README.md, "Redis store"): Redis parses a plain
+// Redis's CPU per message on the Redis store (bench/README.md, "The Redis store"): Redis parses a plain
 // HSET's arguments once. Under load nearly every batch is saveAccepted only (one per submitted
 // message), so the store sends such a batch this way; any other batch goes to the script as before.
 //
@@ -18,15 +18,16 @@
 //   the accept script, 'post'  extends each key's TTL, counts what the run added (field counts
 //                              against 'pre'); for the batch's last run, replies whether any
 //                              orphan is held
-// MULTI/EXEC makes it one step for every other client, as the script call was: a receipt held as
-// an orphan before it finds the message's index entry afterwards... or is held before, and then
-// 'post' sees <p>ox, and the store takes the held orphans of each message with takeHeld.
+// MULTI/EXEC makes the writes one step for every other client, as the script call was: a receipt
+// that comes after them finds its message in the index (holdOrphan), and one held before them is
+// seen by 'post' (<p>ox exists), after which the store takes each message's held orphans with
+// takeHeld.
 //
 // Records, index, counts and TTLs are what the script would leave (redis-store.test.ts compares
-// them). A Redis that refuses the transaction (EXECABORT: nothing ran) sends the store back to the
-// script for good; one that lost the accept script (NOSCRIPT: SCRIPT FLUSH) ran the writes but not
-// the TTLs and counts, and the store writes the batch again through the batch script
-// (redis-store.ts, sendAccepted).
+// them). When Redis refuses the transaction (EXECABORT, or an ACL without MULTI), the store writes
+// the batch through the batch script, and keeps to the script if that works. When Redis lost the
+// accept script (NOSCRIPT: SCRIPT FLUSH), the writes ran but not the TTLs and counts, and the batch
+// script writes the batch again (redis-store.ts, sendAccepted).
 
 import { charCode } from '../smpp/string-calls.js';
 import type { RespArg, ScriptCaller, Transaction } from './redis-batch-command.js';

@@ -328,18 +328,13 @@ const IGNORED_ITEM = { command: IGNORED_REPLY, stream: undefined, select: 0 } as
  */
 export class Transaction {
   private readonly writer = new RespWriter().command('multi');
-  /** Commands written since MULTI. */
+  /** Commands written since MULTI: each has a QUEUED reply to take, and an element in EXEC's. */
   private count = 0;
 
   command(name: string, ...parts: readonly (readonly RespArg[])[]): this {
     this.writer.command(name, ...parts);
     this.count++;
     return this;
-  }
-
-  /** How many commands were written since MULTI: EXEC's reply has one element each. */
-  get length(): number {
-    return this.count;
   }
 
   /** Sends the transaction on `client`; EXEC's reply, or the error that kept it from coming. */

@@ -58,9 +58,9 @@
 // a very large bucket is freed in one step; set lazyfree-lazy-expire yes for high volumes.
 //
 // Index blocks. Upstream ids often count up too, and then the index fields of one batch share all
-// but their last character. A run of saveAccepted (redis-scripts.ts, run_at) writes the entries
-// that share their field-but-the-last-character with at least two others of the run (MIN_INDEX_BLOCK,
-// redis-store.ts) into that block's hash in the bucket, <p>x:<b>:<block>, and the rest into the
+// but their last character. A run of saveAccepted (redis-accept-writes.ts, or the script's run_at)
+// writes the entries that share their field-but-the-last-character with at least two others of the
+// run (MIN_INDEX_BLOCK and splitIndex, redis-accept-writes.ts) into that block's hash in the bucket, <p>x:<b>:<block>, and the rest into the
 // bucket's hash: a small hash per block instead of one more field in a hash of every message of the
 // bucket, for the same reason as record blocks. Ids that do not count up never make blocks, so they
 // cost what they did before blocks (one field each in the bucket's hash, no key of their own).
