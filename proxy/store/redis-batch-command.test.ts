@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { RespWriter, Transaction, encodeCommand, type RespArg } from './redis-batch-command.js';
+import { RespWriter, Transaction, canTakeReplies, encodeCommand, type RespArg } from './redis-batch-command.js';
 import { failFastOptions } from './redis-connection.js';
 
 /** RESP as Redis reads it, built the plain way: each argument's UTF-8 bytes with its length. */
@@ -67,5 +67,16 @@ describe('Transaction', () => {
       client.disconnect();
     }
   });
-});
 
+  it('is used only on a client whose command queue it knows', () => {
+    const client = new Redis({ ...failFastOptions(), lazyConnect: true });
+    try {
+      expect(canTakeReplies(client)).toBe(true);
+      // An ioredis whose queue no longer has peekBack: the store keeps to its script.
+      Object.defineProperty(client, 'commandQueue', { value: { push() {}, pop() {} } });
+      expect(canTakeReplies(client)).toBe(false);
+    } finally {
+      client.disconnect();
+    }
+  });
+});

@@ -67,7 +67,7 @@ import {
   upstreamIndexField,
 } from './redis-keys.js';
 import { canWrite, isAscii, splitIndex, writeAccepted, type AcceptLayout } from './redis-accept-writes.js';
-import { putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
+import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
 import { ACCEPT_SOURCE, BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
@@ -635,7 +635,8 @@ class RedisStore implements RedisMessageStore {
       options.acceptedWrites !== 'script' &&
       this.client instanceof Redis &&
       this.client.options.enableOfflineQueue === false &&
-      this.client.options.autoResendUnfulfilledCommands === false;
+      this.client.options.autoResendUnfulfilledCommands === false &&
+      canTakeReplies(this.client);
     this.layout = { prefix: this.prefix, meta: this.meta, ttlMs: this.ttlMs, bucketWidth: this.bucketWidth, leaseMs: this.leaseMs };
 
     this.everReady = this.client.status === 'ready';
