@@ -120,6 +120,11 @@ export function orphanIndexKey(prefix: string, cluster: string, key: string): st
   return clusterKey(prefix, 'ok', cluster, key);
 }
 
+/** orphanIndexKey of the (cluster, key) whose upstreamIndexField is `field`. */
+export function orphanIndexKeyOfField(prefix: string, field: string): string {
+  return `${prefix}ok:${field}`;
+}
+
 export function deliveryQueueKey(prefix: string, client: string): string {
   return `${prefix}dq:${client}`;
 }

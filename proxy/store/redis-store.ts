@@ -64,6 +64,7 @@ import {
   hasHashTag,
   metaKey,
   orphanIndexKey,
+  orphanIndexKeyOfField,
   upstreamIndexField,
 } from './redis-keys.js';
 import { canWrite, isAscii, splitIndex, writeAccepted, type AcceptLayout } from './redis-accept-writes.js';
@@ -1144,7 +1145,7 @@ class RedisStore implements RedisMessageStore {
   /** A saveAccepted written by sendAccepted while orphans were held: it takes those held for it. */
   private takeHeld(op: AcceptOp): void {
     const keys: string[] = [];
-    for (const field of op.fields) keys.push(this.prefix + 'ok:' + field);
+    for (const field of op.fields) keys.push(orphanIndexKeyOfField(this.prefix, field));
     this.op(OP.takeHeld, keys, [op.now, op.id]).then(
       (reply) => settleSafely(op, reply, undefined, this.onCallbackError),
       (err: unknown) => settleSafely(op, undefined, err, this.onCallbackError),
