@@ -140,7 +140,7 @@ function header(layout: AcceptLayout): RespArg[] {
 
 /**
  * Writes `ops` into `tx`, run by run (see the top of this file). Every id and index field must be
- * ASCII (canWrite): the scripts split them by bytes. EXEC's reply for the last 'post' is its last
+ * ASCII (AcceptedWrite.ascii): the scripts split them by bytes. EXEC's reply for the last 'post' is its last
  * element: whether orphans are held.
  */
 export function writeAccepted(tx: Transaction, script: ScriptCaller, layout: AcceptLayout, ops: readonly AcceptedWrite[]): void {
@@ -207,15 +207,9 @@ function writeRun(
     k++; // the bucket's hash
     for (const block of blocks.values()) tx.command('hset', [keys[k++]!], block.pairs);
     // A field in the bucket's hash would hide its block's entry (redis-keys.ts, "Index blocks").
-    const moved: string[] = [];
-    for (const block of blocks.values()) for (const field of block.fields) moved.push(field);
-    tx.command('hdel', [xkey], moved);
+    const moved: (readonly string[])[] = [];
+    for (const block of blocks.values()) moved.push(block.fields);
+    tx.command('hdel', [xkey], ...moved);
   }
   script.writeCall(tx, keys, head, ['post', now, records.size, last ? '1' : '0']);
-}
-
-/** Whether every id and index field of `ops` can be written so (ASCII: see writeAccepted). */
-export function canWrite(ops: readonly AcceptedWrite[]): boolean {
-  for (const op of ops) if (!op.ascii) return false;
-  return true;
 }

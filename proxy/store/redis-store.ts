@@ -67,7 +67,7 @@ import {
   orphanIndexKeyOfField,
   upstreamIndexField,
 } from './redis-keys.js';
-import { canWrite, isAscii, splitIndex, writeAccepted, type AcceptLayout } from './redis-accept-writes.js';
+import { isAscii, splitIndex, writeAccepted, type AcceptLayout } from './redis-accept-writes.js';
 import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
 import { ACCEPT_SOURCE, BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
@@ -535,9 +535,12 @@ function parseBatchReply(reply: unknown, count: number): unknown[] {
   throw new StoreError(StoreErrorCode.CORRUPT, 'redis store batch reply is not a JSON array');
 }
 
-/** Whether every operation of a batch is a saveAccepted. */
+/**
+ * Whether every operation of a batch is a saveAccepted whose id and index fields are ASCII: a
+ * batch that can go as a transaction (redis-accept-writes.ts; the scripts split them by bytes).
+ */
 function onlyAccepted(ops: readonly QueuedOp[]): ops is readonly AcceptOp[] {
-  for (const op of ops) if (!(op instanceof AcceptOp)) return false;
+  for (const op of ops) if (!(op instanceof AcceptOp) || !op.ascii) return false;
   return true;
 }
 
@@ -1055,7 +1058,7 @@ class RedisStore implements RedisMessageStore {
   }
 
   private async send(ops: readonly QueuedOp[]): Promise<void> {
-    if (this.transactions && onlyAccepted(ops) && canWrite(ops)) await this.sendAccepted(ops);
+    if (this.transactions && onlyAccepted(ops)) await this.sendAccepted(ops);
     else await this.sendScript(ops);
   }
 
