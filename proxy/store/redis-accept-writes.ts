@@ -1,36 +1,45 @@
 // A batch of saveAccepted written as plain Redis commands in one MULTI/EXEC, instead of through the
 // batch script (redis-scripts.ts, run_at).
 //
-// Why: every argument of a script call becomes a Lua string and then a Redis string again. With
-// records and index entries in small hashes (redis-keys.ts), that conversion was more than half of
-// Redis's CPU per message on the Redis store (bench/README.md, "The Redis store"): Redis parses a plain
-// HSET's arguments once. Under load nearly every batch is saveAccepted only (one per submitted
-// message), so the store sends such a batch this way; any other batch goes to the script as before.
+// Why: every argument of a script call becomes a Lua string and then a Redis string again, and every
+// redis.call from Lua costs Redis a fake client call. With records and index entries in small hashes
+// (redis-keys.ts), that was most of Redis's CPU per message on the Redis store (bench/README.md, "The
+// Redis store"): Redis parses a plain command's arguments once. Under load nearly every batch is
+// saveAccepted only (one per submitted message), so the store sends such a batch this way; any other
+// batch goes to the script as before.
 //
 // What the transaction holds, per run (consecutive operations with one `now`, as in run_at):
-//   the accept script, 'pre'   notes the field count of each key the run writes, uncounts records
-//                              it saves again (redis-scripts.ts, ACCEPT)
+//   HMGET per record block     <p>r:<block>: the records the run saves again, if any (nil mostly)
 //   HSET per record block      <p>r:<block>: last character -> record string
 //   HSET of the bucket's hash  <p>x:<b>: index field -> id, the entries that make no block
 //   HSET per index block       <p>x:<b>:<block>: last character -> id (splitIndex)
 //   HDEL of the bucket's hash  the fields the index blocks now hold (a field in the bucket's hash
 //                              would hide its block's entry: redis-keys.ts, "Index blocks")
-//   the accept script, 'post'  extends each key's TTL, counts what the run added (field counts
-//                              against 'pre'); for the batch's last run, replies whether any
-//                              orphan is held
+//   PEXPIRE GT, PEXPIRE NX     per key written: its TTL at least to the end of the run's bucket plus
+//                              the ttl (GT extends a TTL, NX gives a new key its first: the script's
+//                              `extend`; both need Redis 7)
+//   HINCRBY, PEXPIRE NX, ZADD  the stats counts (redis-keys.ts, <p>n: and <p>nb), as the script's
+//                              flush_counts: every record and index entry of the run counted as new
+//   PEXPIRE GT, PEXPIRE NX     of <p>nb
+// and, after the last run, EXISTS <p>ox: whether any orphan is held.
+//
 // MULTI/EXEC makes the writes one step for every other client, as the script call was: a receipt
 // that comes after them finds its message in the index (holdOrphan), and one held before them is
-// seen by 'post' (<p>ox exists), after which the store takes each message's held orphans with
-// takeHeld.
+// seen by the EXISTS, after which the store takes each message's held orphans with takeHeld.
 //
-// Records, index, counts and TTLs are what the script would leave (redis-store.test.ts compares
-// them). When Redis refuses the transaction (EXECABORT, or an ACL without MULTI), the store writes
-// the batch through the batch script, and keeps to the script if that works. When Redis lost the
-// accept script (NOSCRIPT: SCRIPT FLUSH), the writes ran but not the TTLs and counts, and the batch
-// script writes the batch again (redis-store.ts, sendAccepted).
+// Counted as new: a run rarely saves a record again or rewrites an index field, and a transaction
+// cannot read before it counts. EXEC's reply says what each HMGET found and how many fields each
+// HSET added and the HDEL removed; where that differs from the count (recountsOf), the store corrects
+// the stats with the batch script's recount before it answers the batch. Records, index, counts and
+// TTLs are then what the script would leave (redis-store.test.ts compares them); a replica that dies
+// between the two leaves the stats overcounted until the stats bucket ends (redis-store.ts, "Counts
+// that are approximate").
+//
+// When Redis refuses the transaction (EXECABORT: a Redis before 7 has no PEXPIRE GT; an ACL without
+// MULTI), the store writes the batch through the batch script, and keeps to the script if that works.
 
 import { charCode } from '../smpp/string-calls.js';
-import type { RespArg, ScriptCaller, Transaction } from './redis-batch-command.js';
+import type { RespArg, Transaction } from './redis-batch-command.js';
 
 /** Whether every character of `s` is ASCII (one byte in UTF-8). */
 export function isAscii(s: string): boolean {
@@ -54,10 +63,8 @@ export interface AcceptedWrite {
 /** What the writes are named and timed by: the store's settings. */
 export interface AcceptLayout {
   readonly prefix: string;
-  readonly meta: string;
   readonly ttlMs: number;
   readonly bucketWidth: number;
-  readonly leaseMs: number;
 }
 
 /**
@@ -133,38 +140,95 @@ export function splitIndex(index: readonly string[], ascii: boolean): SplitIndex
   return { flat, blocks };
 }
 
-/** The script's first five arguments, as the batch script's (redis-scripts.ts, Call layout). */
-function header(layout: AcceptLayout): RespArg[] {
-  return [layout.prefix, '', layout.ttlMs, layout.bucketWidth, layout.leaseMs];
+/** Where a run's replies are in EXEC's reply, and what the run counted before it knew them. */
+interface WrittenRun {
+  readonly now: number;
+  /** The index in EXEC's reply of the run's first command: its first record block's HMGET. */
+  readonly at: number;
+  /** Per record block, the last characters HMGET asked for (an id twice in the run: twice). */
+  readonly recordChars: readonly (readonly string[])[];
+  /** How many HSETs of index keys follow the record blocks' HSETs. */
+  readonly indexWrites: number;
+  /** Whether an HDEL of the bucket's hash follows them. */
+  readonly removes: boolean;
+  /** Counted as new records: the run's saves. */
+  readonly records: number;
+  /** Counted as new index entries: the run's index pairs. */
+  readonly entries: number;
+}
+
+/** What writeAccepted wrote, for reading EXEC's reply. */
+export interface AcceptedWrites {
+  readonly runs: readonly WrittenRun[];
+}
+
+/** A run's stats counts as they should have been, less what the transaction counted (OP.recount). */
+export interface Recount {
+  readonly now: number;
+  /** Records the run counted but did not add (an id twice in it). */
+  readonly records: number;
+  /** Index entries added less those counted (fields written twice, or moved from the bucket's hash). */
+  readonly entries: number;
+  /** The expiresAt of each record the run saved again: its count leaves the stats bucket it was in. */
+  readonly saved: readonly string[];
 }
 
 /**
- * Writes `ops` into `tx`, run by run (see the top of this file). Every id and index field must be
- * ASCII (AcceptedWrite.ascii): the scripts split them by bytes. EXEC's reply for the last 'post' is its last
- * element: whether orphans are held.
+ * Which stats buckets (redis-keys.ts, <p>n: and <p>nb) a store registered, and when by its clock:
+ * a bucket's TTL and its member in <p>nb are written when a transaction first counts in it, then
+ * at most once a second (REGISTER_AGAIN_MS) instead of in every transaction. Forgotten when Redis
+ * may have lost them (a failed transaction, a reconnect): the next transaction writes them again.
  */
-export function writeAccepted(tx: Transaction, script: ScriptCaller, layout: AcceptLayout, ops: readonly AcceptedWrite[]): void {
-  const head = header(layout);
+export class StatsBuckets {
+  private readonly registered = new Map<string, number>();
+
+  /** Whether the bucket `member` is to be registered at `now`; if so, it is noted as done. */
+  due(member: string, now: number): boolean {
+    const at = this.registered.get(member);
+    if (at !== undefined && Math.abs(now - at) < REGISTER_AGAIN_MS) return false;
+    // Buckets move on: ones that are no longer counted in are dropped now and then.
+    if (this.registered.size >= 16) this.registered.clear();
+    this.registered.set(member, now);
+    return true;
+  }
+
+  forget(): void {
+    this.registered.clear();
+  }
+}
+
+/** How often a transaction writes again a stats bucket's TTL and <p>nb member (StatsBuckets). */
+const REGISTER_AGAIN_MS = 1000;
+
+/**
+ * Writes `ops` into `tx`, run by run, then the EXISTS of the held orphans (the top of this file).
+ * Every id and index field must be ASCII (AcceptedWrite.ascii), as the script path splits them by
+ * bytes. EXEC's last element is that EXISTS.
+ */
+export function writeAccepted(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, ops: readonly AcceptedWrite[]): AcceptedWrites {
+  const runs: WrittenRun[] = [];
   for (let start = 0; start < ops.length; ) {
     const now = ops[start]!.now;
     let end = start + 1;
     while (end < ops.length && ops[end]!.now === now) end++;
-    writeRun(tx, script, layout, head, ops, start, end, end === ops.length);
+    runs.push(writeRun(tx, layout, buckets, ops, start, end));
     start = end;
   }
+  tx.command('exists', [layout.prefix + 'ox']);
+  return { runs };
 }
 
 function writeRun(
   tx: Transaction,
-  script: ScriptCaller,
   layout: AcceptLayout,
-  head: readonly RespArg[],
+  buckets: StatsBuckets,
   ops: readonly AcceptedWrite[],
   start: number,
   end: number,
-  last: boolean,
-): void {
+): WrittenRun {
+  const { prefix, ttlMs, bucketWidth } = layout;
   const now = ops[start]!.now;
+  const at = tx.commands;
   // Record blocks by name (the ids but their last character): pairs (last character, record
   // string). Consecutive ids mostly share one, so the Map is asked once per block, not per id.
   const records = new Map<string, RespArg[]>();
@@ -184,32 +248,104 @@ function writeRun(
     for (const field of fields) index.push(field, id);
   }
   const { flat, blocks } = splitIndex(index, true);
-  const xkey = layout.prefix + 'x:' + Math.floor(now / layout.bucketWidth);
+  const xkey = prefix + 'x:' + Math.floor(now / bucketWidth);
+  // The end of the run's bucket plus the ttl (the script's bucket_ends): every key written keeps a
+  // Redis TTL at least that long, as ms from now.
+  const ends = (Math.floor(now / bucketWidth) + 1) * bucketWidth + ttlMs;
+  const ttl = ends - now;
 
-  // KEYS: meta, the record blocks, then the index keys (the bucket's hash first). ARGV after 'pre':
-  // each record block's last characters as one string.
-  const keys: string[] = [layout.meta];
-  const chars: string[] = [];
+  const recordKeys: string[] = [];
+  const recordChars: string[][] = [];
   for (const [block, blockPairs] of records) {
-    keys.push(layout.prefix + 'r:' + block);
-    let lasts = '';
-    for (let j = 0; j < blockPairs.length; j += 2) lasts += blockPairs[j] as string;
-    chars.push(lasts);
+    const key = prefix + 'r:' + block;
+    const chars: string[] = [];
+    for (let j = 0; j < blockPairs.length; j += 2) chars.push(blockPairs[j] as string);
+    tx.command('hmget', [key], chars);
+    recordKeys.push(key);
+    recordChars.push(chars);
   }
-  if (index.length > 0) keys.push(xkey);
-  for (const block of blocks.keys()) keys.push(xkey + ':' + block);
-
-  script.writeCall(tx, keys, head, ['pre', now, records.size], chars);
-  let k = 1;
-  for (const blockPairs of records.values()) tx.command('hset', [keys[k++]!], blockPairs);
-  if (flat.length > 0) tx.command('hset', [xkey], flat);
+  let k = 0;
+  for (const blockPairs of records.values()) {
+    const key = recordKeys[k++]!;
+    tx.command('hset', [key], blockPairs);
+  }
+  let indexWrites = 0;
+  if (flat.length > 0) {
+    tx.command('hset', [xkey], flat);
+    indexWrites++;
+  }
+  for (const [block, { pairs: blockPairs }] of blocks) {
+    tx.command('hset', [xkey + ':' + block], blockPairs);
+    indexWrites++;
+  }
   if (blocks.size > 0) {
-    k++; // the bucket's hash
-    for (const block of blocks.values()) tx.command('hset', [keys[k++]!], block.pairs);
     // A field in the bucket's hash would hide its block's entry (redis-keys.ts, "Index blocks").
     const moved: (readonly string[])[] = [];
     for (const block of blocks.values()) moved.push(block.fields);
     tx.command('hdel', [xkey], ...moved);
   }
-  script.writeCall(tx, keys, head, ['post', now, records.size, last ? '1' : '0']);
+  // A record block's deadline moves on with each save into it: extended, never shortened (GT), or
+  // set if new (NX), as the script's `extend`. An index key is written in its time bucket only, whose
+  // deadline every writer computes alike: NX (the first writer's, up to the replicas' clock skew).
+  for (const key of recordKeys) {
+    tx.command('pexpire', [key, ttl, 'GT']);
+    tx.command('pexpire', [key, ttl, 'NX']);
+  }
+  if (flat.length > 0) tx.command('pexpire', [xkey, ttl, 'NX']);
+  for (const block of blocks.keys()) tx.command('pexpire', [xkey + ':' + block, ttl, 'NX']);
+  // Stats: the records until the end of their bucket (ends - 1), the index entries until now + ttl.
+  const saves = end - start;
+  const entries = index.length / 2;
+  count(tx, layout, buckets, now, Math.floor((ends - 1) / bucketWidth), 'r', saves);
+  if (entries > 0) count(tx, layout, buckets, now, Math.floor((now + ttlMs) / bucketWidth), 'u', entries);
+  return { now, at, recordChars, indexWrites, removes: blocks.size > 0, records: saves, entries };
+}
+
+/**
+ * `n` more of `field` ('r' or 'u') in stats bucket `bucket`, as the script's flush_counts leaves
+ * them: the bucket's hash has a TTL (its end plus the ttl) and its member in <p>nb, whose TTL is at
+ * least as long (written when StatsBuckets says so).
+ */
+function count(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, now: number, bucket: number, field: string, n: number): void {
+  const { prefix, bucketWidth, ttlMs } = layout;
+  const member = bucketWidth + ':' + bucket;
+  const key = prefix + 'n:' + member;
+  tx.command('hincrby', [key, field, n]);
+  if (!buckets.due(member, now)) return;
+  const bucketEnd = (bucket + 1) * bucketWidth;
+  const ttl = bucketEnd - now + ttlMs;
+  tx.command('pexpire', [key, ttl, 'NX']);
+  tx.command('zadd', [prefix + 'nb', bucketEnd, member]);
+  tx.command('pexpire', [prefix + 'nb', ttl, 'GT']);
+  tx.command('pexpire', [prefix + 'nb', ttl, 'NX']);
+}
+
+/**
+ * What the stats should have counted, run by run, where it differs from what the transaction
+ * counted: from EXEC's reply `reply` to the transaction `written` describes. Empty nearly always.
+ */
+export function recountsOf(reply: readonly unknown[], written: AcceptedWrites): Recount[] {
+  const recounts: Recount[] = [];
+  for (const run of written.runs) {
+    let i = run.at;
+    const saved: string[] = [];
+    for (const chars of run.recordChars) {
+      const olds = reply[i++] as readonly (string | null)[];
+      // A character asked twice (an id twice in the run) found its record twice: one record.
+      for (let j = 0; j < olds.length; j++) {
+        const old = olds[j];
+        if (old !== null && old !== undefined && chars.indexOf(chars[j]!) === j) saved.push(old.slice(0, old.indexOf('|')));
+      }
+    }
+    let added = 0;
+    for (let k = 0; k < run.recordChars.length; k++) added += reply[i++] as number;
+    let entries = 0;
+    for (let k = 0; k < run.indexWrites; k++) entries += reply[i++] as number;
+    if (run.removes) entries -= reply[i] as number;
+    // The script counts a record saved again in the new bucket too, having uncounted it in its old one.
+    const records = added + saved.length - run.records;
+    entries -= run.entries;
+    if (records !== 0 || entries !== 0 || saved.length > 0) recounts.push({ now: run.now, records, entries, saved });
+  }
+  return recounts;
 }

@@ -346,6 +346,11 @@ export class Transaction {
     return this;
   }
 
+  /** How many commands are written since MULTI: the index in EXEC's reply of the next one. */
+  get commands(): number {
+    return this.count;
+  }
+
   /** Sends the transaction on `client`; EXEC's reply, or the error that kept it from coming. */
   send(client: Redis): Promise<unknown> {
     const wire = this.writer.command('exec').bytes();

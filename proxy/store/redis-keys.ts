@@ -27,8 +27,6 @@
 //   <p>n:<width>:<bucket>            hash     r records / u index keys counted until the end of   its end + store ttl
 //                                             [bucket*width, (bucket+1)*width) (stats.entries)
 //   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
-//   <p>t                             string   the accept script's field counts between its 'pre'  none: gone again within
-//                                             and 'post' calls (redis-accept-writes.ts)           the same MULTI/EXEC
 //   <p>meta                          hash     sequences (dseq, oseq) and monotonic counters       none: a few dozen bytes
 //                                             (expirations, deliveriesExpired, orphansExpired,
 //                                             orphansEvicted), shared by all replicas

@@ -1,6 +1,6 @@
 // The Lua side of the Redis MessageStore. Every store method is one operation below, run inside one
-// script call (but a batch of saveAccepted alone: plain commands in one MULTI/EXEC with the accept
-// script at the end of this file, redis-accept-writes.ts), so each runs as one atomic step in Redis (setUpstreamId or saveAccepted and
+// script call (but a batch of saveAccepted alone: plain commands in one MULTI/EXEC,
+// redis-accept-writes.ts), so each runs as one atomic step in Redis (setUpstreamId or saveAccepted and
 // holdOrphan cannot interleave: a receipt racing its submit_sm_resp is either returned by the
 // former or finds the message in holdOrphan). Key layout and the two clocks: redis-keys.ts.
 //
@@ -52,6 +52,7 @@ export const OP = {
   saveAccepted: 'saveAccepted',
   findByUpstream: 'find',
   takeHeld: 'takeHeld',
+  recount: 'recount',
   holdOrphan: 'hold',
   enqueue: 'enqueue',
   take: 'take',
@@ -67,8 +68,8 @@ export type OpName = (typeof OP)[keyof typeof OP];
 /** The element of the operations' JSON that stands for a run of saveAccepted in ARGV (Call layout above). */
 export const RUN_OP = 'R';
 
-// Shared state, counting and expiry helpers, for the batch script and the accept script alike. P and
-// NOW are set per operation by the dispatcher at the end.
+// Shared state, counting and expiry helpers. P and NOW are set per operation by the dispatcher at the
+// end.
 const COUNTING = `
 local P = ARGV[1]
 local TTL, WIDTH = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -549,6 +550,19 @@ OPS.takeHeld = function(K, A)
   return take_held(K, A[2])
 end
 
+-- Corrects the stats counts of a run of saveAccepted written by plain commands
+-- (redis-accept-writes.ts, recountsOf), which counted each record and index entry as new.
+-- A: now, records and index entries counted but not added (0 or fewer), the expiresAt of each record
+-- the run saved again (counted in its old bucket until now). 1.
+OPS.recount = function(_, A)
+  local ends = bucket_ends(NOW, WIDTH, TTL)
+  local records, entries = tonumber(A[2]), tonumber(A[3])
+  if records ~= 0 then count(WIDTH, TTL, 'r', ends - 1, records) end
+  if entries ~= 0 then count(WIDTH, TTL, 'u', NOW + TTL, entries) end
+  for i = 4, #A do uncount_record(A[i], WIDTH, TTL) end
+  return 1
+end
+
 -- A: now, ttl, bucket width, the index fields in the caller's order. {id, record} or false.
 OPS.find = function(K, A)
   return find(A, 4, tonumber(A[3]), tonumber(A[2]))
@@ -783,66 +797,3 @@ return cjson.encode(results)
 
 /** The full Lua source of the batch script. */
 export const BATCH_SOURCE = COUNTING + HELPERS + OPERATIONS + DISPATCH;
-
-// The accept script: the counting around a run of saveAccepted whose records and index a batch
-// writes as plain commands in one MULTI/EXEC (redis-accept-writes.ts says why and how). Called twice
-// per run inside the transaction, before and after the run's writes; nothing else runs between.
-//
-// KEYS[1] = META, then the run's distinct record block keys, then its index keys (the bucket's hash
-// first). ARGV[1..5] as the batch script's (ARGV[2] unused); ARGV[6] = 'pre' or 'post'; ARGV[7] =
-// the run's now; ARGV[8] = how many record block keys there are.
-//   pre: ARGV[9..] = per record block key, the last characters of the ids the run writes in it, as
-//        one string. Notes each key's field count in <p>t (gone again at 'post', in the same
-//        transaction) and uncounts the records the run saves again (as save_record does).
-//   post: ARGV[9] = '1' for the batch's last run. Extends each key's Redis TTL to the end of the
-//        run's bucket plus the ttl (as touch does), counts the run's new records (and those saved
-//        again) in the stats bucket of that end, and its index fields added less those removed, as
-//        run_at does. Replies, for the last run, whether any orphan is held (<p>ox exists): then
-//        the store takes them with takeHeld; else 0.
-const ACCEPT = `
-local STASH = P .. 't'
-local now = tonumber(ARGV[7])
-local nrecords = tonumber(ARGV[8])
-NOW = now
-if ARGV[6] == 'pre' then
-  local lens, saved_again = {}, 0
-  for k = 2, #KEYS do
-    local n = redis.call('HLEN', KEYS[k])
-    lens[k - 1] = n
-    if n > 0 and k <= nrecords + 1 then
-      local chars = ARGV[7 + k]
-      local fields, seen = {}, {}
-      for j = 1, #chars do
-        local f = string.sub(chars, j, j)
-        if not seen[f] then
-          seen[f] = true
-          fields[#fields + 1] = f
-        end
-      end
-      saved_again = saved_again + uncount_saved(KEYS[k], fields)
-    end
-  end
-  lens[#lens + 1] = saved_again
-  redis.call('SET', STASH, table.concat(lens, ','))
-  flush_counts()
-  return 0
-end
-local before = {}
-for n in string.gmatch(redis.call('GET', STASH), '%d+') do before[#before + 1] = tonumber(n) end
-redis.call('DEL', STASH)
-local records, index = before[#before], 0
-for k = 2, #KEYS do
-  local added = redis.call('HLEN', KEYS[k]) - before[k - 1]
-  if k <= nrecords + 1 then records = records + added else index = index + added end
-end
-local ends = bucket_ends(now, WIDTH, TTL)
-for k = 2, #KEYS do extend(KEYS[k], ends - now) end
-if records ~= 0 then count(WIDTH, TTL, 'r', ends - 1, records) end
-if index ~= 0 then count(WIDTH, TTL, 'u', now + TTL, index) end
-flush_counts()
-if ARGV[9] == '1' then return redis.call('EXISTS', P .. 'ox') end
-return 0
-`;
-
-/** The full Lua source of the accept script. */
-export const ACCEPT_SOURCE = COUNTING + ACCEPT;

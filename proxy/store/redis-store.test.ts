@@ -181,6 +181,27 @@ describe('redis store', () => {
     expect(await inspect.pttl(`${prefix}ok:7:vodacom:dec:10`)).toBeLessThanOrEqual(5_000);
   });
 
+  for (const acceptedWrites of ['transaction', 'script'] as const) {
+    it(`extends a record block's Redis TTL when a later save needs it longer, and never shortens it (${acceptedWrites})`, async () => {
+      const prefix = redis.prefix();
+      const store = open({ keyPrefix: prefix, acceptedWrites });
+      const width = bucketWidthMs(TTL_MS);
+      const start = (Math.floor(T0 / width) + 1) * width; // the first millisecond of a bucket
+      // Saved in the last millisecond of a bucket: the block needs the ttl and 1 ms.
+      now = start - 1;
+      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']);
+      expect(await inspect.pttl(`${prefix}r:m`)).toBeLessThanOrEqual(TTL_MS + 1);
+      // m2 in the first millisecond of the next: the ttl and a whole width.
+      now = start;
+      await store.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']);
+      expect(await inspect.pttl(`${prefix}r:m`)).toBeGreaterThan(TTL_MS + width / 2);
+      // m3 in that bucket's last millisecond needs only the ttl and 1 ms: the longer TTL stays.
+      now = start + width - 1;
+      await store.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3']);
+      expect(await inspect.pttl(`${prefix}r:m`)).toBeGreaterThan(TTL_MS + width / 2);
+    });
+  }
+
   it("keeps smppd's ids in blocks of 36 that share all but their last character: one Redis key per block", async () => {
     const prefix = redis.prefix();
     const store = open({ keyPrefix: prefix });
@@ -335,7 +356,7 @@ describe('redis store', () => {
     });
 
     it('writes a batch of saveAccepted alone as one transaction that leaves what the batch script leaves', async () => {
-      // redis-accept-writes.ts: plain HSETs in MULTI/EXEC, counted and expired by the accept script.
+      // redis-accept-writes.ts: plain commands in MULTI/EXEC, counts corrected after it (recount).
       // Runs at three times (two buckets), records saved again (one in the batch, one before it), an
       // id twice in one run, a reused upstream key, upstream ids that count up (index blocks) and
       // one held as an orphan before the batch (taken after it, with takeHeld).
@@ -724,27 +745,24 @@ describe('redis store when Redis goes away', () => {
     }
   });
 
-  it('writes a batch of saveAccepted again through the batch script when Redis lost the accept script', async () => {
-    // NOSCRIPT inside the transaction: its HSETs ran, its TTLs and counts did not.
-    const store = createRedisStore({ url: server.url, keyPrefix: 'flush2:', ttlMs: TTL_MS });
+  it('writes a batch of new saveAccepted with no script at all: counts and TTLs included', async () => {
+    const store = createRedisStore({ url: server.url, keyPrefix: 'noscript:', ttlMs: TTL_MS });
     const admin = new Redis(server.url);
     try {
-      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']); // the accept script loaded
+      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']); // connected
       await admin.script('FLUSH');
       await admin.config('RESETSTAT');
       const saved = await Promise.all([
         store.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']),
-        store.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3']),
+        store.saveAccepted(record('m3'), 'vodacom', '3', ['dec:3', 'hex:3']),
       ]);
       expect(saved).toEqual([[], []]);
-      expect((await store.findByUpstream('vodacom', ['dec:3']))?.id).toBe('m3');
-      for (const key of await admin.keys('flush2:*')) if (key !== 'flush2:meta') expect(await admin.pttl(key), key).toBeGreaterThan(0);
-      // The next batch loads the accept script again (EVAL) and goes as a transaction.
-      await store.saveAccepted(record('m4'), 'vodacom', '4', ['dec:4']);
-      const stats = await admin.info('commandstats');
-      expect(stats).toMatch(/cmdstat_exec:calls=2,/);
-      expect(stats).toMatch(/cmdstat_evalsha:calls=\d+,.*failed_calls=2/); // 'pre' and 'post' of the first
-      expect((await store.get('m4'))?.id).toBe('m4');
+      const commands = await admin.info('commandstats');
+      expect(commands).toMatch(/cmdstat_exec:calls=1,/);
+      expect(commands).not.toMatch(/cmdstat_eval/);
+      for (const key of await admin.keys('noscript:*')) if (key !== 'noscript:meta') expect(await admin.pttl(key), key).toBeGreaterThan(0);
+      expect((await store.findByUpstream('vodacom', ['hex:3']))?.id).toBe('m3');
+      expect(await store.stats()).toMatchObject({ entries: 3, memory: { upstreamKeys: 4 } });
     } finally {
       await store.close();
       await admin.quit();
@@ -811,6 +829,7 @@ describe('redis store when Redis goes away', () => {
     });
     try {
       await store.save(record('m1'));
+      await store.saveAccepted(record('m0'), 'vodacom', '0', ['dec:0']);
       expect(store.healthy()).toBe(true);
 
       // Calls in flight when Redis dies settle (done or BACKEND); none hangs.
@@ -843,7 +862,13 @@ describe('redis store when Redis goes away', () => {
       await server.start();
       await up;
       expect(store.healthy()).toBe(true);
-      // Persistence is off: what was there is gone, but the store works again.
+      // Persistence is off: what was there is gone, but the store works again: a transaction of
+      // saveAccepted writes its stats bucket afresh, with its TTL, where stats() finds it.
+      await store.saveAccepted(record('m4'), 'vodacom', '4', ['dec:4']);
+      expect(await store.stats()).toMatchObject({ entries: 1, memory: { upstreamKeys: 1 } });
+      const admin = new Redis(server.url);
+      for (const key of await admin.keys('smppd:*')) if (key !== 'smppd:meta') expect(await admin.pttl(key), key).toBeGreaterThan(0);
+      admin.disconnect();
       await store.save(record('m3'));
       expect((await store.get('m3'))?.id).toBe('m3');
       expect(health).toEqual([true, false, true]);

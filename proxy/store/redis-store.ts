@@ -67,9 +67,9 @@ import {
   orphanIndexKeyOfField,
   upstreamIndexField,
 } from './redis-keys.js';
-import { isAscii, splitIndex, writeAccepted, type AcceptLayout } from './redis-accept-writes.js';
+import { isAscii, recountsOf, splitIndex, StatsBuckets, writeAccepted, type AcceptedWrites, type AcceptLayout, type Recount } from './redis-accept-writes.js';
 import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
-import { ACCEPT_SOURCE, BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
+import { BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
@@ -567,9 +567,10 @@ class RedisStore implements RedisMessageStore {
   private readonly client: RedisClient;
   /** The batch script (redis-scripts.ts), called with arguments encoded by redis-batch-command.ts. */
   private readonly script: ScriptCaller;
-  /** The accept script, and whether batches of saveAccepted alone go as a transaction (redis-accept-writes.ts). */
-  private readonly acceptScript: ScriptCaller;
+  /** Whether batches of saveAccepted alone go as a transaction (redis-accept-writes.ts). */
   private transactions: boolean;
+  /** The stats buckets those transactions registered lately. */
+  private readonly statsBuckets = new StatsBuckets();
   private readonly layout: AcceptLayout;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
@@ -638,18 +639,19 @@ class RedisStore implements RedisMessageStore {
       (this.client instanceof Cluster ? this.client.options.redisOptions?.connectTimeout : this.client.options.connectTimeout) ??
       10_000;
     this.script = new ScriptCaller(this.client, BATCH_SOURCE);
-    this.acceptScript = new ScriptCaller(this.client, ACCEPT_SOURCE);
     this.transactions =
       options.acceptedWrites !== 'script' &&
       this.client instanceof Redis &&
       this.client.options.enableOfflineQueue === false &&
       this.client.options.autoResendUnfulfilledCommands === false &&
       canTakeReplies(this.client);
-    this.layout = { prefix: this.prefix, meta: this.meta, ttlMs: this.ttlMs, bucketWidth: this.bucketWidth, leaseMs: this.leaseMs };
+    this.layout = { prefix: this.prefix, ttlMs: this.ttlMs, bucketWidth: this.bucketWidth };
 
     this.everReady = this.client.status === 'ready';
     this.lastHealthy = this.everReady;
     const onReady = (): void => {
+      // A Redis that restarted empty has none of the stats buckets registered before.
+      this.statsBuckets.forget();
       this.everReady = true;
       for (const wake of this.readyWaiters) wake();
       this.readyWaiters.clear();
@@ -665,7 +667,6 @@ class RedisStore implements RedisMessageStore {
     this.client.on('error', onError);
     this.detach = () => {
       this.script.detach();
-      this.acceptScript.detach();
       this.client.off('ready', onReady);
       this.client.off('close', onDown);
       this.client.off('end', onDown);
@@ -1101,19 +1102,28 @@ class RedisStore implements RedisMessageStore {
   private async sendAccepted(ops: readonly AcceptOp[]): Promise<void> {
     const started = performance.now();
     let results: unknown[];
+    let recounts: Recount[];
     try {
+      let written: AcceptedWrites | undefined;
       const reply = await this.run(() => {
+        // Built once connected, in one go: a Transaction writes into a buffer all of them share.
         const tx = new Transaction();
-        writeAccepted(tx, this.acceptScript, this.layout, ops);
+        written = writeAccepted(tx, this.layout, this.statsBuckets, ops);
         return tx.send(this.client as Redis);
       });
       if (!Array.isArray(reply)) throw new StoreError(StoreErrorCode.CORRUPT, 'redis store transaction reply is not an array');
+      for (const result of reply) {
+        if (result instanceof Error) throw new StoreError(StoreErrorCode.BACKEND, `redis command failed: ${result.message}`, { cause: result });
+      }
       results = reply;
+      recounts = recountsOf(reply, written!);
     } catch (err) {
+      this.statsBuckets.forget();
       if (refusedTransaction(err)) {
         // Nothing ran, or (MULTI refused) everything ran outside a transaction: the script writes
-        // the batch (again). When it can, the refusal was the transaction's own (an ACL, a server
-        // without MULTI), not the writes' (OOM under maxmemory refuses both): the script from now on.
+        // the batch (again). When it can, the refusal was the transaction's own (a Redis before 7,
+        // an ACL without MULTI), not the writes' (OOM under maxmemory refuses both): the script
+        // from now on.
         if (await this.sendScript(ops)) this.transactions = false;
         return;
       }
@@ -1121,23 +1131,11 @@ class RedisStore implements RedisMessageStore {
       for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
       return;
     }
-    // The last element is the last run's 'post': whether orphans are held.
-    for (const result of results) {
-      if (!(result instanceof Error)) continue;
-      if (result.message.startsWith('NOSCRIPT')) {
-        // SCRIPT FLUSH: the writes ran, but not the accept script's TTLs and counts. The batch
-        // script writes the batch again and sets its TTLs; the records, which it finds saved,
-        // stay uncounted in stats (they count as saved again).
-        this.acceptScript.unload();
-        await this.sendScript(ops);
-        return;
-      }
-      const err = new StoreError(StoreErrorCode.BACKEND, `redis command failed: ${result.message}`, { cause: result });
-      this.called(ops.length, started, false);
-      for (const op of ops) settleSafely(op, undefined, err, this.onCallbackError);
-      return;
-    }
+    // The records are written; the stats are corrected before the batch is answered, so that a
+    // caller reads its own counts (a failed correction leaves them overcounted: stats only).
+    if (recounts.length > 0) await Promise.allSettled(recounts.map((r) => this.op(OP.recount, NO_KEYS, [r.now, r.records, r.entries, ...r.saved])));
     this.called(ops.length, started, true);
+    // The last element is the EXISTS of the held orphans.
     if (results[results.length - 1] !== 1) {
       for (const op of ops) settleSafely(op, ACCEPTED, undefined, this.onCallbackError);
       return;
