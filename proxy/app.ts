@@ -97,8 +97,9 @@ function createStore(config: Config, logger: Logger, metrics: Metrics): MessageS
     return createRedisStoreFromConfig(config.store, {
       clock: systemTimers.now,
       onHealthChange: (healthy, err) => {
-        if (healthy) logger.info({}, 'store reachable (redis)');
-        else logger.error({ err }, 'store unreachable (redis): not ready, submits answered ESME_RMSGQFUL');
+        if (healthy) logger.info({}, 'store available (redis)');
+        // err says why: Redis unreachable, or its key prefix used by another layout or store.ttl.
+        else logger.error({ err }, 'store unavailable (redis): not ready, submits answered ESME_RMSGQFUL');
       },
       onCall: (operations, seconds, ok) => metrics.storeCall(operations, seconds, ok),
       onCallbackError: (err) => logger.error({ err }, 'store result handler failed (a bug)'),

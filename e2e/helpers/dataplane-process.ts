@@ -90,8 +90,8 @@ export async function spawnSmppd(
   const lines = createInterface({ input: child.stdout! });
   const warnings: string[] = [];
   lines.on('line', (line) => {
-    // pino levels: 40 warn, 50 error, 60 fatal.
-    if (!/"level":[456]0/.test(line)) return;
+    // smppd writes pino's level labels (proxy/telemetry); 40, 50 and 60 are the same as numbers.
+    if (!/"level":(?:[456]0|"(?:warn|error|fatal)")/.test(line)) return;
     warnings.push(line);
     if (warnings.length > 200) warnings.shift();
   });

@@ -26,6 +26,8 @@ export interface ReplicaOptions {
   keyPrefix?: string;
   /** The `rebalance` section (default: absent, so off). */
   rebalance?: Record<string, unknown>;
+  /** store.ttl (default 1h). */
+  storeTtl?: string;
 }
 
 export interface Replica {
@@ -62,7 +64,7 @@ function config(o: ReplicaOptions, adminPort: number, keyPrefix: string) {
       },
     ],
     routes: [{ name: 'all', cluster: 'sim' }],
-    store: { backend: 'redis', ttl: '1h', redis: { url: o.redisUrl, key_prefix: keyPrefix } },
+    store: { backend: 'redis', ttl: o.storeTtl ?? '1h', redis: { url: o.redisUrl, key_prefix: keyPrefix } },
     admin: { address: `127.0.0.1:${adminPort}` },
     shutdown: { drain_timeout: '2s' },
     ...(o.rebalance === undefined ? {} : { rebalance: o.rebalance }),

@@ -29,7 +29,8 @@
 //   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
 //   <p>meta                          hash     sequences (dseq, oseq) and monotonic counters       none: a few dozen bytes
 //                                             (expirations, deliveriesExpired, orphansExpired,
-//                                             orphansEvicted), shared by all replicas
+//                                             orphansEvicted), shared by all replicas; layout
+//                                             and ttl: what the prefix is used with (below)
 //   channel <p>deliveries            pubsub   a client system_id each time a delivery is queued   -
 //
 // Record blocks. smppd's ids are a fixed prefix and a counter (message-id.ts), so the ids of one
@@ -100,6 +101,16 @@
 // Redis Cluster: every script call touches several keys, which Cluster only allows within one hash slot.
 // The key prefix must therefore carry a hash tag, e.g. "{smppd}:", which puts the whole store in
 // one slot: Cluster then gives failover, not sharding (createRedisStore refuses a Cluster without one).
+
+// One layout, one ttl per prefix. The first store that connects to a prefix writes into <p>meta the
+// layout version it writes (KEY_LAYOUT_VERSION) and its store ttl (which sets the time buckets);
+// every store checks them on each connect and refuses to serve (readiness 503, every call failing
+// with the reason) when they differ from its own: a replica of another layout would misread the
+// keys, one with another ttl would look for receipts' messages in the wrong buckets. Both stay with
+// the prefix (meta has no TTL): a new layout or ttl takes a new key_prefix.
+
+/** The version of the layout above. Raise it with any change that a store of the old one would misread. */
+export const KEY_LAYOUT_VERSION = 1;
 
 /** A key of the (cluster, upstream key) namespace: length-prefixed cluster, then the key. */
 function clusterKey(prefix: string, kind: string, cluster: string, key: string): string {

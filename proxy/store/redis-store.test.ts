@@ -1,11 +1,11 @@
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedisSentinel, startRedisServer, useRedis, type RedisServer, type TestRedis } from '../../e2e/helpers/redis-server.js';
 import { parseConfig } from '../config/load.js';
 import { runStoreContract } from './contract.js';
 import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
 import { createMessageIdGenerator } from './message-id.js';
-import { bucketWidthMs } from './redis-keys.js';
+import { bucketWidthMs, KEY_LAYOUT_VERSION } from './redis-keys.js';
 import { encodeCommand } from './redis-batch-command.js';
 import { createRedisStore, createRedisStoreFromConfig, RecordBytes, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
 import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
@@ -376,6 +376,9 @@ describe('redis store', () => {
       const [pa, pb] = [redis.prefix(), redis.prefix()];
       const viaScript = open({ keyPrefix: pa, ttlMs: 60_500, acceptedWrites: 'script' });
       const viaTransaction = open({ keyPrefix: pb, ttlMs: 60_500 });
+      // Connected (each checks its prefix on connect) before MONITOR starts: ioredis can take a
+      // command's MONITOR line that comes with MONITOR's own OK for a reply.
+      await Promise.all([viaScript.get('warm-up'), viaTransaction.get('warm-up')]);
       const monitor = await new Redis(redis.url).monitor();
       const plainWrites: string[] = [];
       const marker = `done ${pb}`;
@@ -472,6 +475,41 @@ describe('redis store', () => {
     expect(await rejectionCode(b.setUpstreamId('m1', 'vodacom', '9', ['dec:9']))).toBe(StoreErrorCode.NOT_FOUND);
     expect((await b.stats()).entries).toBe(0);
     expect((await a.stats()).entries).toBe(1);
+  });
+
+  /** The StoreError a call fails with, or undefined when it succeeds. */
+  async function failure(promise: Promise<unknown>): Promise<Error | undefined> {
+    try {
+      await promise;
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  it('claims a new prefix for its key layout and ttl, and refuses one used with another ttl or layout', async () => {
+    const prefix = redis.prefix();
+    const first = open({ keyPrefix: prefix, ttlMs: 60_000 });
+    await first.save(record('m1'));
+    expect(await inspect.hmget(`${prefix}meta`, 'layout', 'ttl')).toEqual([String(KEY_LAYOUT_VERSION), '60000']);
+    // Another ttl would look for receipts' messages in other time buckets: it does not serve.
+    const other = open({ keyPrefix: prefix, ttlMs: 120_000 });
+    const refused = await failure(other.get('m1'));
+    expect(isStoreError(refused, StoreErrorCode.BACKEND)).toBe(true);
+    expect(refused?.message).toMatch(/store\.ttl 60000 ms, this replica has 120000 ms/);
+    expect(other.healthy()).toBe(false);
+    expect(await failure(other.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']))).toBe(refused);
+    // The same ttl serves; the first store was never disturbed.
+    const same = open({ keyPrefix: prefix, ttlMs: 60_000 });
+    expect((await same.get('m1'))?.id).toBe('m1');
+    expect(same.healthy()).toBe(true);
+    expect((await first.get('m2'))).toBeUndefined();
+    // A prefix written by another key layout.
+    const later = redis.prefix();
+    await inspect.hset(`${later}meta`, 'layout', String(KEY_LAYOUT_VERSION + 1), 'ttl', String(TTL_MS));
+    const newer = open({ keyPrefix: later });
+    expect((await failure(newer.save(record('m3'))))?.message).toMatch(new RegExp(`holds key layout ${KEY_LAYOUT_VERSION + 1}, this smppd writes layout ${KEY_LAYOUT_VERSION}`));
+    expect(await inspect.exists(`${later}r:m`)).toBe(0);
   });
 
   it('shares messages and orphan receipts between replicas on one prefix', async () => {
@@ -765,6 +803,25 @@ describe('redis store when Redis goes away', () => {
       expect(await store.stats()).toMatchObject({ entries: 3, memory: { upstreamKeys: 4 } });
     } finally {
       await store.close();
+      await admin.quit();
+    }
+  });
+
+  it('tells why when Redis refuses the check of its key prefix, and checks again until it may', async () => {
+    const admin = new Redis(server.url);
+    await admin.acl('SETUSER', 'nocheck', 'on', '>pw', '~*', '&*', '+@all', '-hsetnx');
+    const url = server.url.replace('redis://', 'redis://nocheck:pw@');
+    const store = createRedisStore({ url, keyPrefix: 'nocheck:', ttlMs: TTL_MS });
+    try {
+      await expect(store.get('m1')).rejects.toThrow(/refused the check of the key prefix: NOPERM/);
+      expect(store.healthy()).toBe(false);
+      await admin.acl('SETUSER', 'nocheck', '+hsetnx');
+      await vi.waitFor(() => expect(store.healthy()).toBe(true), { timeout: 5_000, interval: 50 });
+      await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']);
+      expect((await store.findByUpstream('vodacom', ['dec:1']))?.id).toBe('m1');
+    } finally {
+      await store.close();
+      await admin.acl('DELUSER', 'nocheck');
       await admin.quit();
     }
   });

@@ -62,6 +62,7 @@ import {
   deliveryLeaseKey,
   deliveryQueueKey,
   hasHashTag,
+  KEY_LAYOUT_VERSION,
   metaKey,
   orphanIndexKey,
   orphanIndexKeyOfField,
@@ -142,6 +143,8 @@ const SWEEP_LIMIT = 10_000;
 
 /** Most operations in one script call; more wait for the next (bounds one call's time in Redis). */
 const MAX_BATCH = 128;
+/** How soon a store whose prefix check Redis refused asks again (checkPrefix). */
+const PREFIX_RECHECK_MS = 1000;
 /** Most deliveries one takeDeliveries claims. */
 const MAX_TAKE = 1_000;
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
@@ -553,6 +556,26 @@ function refusedTransaction(err: unknown): boolean {
   return cause instanceof Error && (cause.message.startsWith('EXECABORT') || cause.message.includes('EXEC without MULTI'));
 }
 
+/** Why a store of this smppd may not use `prefix`, which holds key layout `layout` and ttl `ttl`. */
+function prefixProblem(prefix: string, layout: number, ttl: number, ownTtl: number): StoreError | undefined {
+  if (layout !== KEY_LAYOUT_VERSION) {
+    return new StoreError(
+      StoreErrorCode.BACKEND,
+      `redis key prefix "${prefix}" holds key layout ${layout}, this smppd writes layout ${KEY_LAYOUT_VERSION}: ` +
+        'give it its own store.redis.key_prefix, or run one version on the prefix',
+    );
+  }
+  if (ttl !== ownTtl) {
+    return new StoreError(
+      StoreErrorCode.BACKEND,
+      `redis key prefix "${prefix}" is used with store.ttl ${ttl} ms, this replica has ${ownTtl} ms: ` +
+        'every replica on a prefix needs the same store.ttl (another one would not find the messages of ' +
+        'receipts); to change it, use a new store.redis.key_prefix',
+    );
+  }
+  return undefined;
+}
+
 /** cjson writes an empty Lua table as {}: every operation that returns a table means a list. */
 function listOrValue(value: unknown): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? [] : value;
@@ -603,6 +626,12 @@ class RedisStore implements RedisMessageStore {
   private fieldStartAscii = true;
   private flushScheduled = false;
   private readonly sending = new Set<Promise<void>>();
+  /** Redis holds this store's layout and ttl (checkPrefix), checked since the connection was made. */
+  private checked = false;
+  /** Why this store may not use the prefix (checkPrefix), while that is so. */
+  private prefixProblem: StoreError | undefined;
+  /** Counts checks, so that an earlier one does not decide after a later one started. */
+  private checks = 0;
 
   constructor(options: RedisStoreOptions) {
     this.ttlMs = Math.ceil(positive('ttlMs', options.ttlMs, false));
@@ -647,17 +676,17 @@ class RedisStore implements RedisMessageStore {
       canTakeReplies(this.client);
     this.layout = { prefix: this.prefix, ttlMs: this.ttlMs, bucketWidth: this.bucketWidth };
 
-    this.everReady = this.client.status === 'ready';
-    this.lastHealthy = this.everReady;
+    this.everReady = false;
+    this.lastHealthy = false;
     const onReady = (): void => {
       // A Redis that restarted empty has none of the stats buckets registered before.
       this.statsBuckets.forget();
-      this.everReady = true;
-      for (const wake of this.readyWaiters) wake();
-      this.readyWaiters.clear();
+      void this.checkPrefix();
+    };
+    const onDown = (): void => {
+      this.checked = false;
       this.noteHealth();
     };
-    const onDown = (): void => this.noteHealth();
     const onError = (err: Error): void => {
       this.lastError = err;
     };
@@ -672,6 +701,55 @@ class RedisStore implements RedisMessageStore {
       this.client.off('end', onDown);
       this.client.off('error', onError);
     };
+    if (this.client.status === 'ready') void this.checkPrefix();
+  }
+
+  /**
+   * On each connect: claims the prefix for this store's key layout and ttl if nobody has, and
+   * serves only if they are its own (redis-keys.ts, "One layout, one ttl per prefix"). Until then,
+   * calls wait as for the connection. A refused check (an ACL, OOM while claiming) is tried again
+   * every PREFIX_RECHECK_MS.
+   */
+  private async checkPrefix(): Promise<void> {
+    const check = ++this.checks;
+    this.checked = false;
+    let problem: StoreError | undefined;
+    try {
+      let [layout, ttl] = await this.client.hmget(this.meta, 'layout', 'ttl');
+      if (layout === null || ttl === null) {
+        // A prefix nobody used yet (or one of an smppd before these fields): the first claims it.
+        const replies = await this.client
+          .pipeline()
+          .hsetnx(this.meta, 'layout', KEY_LAYOUT_VERSION)
+          .hsetnx(this.meta, 'ttl', this.ttlMs)
+          .hmget(this.meta, 'layout', 'ttl')
+          .exec();
+        const failed = replies?.find(([err]) => err !== null)?.[0];
+        if (replies === null || failed) throw failed ?? new Error('no reply');
+        [layout, ttl] = replies[2]![1] as [string | null, string | null];
+      }
+      problem = prefixProblem(this.prefix, Number(layout), Number(ttl), this.ttlMs);
+    } catch (err) {
+      // The connection went again: the next connect checks again.
+      if (check !== this.checks || this.client.status !== 'ready') return;
+      problem = new StoreError(StoreErrorCode.BACKEND, `redis refused the check of the key prefix: ${(err as Error).message}`, {
+        cause: err,
+      });
+      const again = setTimeout(() => {
+        if (check === this.checks && !this.closed && this.client.status === 'ready') void this.checkPrefix();
+      }, PREFIX_RECHECK_MS);
+      again.unref();
+    }
+    if (check !== this.checks || this.client.status !== 'ready') return;
+    // Told once per reason (it was never healthy, so noteHealth would not tell it).
+    if (problem !== undefined && problem.message !== this.prefixProblem?.message) this.onHealthChange?.(false, problem);
+    this.prefixProblem = problem;
+    if (problem !== undefined) this.lastError = problem;
+    this.checked = problem === undefined;
+    this.everReady = true;
+    for (const wake of this.readyWaiters) wake();
+    this.readyWaiters.clear();
+    this.noteHealth();
   }
 
   healthy(): boolean {
@@ -970,7 +1048,7 @@ class RedisStore implements RedisMessageStore {
    */
   private async connected(): Promise<void> {
     if (this.isReady()) return;
-    if (this.everReady) throw this.unreachable();
+    if (this.everReady && !this.checking()) throw this.unreachable();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(wake, this.connectTimeoutMs);
       function wake(): void {
@@ -984,10 +1062,16 @@ class RedisStore implements RedisMessageStore {
   }
 
   private isReady(): boolean {
-    return this.client.status === 'ready';
+    return this.checked && this.client.status === 'ready';
+  }
+
+  /** Connected, and checkPrefix on its way (calls wait for it as for the connection). */
+  private checking(): boolean {
+    return !this.checked && this.prefixProblem === undefined && this.client.status === 'ready';
   }
 
   private unreachable(): StoreError {
+    if (this.prefixProblem !== undefined && this.client.status === 'ready') return this.prefixProblem;
     return new StoreError(StoreErrorCode.BACKEND, `redis is unreachable (${this.client.status})`, { cause: this.lastError });
   }
 
@@ -1026,7 +1110,7 @@ class RedisStore implements RedisMessageStore {
 
   /** Queue `op` for the next batch; it fails at once while Redis is known to be away. */
   private queueOp(op: QueuedOp): void {
-    if (this.everReady && !this.isReady()) {
+    if (this.everReady && !this.isReady() && !this.checking()) {
       op.fail(this.unreachable());
       return;
     }
