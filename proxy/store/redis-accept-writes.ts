@@ -15,12 +15,15 @@
 //   HSET per index block       <p>x:<b>:<block>: last character -> id (splitIndex)
 //   HDEL of the bucket's hash  the fields the index blocks now hold (a field in the bucket's hash
 //                              would hide its block's entry: redis-keys.ts, "Index blocks")
-//   PEXPIRE GT, PEXPIRE NX     per key written: its TTL at least to the end of the run's bucket plus
+//   PEXPIRE GT, PEXPIRE NX     per record block: its TTL at least to the end of the run's bucket plus
 //                              the ttl (GT extends a TTL, NX gives a new key its first: the script's
 //                              `extend`; both need Redis 7)
-//   HINCRBY, PEXPIRE NX, ZADD  the stats counts (redis-keys.ts, <p>n: and <p>nb), as the script's
-//                              flush_counts: every record and index entry of the run counted as new
-//   PEXPIRE GT, PEXPIRE NX     of <p>nb
+//   PEXPIRE NX                 per index key: the same deadline, which every writer of its time
+//                              bucket computes alike
+//   HINCRBY                    the stats counts (redis-keys.ts, <p>n:): every record and index entry
+//                              of the run counted as new
+//   PEXPIRE NX, ZADD, PEXPIRE  a stats bucket's TTL, its <p>nb member and <p>nb's TTL, as the
+//                              script's flush_counts: once a second (StatsBuckets), not per run
 // and, after the last run, EXISTS <p>ox: whether any orphan is held.
 //
 // MULTI/EXEC makes the writes one step for every other client, as the script call was: a receipt
@@ -31,7 +34,8 @@
 // cannot read before it counts. EXEC's reply says what each HMGET found and how many fields each
 // HSET added and the HDEL removed; where that differs from the count (recountsOf), the store corrects
 // the stats with the batch script's recount before it answers the batch. Records, index, counts and
-// TTLs are then what the script would leave (redis-store.test.ts compares them); a replica that dies
+// TTLs (an index key's up to the replicas' clock skew) are then what the script would leave
+// (redis-store.test.ts compares them); a replica that dies
 // between the two leaves the stats overcounted until the stats bucket ends (redis-store.ts, "Counts
 // that are approximate").
 //

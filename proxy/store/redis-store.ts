@@ -12,8 +12,8 @@
 // save + setUpstreamId, two operations, held Redis at ~40-60% of the memory store's throughput) and
 // its receipt one (findByUpstream), and under load many messages share each round trip:
 // bench/store.ts measures it.
-// A call is sent when the callback that made it is done (with the calls it made too), or, while a
-// batch is on its way, at the end of the event-loop turn.
+// A call is sent when the callback that made it is done, with the calls that the promise reactions
+// it started made too (queueOp), or at once when MAX_BATCH calls wait.
 //
 // Deliveries: why sorted sets and not Redis Streams. A Streams consumer group with XAUTOCLAIM gives
 // claim, ack and reclaim, but its lease is an entry's idle time on Redis's clock, a reclaimed entry
@@ -37,7 +37,10 @@
 //   a record or key is counted until the end of its bucket (up to ttl/64 after it expired), an index
 //   key the upstream reused is counted once per time bucket it was written in (a record saved
 //   again is counted once: redis-keys.ts), and one Redis dropped early (eviction under
-//   maxmemory, FLUSHDB) is counted until its bucket ends. Counting the keyspace (SCAN or DBSIZE)
+//   maxmemory, FLUSHDB) is counted until its bucket ends. A batch of saveAccepted written as a
+//   transaction counts its records and entries as new and corrects that after EXEC when one was
+//   saved again (redis-accept-writes.ts): a replica that dies in between leaves it counted twice
+//   until its older bucket ends. Counting the keyspace (SCAN or DBSIZE)
 //   would cost O(entries) per stats() or count other tenants' keys.
 // - expirations counts records when their bucket ends (at the next stats()), not one by one.
 // - evictions and deliveriesEvicted are 0: Redis has no max_entries; with maxmemory set, use
