@@ -42,26 +42,43 @@ async function expectEveryReceipt(
   clients: readonly EsmeClient[],
   given: readonly string[],
   timeoutMs: number,
+  alive: readonly Replica[],
 ): Promise<number> {
   const want = new Set(given);
   const missing = (): string[] => {
     const seen = new Set(receiptIdsOf(clients));
     return [...want].filter((id) => !seen.has(id));
   };
-  await eventually('a receipt for every message', () => missing().length === 0, {
-    timeoutMs,
-    intervalMs: 100,
-    // On a timeout: which ids, and whether the simulator gave up on receipts (receiptAttempts).
-    describe: () => {
-      const { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped } = sim.stats();
-      return {
-        got: receiptIdsOf(clients).length,
-        want: want.size,
-        missing: missing().slice(0, 5),
-        sim: { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped },
-      };
-    },
-  });
+  try {
+    await eventually('a receipt for every message', () => missing().length === 0, {
+      timeoutMs,
+      intervalMs: 100,
+      // On a timeout: which ids, and whether the simulator gave up on receipts (receiptAttempts).
+      describe: () => {
+        const { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped } = sim.stats();
+        return {
+          got: receiptIdsOf(clients).length,
+          want: want.size,
+          missing: missing().slice(0, 5),
+          sim: { receiptsSent, receiptsAcked, receiptsFailed, receiptsDropped },
+        };
+      },
+    });
+  } catch (err) {
+    // Where the missing receipts may be: kept, held or reclaimed on a live replica, or in its log.
+    const replicas = await Promise.all(
+      alive.map(async (r) => ({
+        replica: r.index,
+        pending: await metric(r, 'smppd_pending_deliveries'),
+        orphansHeld: await metric(r, 'smppd_dlr_orphan_held_total'),
+        orphansReclaimed: await metric(r, 'smppd_dlr_orphan_reclaimed_total'),
+        redelivered: await metric(r, 'smppd_deliveries_redelivered_total'),
+        warnings: r.process.warnings().slice(-5),
+      })),
+    );
+    (err as Error).message += `\nreplicas: ${JSON.stringify(replicas)}`;
+    throw err;
+  }
   const ids = receiptIdsOf(clients);
   expect(new Set(ids)).toEqual(want); // nothing the client was not given
   return ids.length - want.size;
@@ -93,7 +110,7 @@ it(
 
     const responses = await submitted;
     expect(tally(responses.map((r) => r.command_status))).toEqual(new Map([[Status.ESME_ROK, COUNT]]));
-    const extra = await expectEveryReceipt(sim, [receiver], responses.map((r) => r.message_id), 60_000);
+    const extra = await expectEveryReceipt(sim, [receiver], responses.map((r) => r.message_id), 60_000, [r1, r2]);
 
     const resent = sim.stats().receiptsFailed - failedBefore;
     const reclaimed = await redelivered([r1, r2]);
@@ -121,7 +138,7 @@ it(
     expect(tally(responses.map((r) => r.command_status))).toEqual(new Map([[Status.ESME_ROK, COUNT]]));
     const started = performance.now();
     // The dead replica's claims come back when their lease (15 s) runs out, at the next sweep (5 s).
-    const extra = await expectEveryReceipt(sim, [first, second], responses.map((r) => r.message_id), 60_000);
+    const extra = await expectEveryReceipt(sim, [first, second], responses.map((r) => r.message_id), 60_000, [r1, r3]);
     const waited = (performance.now() - started) / 1000;
 
     const resent = sim.stats().receiptsFailed - failedBefore;
