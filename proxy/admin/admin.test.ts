@@ -521,16 +521,31 @@ describe('admin API health and readiness', () => {
     try {
       const admin = buildAdmin({
         ...run.deps,
-        store: { stats: () => Promise.reject(new Error('ECONNREFUSED')), healthy: () => false },
+        store: {
+          stats: () => Promise.reject(new Error('ECONNREFUSED')),
+          healthy: () => false,
+          problem: () => 'redis is unreachable (reconnecting): connect ECONNREFUSED 127.0.0.1:6379',
+        },
       });
       const ready = await admin.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toMatchObject({ error: 'not_ready', message: 'store unreachable', checks: { store: false } });
+      expect(ready.json()).toMatchObject({
+        error: 'not_ready',
+        message: 'store unreachable',
+        checks: { store: false },
+        storeProblem: 'redis is unreachable (reconnecting): connect ECONNREFUSED 127.0.0.1:6379',
+      });
       const store = await admin.inject({ method: 'GET', url: '/store/stats' });
       expect(store.statusCode).toBe(503);
       expect(store.json()).toMatchObject({ error: 'store_unavailable' });
       const health = await admin.inject({ method: 'GET', url: '/healthz' });
-      expect(health.json().store).toEqual({ backend: 'memory', reachable: false, entries: null, pendingDeliveries: null });
+      expect(health.json().store).toEqual({
+        backend: 'memory',
+        reachable: false,
+        entries: null,
+        pendingDeliveries: null,
+        problem: 'redis is unreachable (reconnecting): connect ECONNREFUSED 127.0.0.1:6379',
+      });
       const scraped = await admin.inject({ method: 'GET', url: '/metrics' });
       expect(scraped.statusCode).toBe(200);
       expect(scraped.body).toMatch(/^smppd_store_up 0$/m);

@@ -116,7 +116,8 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     const checks = { listeners: deps.ready(), store: await storeReachable() };
     if (checks.listeners && checks.store) return { status: 'ready', checks };
     const message = !checks.listeners ? 'not started or draining' : 'store unreachable';
-    return reply.code(503).send(errorBody(AdminErrorCode.NOT_READY, message, { checks }));
+    const storeProblem = checks.store ? undefined : store.problem?.();
+    return reply.code(503).send(errorBody(AdminErrorCode.NOT_READY, message, storeProblem === undefined ? { checks } : { checks, storeProblem }));
   });
 
   app.get('/healthz', async (_request, reply) => {
@@ -135,6 +136,8 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
         reachable: reachable && stats !== undefined,
         entries: stats?.entries ?? null,
         pendingDeliveries: stats?.pendingDeliveries ?? null,
+        // Why it is not reachable, when the store can tell (store.backend: redis).
+        problem: (reachable ? undefined : store.problem?.()) ?? null,
       },
     };
     return reply.code(body.status === 'ok' ? 200 : 503).send(body);

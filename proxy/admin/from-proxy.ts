@@ -31,6 +31,10 @@ export function adminDepsFromProxy(proxy: Proxy, logger: Logger): AdminDeps {
         const s = proxy.store as MessageStore & Partial<Pick<AdminStore, 'healthy'>>;
         return s.healthy === undefined ? true : s.healthy();
       },
+      problem: () => {
+        const s = proxy.store as MessageStore & Partial<Pick<AdminStore, 'problem'>>;
+        return s.problem?.();
+      },
     },
     feedback: { snapshot: () => proxy.feedback.snapshot() },
     logger,

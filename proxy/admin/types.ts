@@ -35,6 +35,8 @@ export interface AdminSessionView {
 export interface AdminStore {
   stats(): Promise<StoreStats>;
   healthy?(): boolean | Promise<boolean>;
+  /** Why the store is not healthy, for /readyz and /healthz (never a secret). */
+  problem?(): string | undefined;
 }
 
 /** The outcome of a reload (SIGHUP, POST /config/reload, a changed file). */

@@ -498,11 +498,13 @@ describe('redis store', () => {
     expect(isStoreError(refused, StoreErrorCode.BACKEND)).toBe(true);
     expect(refused?.message).toMatch(/store\.ttl 60000 ms, this replica has 120000 ms/);
     expect(other.healthy()).toBe(false);
+    expect(other.problem()).toBe(refused?.message);
     expect(await failure(other.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']))).toBe(refused);
     // The same ttl serves; the first store was never disturbed.
     const same = open({ keyPrefix: prefix, ttlMs: 60_000 });
     expect((await same.get('m1'))?.id).toBe('m1');
     expect(same.healthy()).toBe(true);
+    expect(same.problem()).toBeUndefined();
     expect((await first.get('m2'))).toBeUndefined();
     // A prefix written by another key layout.
     const later = redis.prefix();
@@ -913,6 +915,7 @@ describe('redis store when Redis goes away', () => {
       ];
       const codes = await Promise.all(calls.map(rejectionCode));
       expect(codes).toEqual(calls.map(() => StoreErrorCode.BACKEND));
+      expect(store.problem()).toMatch(/^redis is unreachable \(/);
       expect(Date.now() - started).toBeLessThan(500);
 
       const up = nextHealth();

@@ -133,6 +133,8 @@ export interface RedisStoreOptions extends StoreOptions {
 /** A MessageStore on Redis, with the optional methods always present. */
 export interface RedisMessageStore extends MessageStore {
   healthy(): boolean;
+  /** Why the store does not serve now (Redis unreachable, its key prefix refused); undefined while it does. */
+  problem(): string | undefined;
   ackOrphans(tokens: readonly string[]): Promise<void>;
   reclaimOrphans(max: number): Promise<readonly ReclaimedOrphan[]>;
   onDeliveryQueued(listener: (client: string) => void): () => void;
@@ -757,6 +759,15 @@ class RedisStore implements RedisMessageStore {
 
   healthy(): boolean {
     return !this.closed && this.isReady();
+  }
+
+  problem(): string | undefined {
+    if (this.closed) return this.closedError().message;
+    if (this.isReady()) return undefined;
+    if (this.checking()) return 'checking the key prefix';
+    const err = this.unreachable();
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    return cause === undefined || cause === err.message ? err.message : `${err.message}: ${cause}`;
   }
 
   // --- messages ---
