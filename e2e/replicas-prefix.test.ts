@@ -22,11 +22,11 @@ it('a replica with another store.ttl on the key prefix stays not ready and says 
   );
   const [refused] = others.list;
   await eventually('the log says why', () =>
-    refused!.process.warnings().some((line) => line.includes('store unavailable (redis)') && line.includes('store.ttl 3600000 ms, this replica has 7200000 ms')),
+    refused!.process.warnings().some((line) => line.includes('store unavailable (redis)') && line.includes('store.ttl 3600000 ms by running replicas, this replica has 7200000 ms')),
   );
   const readiness = await admin(refused!, '/readyz');
   expect(readiness.status).toBe(503);
-  expect(JSON.parse(readiness.text)).toMatchObject({ storeProblem: expect.stringContaining('store.ttl 3600000 ms, this replica has 7200000 ms') });
+  expect(JSON.parse(readiness.text)).toMatchObject({ storeProblem: expect.stringContaining('store.ttl 3600000 ms by running replicas, this replica has 7200000 ms') });
 
   const onRefused = cleanup.add(await connectClient({ port: refused!.smppPort, bindType: 'transceiver' }));
   expect((await onRefused.session.request(submitSm('258840000001'))).command_status).toBe(Status.ESME_RMSGQFUL);

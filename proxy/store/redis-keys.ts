@@ -29,8 +29,10 @@
 //   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
 //   <p>meta                          hash     sequences (dseq, oseq) and monotonic counters       none: a few dozen bytes
 //                                             (expirations, deliveriesExpired, orphansExpired,
-//                                             orphansEvicted), shared by all replicas; layout
-//                                             and ttl: what the prefix is used with (below)
+//                                             orphansEvicted), shared by all replicas; layout:
+//                                             the prefix's key layout (below)
+//   <p>ttl                           string   the store ttl of the replicas running on the        a lease (30 s), renewed
+//                                             prefix (below)                                      by each of them
 //   channel <p>deliveries            pubsub   a client system_id each time a delivery is queued   -
 //
 // Record blocks. smppd's ids are a fixed prefix and a counter (message-id.ts), so the ids of one
@@ -103,11 +105,14 @@
 // one slot: Cluster then gives failover, not sharding (createRedisStore refuses a Cluster without one).
 
 // One layout, one ttl per prefix. The first store that connects to a prefix writes into <p>meta the
-// layout version it writes (KEY_LAYOUT_VERSION) and its store ttl (which sets the time buckets);
-// every store checks them on each connect and refuses to serve (readiness 503, every call failing
-// with the reason) when they differ from its own: a replica of another layout would misread the
-// keys, one with another ttl would look for receipts' messages in the wrong buckets. Both stay with
-// the prefix (meta has no TTL): a new layout or ttl takes a new key_prefix.
+// layout version it writes (KEY_LAYOUT_VERSION), and a store of another layout never serves on it: it
+// would misread the keys, which stay with the prefix (meta has no TTL). A new layout takes a new
+// key_prefix. The ttl sets the time buckets where receipts find their messages, so replicas with two
+// ttls must not run on one prefix at once; one ttl may follow another. The replicas running hold a
+// lease on their ttl in <p>ttl (claimed when free, renewed every third of its length while it holds
+// theirs); a store with another ttl does not serve while the lease holds one, and takes it when it
+// ran out (every replica of the old ttl stopped). Messages stored before a change of ttl are still
+// found by id, and their deliveries still go out; their receipts are not found in the new buckets.
 
 /** The version of the layout above. Raise it with any change that a store of the old one would misread. */
 export const KEY_LAYOUT_VERSION = 1;
@@ -144,6 +149,10 @@ export function deliveryLeaseKey(prefix: string, client: string): string {
 
 export function deliveryExpiryKey(prefix: string): string {
   return `${prefix}dx`;
+}
+
+export function ttlClaimKey(prefix: string): string {
+  return `${prefix}ttl`;
 }
 
 export function metaKey(prefix: string): string {

@@ -71,7 +71,11 @@ async function contents(prefix: string): Promise<Record<string, unknown>> {
   for (const key of await keysUnder(prefix)) {
     const type = await inspect.type(key);
     out[`${type} ${key.slice(prefix.length)}`] =
-      type === 'hash' ? await inspect.hgetall(key) : await inspect.zrange(key, '0', '-1', 'WITHSCORES');
+      type === 'hash'
+        ? await inspect.hgetall(key)
+        : type === 'string'
+          ? await inspect.get(key)
+          : await inspect.zrange(key, '0', '-1', 'WITHSCORES');
   }
   return out;
 }
@@ -491,12 +495,13 @@ describe('redis store', () => {
     const prefix = redis.prefix();
     const first = open({ keyPrefix: prefix, ttlMs: 60_000 });
     await first.save(record('m1'));
-    expect(await inspect.hmget(`${prefix}meta`, 'layout', 'ttl')).toEqual([String(KEY_LAYOUT_VERSION), '60000']);
+    expect(await inspect.hget(`${prefix}meta`, 'layout')).toBe(String(KEY_LAYOUT_VERSION));
+    expect(await inspect.get(`${prefix}ttl`)).toBe('60000');
     // Another ttl would look for receipts' messages in other time buckets: it does not serve.
     const other = open({ keyPrefix: prefix, ttlMs: 120_000 });
     const refused = await failure(other.get('m1'));
     expect(isStoreError(refused, StoreErrorCode.BACKEND)).toBe(true);
-    expect(refused?.message).toMatch(/store\.ttl 60000 ms, this replica has 120000 ms/);
+    expect(refused?.message).toMatch(/store\.ttl 60000 ms by running replicas, this replica has 120000 ms/);
     expect(other.healthy()).toBe(false);
     expect(other.problem()).toBe(refused?.message);
     expect(await failure(other.saveAccepted(record('m2'), 'vodacom', '2', ['dec:2']))).toBe(refused);
@@ -508,10 +513,30 @@ describe('redis store', () => {
     expect((await first.get('m2'))).toBeUndefined();
     // A prefix written by another key layout.
     const later = redis.prefix();
-    await inspect.hset(`${later}meta`, 'layout', String(KEY_LAYOUT_VERSION + 1), 'ttl', String(TTL_MS));
+    await inspect.hset(`${later}meta`, 'layout', String(KEY_LAYOUT_VERSION + 1));
     const newer = open({ keyPrefix: later });
     expect((await failure(newer.save(record('m3'))))?.message).toMatch(new RegExp(`holds key layout ${KEY_LAYOUT_VERSION + 1}, this smppd writes layout ${KEY_LAYOUT_VERSION}`));
     expect(await inspect.exists(`${later}r:m`)).toBe(0);
+  });
+
+  it('serves with a new ttl on a prefix once the replicas of the old one stopped renewing their lease', async () => {
+    const prefix = redis.prefix();
+    const old = open({ keyPrefix: prefix, ttlMs: 60_000, prefixLeaseMs: 1_500 });
+    await old.save(record('m1'));
+    const claimedBy = Date.now() + 1_500; // the lease's end, had it not been renewed
+    const next = open({ keyPrefix: prefix, ttlMs: 120_000, prefixLeaseMs: 1_500 });
+    await expect(next.get('m1')).rejects.toThrow(/store\.ttl 60000 ms by running replicas/);
+    // While the old store runs it renews its lease (every 500 ms): through its first end and after,
+    // the lease holds the old ttl without a gap, and the new store stays refused.
+    const held = new Set<string | null>();
+    while (Date.now() < claimedBy + 700) held.add(await inspect.get(`${prefix}ttl`));
+    expect([...held]).toEqual(['60000']);
+    expect(next.healthy()).toBe(false);
+    await old.close();
+    await vi.waitFor(() => expect(next.healthy()).toBe(true), { timeout: 5_000, interval: 50 });
+    expect(await inspect.get(`${prefix}ttl`)).toBe('120000');
+    // The message stored under the old ttl is still found by its id.
+    expect((await next.get('m1'))?.id).toBe('m1');
   });
 
   it('shares messages and orphan receipts between replicas on one prefix', async () => {
@@ -813,7 +838,7 @@ describe('redis store when Redis goes away', () => {
     const admin = new Redis(server.url);
     await admin.acl('SETUSER', 'nocheck', 'on', '>pw', '~*', '&*', '+@all', '-hsetnx');
     const url = server.url.replace('redis://', 'redis://nocheck:pw@');
-    const store = createRedisStore({ url, keyPrefix: 'nocheck:', ttlMs: TTL_MS });
+    const store = createRedisStore({ url, keyPrefix: 'nocheck:', ttlMs: TTL_MS, prefixLeaseMs: 600 });
     try {
       await expect(store.get('m1')).rejects.toThrow(/refused the check of the key prefix: NOPERM/);
       expect(store.healthy()).toBe(false);

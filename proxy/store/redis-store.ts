@@ -67,6 +67,7 @@ import {
   hasHashTag,
   KEY_LAYOUT_VERSION,
   metaKey,
+  ttlClaimKey,
   orphanIndexKey,
   orphanIndexKeyOfField,
   upstreamIndexField,
@@ -128,6 +129,11 @@ export interface RedisStoreOptions extends StoreOptions {
    * writes (an ACL without MULTI, a Redis-compatible server without transactions).
    */
   readonly acceptedWrites?: 'transaction' | 'script';
+  /**
+   * How long this store's claim of its prefix's store ttl lasts unless renewed (every third of it):
+   * how soon, after the last replica with another ttl stopped, one with a new ttl serves. Default 30 s.
+   */
+  readonly prefixLeaseMs?: number;
 }
 
 /** A MessageStore on Redis, with the optional methods always present. */
@@ -148,8 +154,22 @@ const SWEEP_LIMIT = 10_000;
 
 /** Most operations in one script call; more wait for the next (bounds one call's time in Redis). */
 const MAX_BATCH = 128;
-/** How soon a store whose prefix check Redis refused asks again (checkPrefix). */
-const PREFIX_RECHECK_MS = 1000;
+/** How long a store's claim of its prefix's ttl lasts unless renewed (checkPrefix). */
+const DEFAULT_PREFIX_LEASE_MS = 30_000;
+/**
+ * The ttl lease of a prefix (redis-keys.ts, <p>ttl): KEYS[1] the lease, ARGV = this store's ttl,
+ * the lease's length. Taken when free, renewed when it holds this ttl, left alone when it holds
+ * another (so that it runs out once the replicas of that one are gone). Replies the ttl it holds.
+ */
+const CLAIM_TTL_LUA = `
+local held = redis.call('GET', KEYS[1])
+if not held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+if held == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return held
+`;
 /** Most deliveries one takeDeliveries claims. */
 const MAX_TAKE = 1_000;
 const NO_ORPHANS: readonly OrphanReceipt[] = Object.freeze([]);
@@ -561,24 +581,25 @@ function refusedTransaction(err: unknown): boolean {
   return cause instanceof Error && (cause.message.startsWith('EXECABORT') || cause.message.includes('EXEC without MULTI'));
 }
 
-/** Why a store of this smppd may not use `prefix`, which holds key layout `layout` and ttl `ttl`. */
-function prefixProblem(prefix: string, layout: number, ttl: number, ownTtl: number): StoreError | undefined {
-  if (layout !== KEY_LAYOUT_VERSION) {
-    return new StoreError(
-      StoreErrorCode.BACKEND,
-      `redis key prefix "${prefix}" holds key layout ${layout}, this smppd writes layout ${KEY_LAYOUT_VERSION}: ` +
-        'give it its own store.redis.key_prefix, or run one version on the prefix',
-    );
-  }
-  if (ttl !== ownTtl) {
-    return new StoreError(
-      StoreErrorCode.BACKEND,
-      `redis key prefix "${prefix}" is used with store.ttl ${ttl} ms, this replica has ${ownTtl} ms: ` +
-        'every replica on a prefix needs the same store.ttl (another one would not find the messages of ' +
-        'receipts); to change it, use a new store.redis.key_prefix',
-    );
-  }
-  return undefined;
+/** Why a store of this smppd may not use `prefix`, which holds key layout `layout`. */
+function layoutProblem(prefix: string, layout: number): StoreError | undefined {
+  if (layout === KEY_LAYOUT_VERSION) return undefined;
+  return new StoreError(
+    StoreErrorCode.BACKEND,
+    `redis key prefix "${prefix}" holds key layout ${layout}, this smppd writes layout ${KEY_LAYOUT_VERSION}: ` +
+      'give it its own store.redis.key_prefix, or run one version on the prefix',
+  );
+}
+
+/** Why a store with ttl `own` may not serve while the replicas on `prefix` run with ttl `held`. */
+function ttlProblem(prefix: string, held: number, own: number): StoreError | undefined {
+  if (held === own) return undefined;
+  return new StoreError(
+    StoreErrorCode.BACKEND,
+    `redis key prefix "${prefix}" is used with store.ttl ${held} ms by running replicas, this replica has ${own} ms: ` +
+      'replicas with another store.ttl would not find the messages of receipts in their time buckets; ' +
+      'this one starts serving once those have stopped',
+  );
 }
 
 /** cjson writes an empty Lua table as {}: every operation that returns a table means a list. */
@@ -637,11 +658,15 @@ class RedisStore implements RedisMessageStore {
   private prefixProblem: StoreError | undefined;
   /** Counts checks, so that an earlier one does not decide after a later one started. */
   private checks = 0;
+  /** How long this store's claim of the prefix's ttl lasts unless renewed (checkPrefix). */
+  private readonly prefixLeaseMs: number;
+  private prefixTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: RedisStoreOptions) {
     this.ttlMs = Math.ceil(positive('ttlMs', options.ttlMs, false));
     this.leaseMs = positive('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, false);
     this.maxOrphans = positive('maxOrphans', options.maxOrphans ?? DEFAULT_MAX_ORPHANS, true);
+    this.prefixLeaseMs = positive('prefixLeaseMs', options.prefixLeaseMs ?? DEFAULT_PREFIX_LEASE_MS, false);
     this.bucketWidth = bucketWidthMs(this.ttlMs);
     this.clock = options.clock ?? Date.now;
     this.prefix = options.keyPrefix;
@@ -686,6 +711,7 @@ class RedisStore implements RedisMessageStore {
     const onReady = (): void => {
       // A Redis that restarted empty has none of the stats buckets registered before.
       this.statsBuckets.forget();
+      this.checked = false;
       void this.checkPrefix();
     };
     const onDown = (): void => {
@@ -707,45 +733,41 @@ class RedisStore implements RedisMessageStore {
       this.client.off('error', onError);
     };
     if (this.client.status === 'ready') void this.checkPrefix();
+    this.startPrefixChecks();
   }
 
   /**
-   * On each connect: claims the prefix for this store's key layout and ttl if nobody has, and
-   * serves only if they are its own (redis-keys.ts, "One layout, one ttl per prefix"). Until then,
-   * calls wait as for the connection. A refused check (an ACL, OOM while claiming) is tried again
-   * every PREFIX_RECHECK_MS.
+   * On each connect, then every prefixLeaseMs / 3: checks that the prefix holds this store's key
+   * layout (claiming it if nobody has) and that the replicas running on it use this store's ttl
+   * (claiming, or renewing, the lease on it), and serves only then (redis-keys.ts, "One layout, one
+   * ttl per prefix"). Until the first check, calls wait as for the connection. A refused store keeps
+   * checking: it serves once the other ttl's lease ran out (their replicas stopped).
    */
   private async checkPrefix(): Promise<void> {
     const check = ++this.checks;
-    this.checked = false;
     let problem: StoreError | undefined;
     try {
-      let [layout, ttl] = await this.client.hmget(this.meta, 'layout', 'ttl');
-      if (layout === null || ttl === null) {
-        // A prefix nobody used yet (or one of an smppd before these fields): the first claims it.
-        const replies = await this.client
-          .pipeline()
-          .hsetnx(this.meta, 'layout', KEY_LAYOUT_VERSION)
-          .hsetnx(this.meta, 'ttl', this.ttlMs)
-          .hmget(this.meta, 'layout', 'ttl')
-          .exec();
-        const failed = replies?.find(([err]) => err !== null)?.[0];
-        if (replies === null || failed) throw failed ?? new Error('no reply');
-        [layout, ttl] = replies[2]![1] as [string | null, string | null];
+      let [layout] = await this.client.hmget(this.meta, 'layout');
+      if (layout === null) {
+        // A prefix nobody used yet (or one of an smppd before this field): the first claims it.
+        await this.client.hsetnx(this.meta, 'layout', KEY_LAYOUT_VERSION);
+        [layout] = await this.client.hmget(this.meta, 'layout');
       }
-      problem = prefixProblem(this.prefix, Number(layout), Number(ttl), this.ttlMs);
+      problem = layoutProblem(this.prefix, Number(layout));
+      if (problem === undefined) {
+        const held = await this.client.eval(CLAIM_TTL_LUA, 1, ttlClaimKey(this.prefix), this.ttlMs, this.prefixLeaseMs);
+        problem = ttlProblem(this.prefix, Number(held), this.ttlMs);
+      }
     } catch (err) {
       // The connection went again: the next connect checks again.
       if (check !== this.checks || this.client.status !== 'ready') return;
+      // A renewal that failed: the next tries again before the lease runs out (it outlasts two).
+      if (this.checked) return;
       problem = new StoreError(StoreErrorCode.BACKEND, `redis refused the check of the key prefix: ${(err as Error).message}`, {
         cause: err,
       });
-      const again = setTimeout(() => {
-        if (check === this.checks && !this.closed && this.client.status === 'ready') void this.checkPrefix();
-      }, PREFIX_RECHECK_MS);
-      again.unref();
     }
-    if (check !== this.checks || this.client.status !== 'ready') return;
+    if (check !== this.checks || this.client.status !== 'ready' || this.closed) return;
     // Told once per reason (it was never healthy, so noteHealth would not tell it).
     if (problem !== undefined && problem.message !== this.prefixProblem?.message) this.onHealthChange?.(false, problem);
     this.prefixProblem = problem;
@@ -755,6 +777,16 @@ class RedisStore implements RedisMessageStore {
     for (const wake of this.readyWaiters) wake();
     this.readyWaiters.clear();
     this.noteHealth();
+  }
+
+  /** Renews the ttl lease (and checks again) while connected, every prefixLeaseMs / 3. */
+  private startPrefixChecks(): void {
+    const timer = setInterval(() => {
+      if (this.closed) clearInterval(timer);
+      else if (this.client.status === 'ready') void this.checkPrefix();
+    }, this.prefixLeaseMs / 3);
+    timer.unref();
+    this.prefixTimer = timer;
   }
 
   healthy(): boolean {
@@ -1018,6 +1050,7 @@ class RedisStore implements RedisMessageStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.prefixTimer);
     // Calls made before close still run: send what is queued and let it finish (unless it waits
     // for a first connection: that wait ends now).
     this.flush();
