@@ -768,14 +768,15 @@ class RedisStore implements RedisMessageStore {
       });
     }
     if (check !== this.checks || this.client.status !== 'ready' || this.closed) return;
-    // Told once per reason (it was never healthy, so noteHealth would not tell it).
-    if (problem !== undefined && problem.message !== this.prefixProblem?.message) this.onHealthChange?.(false, problem);
+    // Told once per reason: noteHealth tells only a change from healthy, and a refused store was not.
+    const tell = problem !== undefined && problem.message !== this.prefixProblem?.message && !this.lastHealthy;
     this.prefixProblem = problem;
     if (problem !== undefined) this.lastError = problem;
     this.checked = problem === undefined;
     this.everReady = true;
     for (const wake of this.readyWaiters) wake();
     this.readyWaiters.clear();
+    if (tell) this.onHealthChange?.(false, problem);
     this.noteHealth();
   }
 
