@@ -268,11 +268,9 @@ function writeRun(
     recordKeys.push(key);
     recordChars.push(chars);
   }
+  // Each block's HMGET goes before its HSET: it reads the records as they were before the run.
   let k = 0;
-  for (const blockPairs of records.values()) {
-    const key = recordKeys[k++]!;
-    tx.command('hset', [key], blockPairs);
-  }
+  for (const blockPairs of records.values()) tx.command('hset', [recordKeys[k++]!], blockPairs);
   let indexWrites = 0;
   if (flat.length > 0) {
     tx.command('hset', [xkey], flat);

@@ -269,21 +269,6 @@ export class ScriptCaller {
     }
   }
 
-  /**
-   * Appends a call of the script to `tx` (KEYS `keys`, ARGV each part's arguments in turn): EVALSHA, or EVAL while the connection may not have it.
-   * Its reply is the transaction's to read; a NOSCRIPT there (SCRIPT FLUSH) calls for unload().
-   */
-  writeCall(tx: Transaction, keys: readonly string[], ...args: readonly (readonly RespArg[])[]): void {
-    const name = this.loaded ? 'evalsha' : 'eval';
-    tx.command(name, [this.loaded ? this.sha : this.lua, keys.length], keys, ...args);
-    this.loaded = true;
-  }
-
-  /** The script's next call goes as EVAL (Redis answered NOSCRIPT). */
-  unload(): void {
-    this.loaded = false;
-  }
-
   private send(name: 'eval' | 'evalsha', keys: readonly string[], args: readonly RespArg[], more: readonly RespArg[]): Promise<unknown> {
     const head: RespArg[] = [name === 'eval' ? this.lua : this.sha, keys.length];
     for (const key of keys) head.push(key);

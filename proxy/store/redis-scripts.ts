@@ -68,9 +68,9 @@ export type OpName = (typeof OP)[keyof typeof OP];
 /** The element of the operations' JSON that stands for a run of saveAccepted in ARGV (Call layout above). */
 export const RUN_OP = 'R';
 
-// Shared state, counting and expiry helpers. P and NOW are set per operation by the dispatcher at the
-// end.
-const COUNTING = `
+// Shared state and helpers of the operations. P and NOW are set per operation by the dispatcher at
+// the end.
+const HELPERS = `
 local P = ARGV[1]
 local TTL, WIDTH = tonumber(ARGV[3]), tonumber(ARGV[4])
 -- How long a taken orphan waits for its ack before another replica may hand it out (take_orphan).
@@ -155,10 +155,7 @@ local function uncount_saved(key, fields)
   return n
 end
 
-`;
 
-// Everything else the operations share.
-const HELPERS = `
 -- Whether any orphan is held (the global index exists); nil = not looked at since it last changed.
 local ORPHANS_HELD = nil
 
@@ -796,4 +793,4 @@ return cjson.encode(results)
 `;
 
 /** The full Lua source of the batch script. */
-export const BATCH_SOURCE = COUNTING + HELPERS + OPERATIONS + DISPATCH;
+export const BATCH_SOURCE = HELPERS + OPERATIONS + DISPATCH;

@@ -747,11 +747,11 @@ class RedisStore implements RedisMessageStore {
     const check = ++this.checks;
     let problem: StoreError | undefined;
     try {
-      let [layout] = await this.client.hmget(this.meta, 'layout');
+      let layout = await this.client.hget(this.meta, 'layout');
       if (layout === null) {
         // A prefix nobody used yet (or one of an smppd before this field): the first claims it.
         await this.client.hsetnx(this.meta, 'layout', KEY_LAYOUT_VERSION);
-        [layout] = await this.client.hmget(this.meta, 'layout');
+        layout = await this.client.hget(this.meta, 'layout');
       }
       problem = layoutProblem(this.prefix, Number(layout));
       if (problem === undefined) {
