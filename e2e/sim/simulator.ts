@@ -69,6 +69,8 @@ export interface MoMessage {
   destination: string;
   text: string;
   systemId?: string;
+  /** Send on this bound session (sessions()), e.g. one replica's among several. */
+  sessionId?: number;
 }
 
 export interface SimulatorStats {
@@ -118,7 +120,8 @@ export interface Simulator extends EventEmitter<SimulatorEvents> {
   dropConnections(): void;
   /**
    * Sends a mobile-originated message (deliver_sm, esm_class 0) to a bound receiver-capable session
-   * (of `systemId` when given); resolves with its deliver_sm_resp status. Rejects when none is bound.
+   * (of `systemId`, and the session `sessionId`, when given); resolves with its deliver_sm_resp
+   * status. Rejects when none is bound.
    */
   sendMo(mo: MoMessage): Promise<number>;
   /** Stops listening, closes every session, forgets pending receipts. */
@@ -311,8 +314,13 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
   }
 
   async sendMo(mo: MoMessage): Promise<number> {
-    const conn = this.receivers.find((c) => mo.systemId === undefined || c.info?.systemId === mo.systemId);
-    if (conn === undefined) throw new Error(`no receiver-capable session bound${mo.systemId === undefined ? '' : ` for ${mo.systemId}`}`);
+    const conn = this.receivers.find(
+      (c) => (mo.systemId === undefined || c.info?.systemId === mo.systemId) && (mo.sessionId === undefined || c.info?.sessionId === mo.sessionId),
+    );
+    if (conn === undefined) {
+      const which = [mo.systemId === undefined ? '' : ` for ${mo.systemId}`, mo.sessionId === undefined ? '' : ` with session id ${mo.sessionId}`];
+      throw new Error(`no receiver-capable session bound${which.join('')}`);
+    }
     const resp = await conn.session.request({
       command: 'deliver_sm',
       service_type: '',
