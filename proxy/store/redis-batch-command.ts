@@ -298,8 +298,8 @@ type QueueItem = Parameters<Redis['commandQueue']['push']>[0];
 const IGNORED_ITEM = { command: IGNORED_REPLY, stream: undefined, select: 0 } as unknown as QueueItem;
 
 /**
- * Whether `client`'s command queue is what Transaction relies on (ioredis 6: a Deque with
- * push, pop and peekBack). A later ioredis that changed it makes the store keep to its script.
+ * Whether `client`'s command queue is what Transaction relies on (ioredis 5, and 6 too: a Deque
+ * with push, pop and peekBack). A later ioredis that changed it makes the store keep to its script.
  */
 export function canTakeReplies(client: Redis): boolean {
   const queue = client.commandQueue as Partial<Redis['commandQueue']> | undefined;

@@ -22,6 +22,11 @@
 // fail with the connection; resending a script that may have run twice is no better), a command
 // timeout for a Redis that stops answering, and reconnection in the background with capped
 // exponential backoff and jitter.
+//
+// ioredis 5, not 6: ioredis 6 reads replies with a new RESP3 decoder whose private fields compile
+// to WeakMap lookups, ~13% of the instructions a process spends per saveAccepted on the Redis
+// store (callgrind, bench/README.md "The Redis store, (f)"); ioredis 5 reads them with
+// redis-parser and speaks RESP2, which is all the store needs.
 
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
