@@ -32,6 +32,10 @@ const ENDPOINT = '127.0.0.1:2775';
 /** Writes `count` messages; resolves when the store answered every one. */
 function run(store: RedisMessageStore, count: number, ids: { next(): string }, upstream: { next: number }): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (count <= 0) {
+      resolve();
+      return;
+    }
     let sent = 0;
     let answered = 0;
     let inFlight = 0;
