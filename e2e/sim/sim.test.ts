@@ -318,6 +318,32 @@ describe('smppd-sim receipts', () => {
     expect(dlrs.map((d) => d.short_message.toString('latin1').slice(3, 11)).sort()).toEqual(resps.map((r) => r.message_id).sort());
   });
 
+  it('sends the receipts in flight on a session that goes away to a live one, not to the gone one again', async () => {
+    // Two attempts per receipt: one spent on the session that goes away, one left. Retried at once
+    // on a session picked at random, a receipt must not land on the gone session again: it is
+    // still listed until its socket's close event, after its requests have failed.
+    const s = await sim({ dlrSession: 'random', receiptAttempts: 2 });
+    const tx = await client(s, 'transmitter');
+    const live = await client(s, 'receiver');
+    const going = await connectBound({ host: '127.0.0.1', port: s.port, systemId: 'acme', password: 'x', bindType: 'receiver' });
+    open.push(going);
+    let held = 0;
+    const holding: Array<() => void> = [];
+    const half = new Promise<void>((resolve) => holding.push(resolve));
+    going.on('request', () => {
+      // Never answered: these receipts are in flight on this session when it unbinds.
+      if (++held === 50) for (const wake of holding.splice(0)) wake();
+    });
+    await submitMany(tx.session, 200, 1);
+    await half;
+    await going.close();
+    // Each receipt ends acknowledged or given up.
+    while (s.stats().receiptsAcked + s.stats().receiptsDropped < 200) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(s.stats()).toMatchObject({ receiptsAcked: 200, receiptsDropped: 0 });
+    expect(live.received).toHaveLength(200);
+    expect(held).toBeGreaterThanOrEqual(50);
+  });
+
   it('redelivers a receipt the client refused, after receiptRetryMs', async () => {
     const s = await sim({ receiptRetryMs: 10 });
     const session = await connectBound({ host: '127.0.0.1', port: s.port, systemId: 'acme', password: 'x', bindType: 'transceiver' });

@@ -727,6 +727,9 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
         this.inFlight--;
         // A session that went away: retry at once on another; anything else after receiptRetryMs.
         const gone = isSessionError(err) && (err.code === 'CLOSED' || err.code === 'UNBOUND' || err.code === 'INVALID_STATE');
+        // It stays listed until its socket's close event, after its requests failed: a retry must
+        // not pick it again (each such pick spends an attempt, and the last one drops the receipt).
+        if (gone) this.removeReceiver(conn);
         this.receiptFailed(job, !gone);
       },
     );
