@@ -19,7 +19,7 @@ const START_TIMEOUT_MS = 10_000;
 export interface RedisServer {
   readonly host: string;
   readonly port: number;
-  /** redis://127.0.0.1:<port> */
+  /** redis://127.0.0.1:<port>, or rediss:// for a TLS server */
   readonly url: string;
   /** Whether the server process is running. */
   readonly running: boolean;
@@ -44,12 +44,29 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function launch(port: number, dir: string, durable: boolean): Promise<ChildProcess> {
+/** What a private redis-server is started with beyond its port. */
+export interface RedisServerOptions {
+  port?: number;
+  /** Append-only file with fsync on every write: start() after kill() comes back with every acknowledged write. */
+  durable?: boolean;
+  /** TLS only (no plain port), with this certificate, key and CA (PEM files); clients need no certificate. */
+  tls?: { cert: string; key: string; ca: string };
+  /** requirepass. */
+  password?: string;
+}
+
+function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
   // durable: every write is in the append-only file before Redis answers it, so a kill -9 and a
   // start on the same dir lose nothing acknowledged (what a production Redis for smppd needs).
-  const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const persistence = options.durable === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const tls = options.tls;
+  const ports =
+    tls === undefined
+      ? ['--port', String(port)]
+      : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'];
+  const password = options.password === undefined ? [] : ['--requirepass', options.password];
   return spawnUntil(
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no'],
+    [...ports, ...password, '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no'],
     READY_LINE,
   );
 }
@@ -102,16 +119,12 @@ function killAndWait(child: ChildProcess): Promise<void> {
   });
 }
 
-/**
- * Starts a private redis-server on a free port (or `port`). `durable`: append-only file with fsync
- * on every write, so start() after kill() comes back with every acknowledged write.
- */
-export async function startRedisServer(options: { port?: number; durable?: boolean } = {}): Promise<RedisServer> {
-  const durable = options.durable === true;
+/** Starts a private redis-server on a free port (or `port`); its url is rediss:// with `tls`. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'smppd-redis-'));
-  let child: ChildProcess | undefined = await launch(port, dir, durable).catch((err: unknown) => {
+  let child: ChildProcess | undefined = await launch(port, dir, options).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });
@@ -125,7 +138,7 @@ export async function startRedisServer(options: { port?: number; durable?: boole
   return {
     host,
     port,
-    url: `redis://${host}:${port}`,
+    url: `${options.tls === undefined ? 'redis' : 'rediss'}://${host}:${port}`,
     get running() {
       return child !== undefined;
     },
@@ -136,7 +149,7 @@ export async function startRedisServer(options: { port?: number; durable?: boole
     async start() {
       if (stopped) throw new Error('redis-server was stopped for good');
       if (child !== undefined) return;
-      child = await launch(port, dir, durable);
+      child = await launch(port, dir, options);
     },
     async stop() {
       if (stopped) return;

@@ -28,6 +28,8 @@ export interface ReplicaOptions {
   rebalance?: Record<string, unknown>;
   /** store.ttl (default 1h). */
   storeTtl?: string;
+  /** Fields of store.redis besides url and key_prefix (password_file, tls, ...). */
+  redis?: Record<string, unknown>;
 }
 
 export interface Replica {
@@ -64,7 +66,7 @@ function config(o: ReplicaOptions, adminPort: number, keyPrefix: string) {
       },
     ],
     routes: [{ name: 'all', cluster: 'sim' }],
-    store: { backend: 'redis', ttl: o.storeTtl ?? '1h', redis: { url: o.redisUrl, key_prefix: keyPrefix } },
+    store: { backend: 'redis', ttl: o.storeTtl ?? '1h', redis: { url: o.redisUrl, key_prefix: keyPrefix, ...o.redis } },
     admin: { address: `127.0.0.1:${adminPort}` },
     shutdown: { drain_timeout: '2s' },
     ...(o.rebalance === undefined ? {} : { rebalance: o.rebalance }),
