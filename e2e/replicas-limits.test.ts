@@ -7,7 +7,7 @@ import { Status } from '../proxy/smpp/index.js';
 import { startSimulator, type Simulator } from './sim/index.js';
 import { connectClient, submitSm } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
-import { admin, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
+import { admin, everyReplicaReady, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
 import { SLOT_RETRY_MS } from '../proxy/cluster/endpoint-slots.js';
 
 const suite = replicaSuite();
@@ -49,6 +49,7 @@ it(
     const sim = cleanup.add(await startSimulator({ seed: 11 }));
     const replicas = cleanup.add(await startReplicas({ redisUrl: suite.redis().url, simPorts: [sim.port], cluster: { throughput: RATE } }));
     await eventually('every replica bound upstream', () => sim.stats().bound === 3);
+    await everyReplicaReady(replicas);
     const clients = await Promise.all(replicas.list.map((r) => connectClient({ port: r.smppPort, bindType: 'transmitter', window: 50 })));
     for (const c of clients) cleanup.add(c);
 
@@ -128,6 +129,7 @@ it(
       await startReplicas({ redisUrl: suite.redis().url, simPorts: [sim.port], client: { max_binds: 3, throughput: RATE } }),
     );
     await eventually('every replica bound upstream', () => sim.stats().bound === 3);
+    await everyReplicaReady(replicas);
     const clients = [];
     for (const r of replicas.list) clients.push(cleanup.add(await connectClient({ port: r.smppPort, bindType: 'transmitter', window: 20 })));
     // A fourth bind anywhere is one too many for the fleet (each replica has only one of its own).

@@ -10,7 +10,7 @@ import { Status } from '../proxy/smpp/index.js';
 import { fleetSessionsKey } from '../proxy/store/fleet-sessions.js';
 import { startSimulator } from './sim/index.js';
 import { eventually } from './helpers/receipts-proxy.js';
-import { admin, metric, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
+import { admin, everyReplicaReady, metric, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
 
 const suite = replicaSuite();
 const cleanup = suite.cleanup;
@@ -37,6 +37,7 @@ it(
     );
     const [a, b] = replicas.list as [Replica, Replica];
     await eventually('both replicas bound upstream', () => sim.stats().bound === 2);
+    await everyReplicaReady(replicas);
 
     // Six clients, all on replica a (the only replica when they bound, say), each with a submit in
     // flight: a session being moved answers it before it unbinds.

@@ -116,12 +116,24 @@ export async function metric(r: Replica, name: string): Promise<number> {
   return sum;
 }
 
+/**
+ * Waits until every replica answers /readyz 200: its store connected and its key prefix checked. A
+ * Kubernetes Service sends clients only to ready pods; a submit that comes before is answered
+ * ESME_RMSGQFUL (the store not available yet).
+ */
+export async function everyReplicaReady(replicas: Replicas): Promise<void> {
+  await eventually('every replica ready', async () => {
+    for (const r of replicas.list) if ((await admin(r, '/readyz')).status !== 200) return false;
+    return true;
+  });
+}
+
 export interface ReplicaSuite {
   /** Closed after each test, last added first. */
   readonly cleanup: ReturnType<typeof cleanupList>;
   /** The file's private redis-server (started before the first test). */
   redis(): RedisServer;
-  /** A simulator and three replicas on it, every replica bound upstream. */
+  /** A simulator and three replicas on it, every replica bound upstream and ready. */
   simulatorWithReplicas(sim: Partial<SimulatorOptions>, replicas?: Partial<ReplicaOptions>): Promise<{ sim: Simulator; replicas: Replicas }>;
 }
 
@@ -151,6 +163,7 @@ export function replicaSuite(redisOptions: { durable?: boolean } = {}): ReplicaS
       const replicas = cleanup.add(await startReplicas({ ...replicaOptions, redisUrl: running().url, simPorts: [sim.port] }));
       const count = replicaOptions.count ?? 3;
       await eventually('every replica bound upstream', () => sim.stats().bound >= count);
+      await everyReplicaReady(replicas);
       return { sim, replicas };
     },
   };
