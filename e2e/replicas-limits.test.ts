@@ -9,6 +9,8 @@ import { connectClient, submitSm } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
 import { admin, everyReplicaReady, replicaSuite, startReplicas, type Replica } from './helpers/replicas.js';
 import { SLOT_RETRY_MS } from '../proxy/cluster/endpoint-slots.js';
+import { BURST_SHARE } from '../proxy/cluster/fleet-throttle.js';
+import { CHUNK_SHARE } from '../proxy/store/fleet-limits.js';
 
 const suite = replicaSuite();
 const cleanup = suite.cleanup;
@@ -60,10 +62,13 @@ it(
     const full = perSecond.slice(0, SECONDS - 1).map((n) => n ?? 0); // whole seconds while all three pushed
     console.info(`replicas (d): accepted per second ${JSON.stringify(perSecond)}; client statuses ${JSON.stringify(statuses.map((m) => [...m]))}`);
     expect(full).toHaveLength(SECONDS - 1);
-    for (const n of full) {
-      expect(n).toBeGreaterThanOrEqual(RATE * 0.9);
-      expect(n).toBeLessThanOrEqual(RATE * 1.1);
-    }
+    for (const n of full) expect(n).toBeGreaterThanOrEqual(RATE * 0.9);
+    // Within 10% above, except that the first second may also hold what the design lets through at
+    // the start: the fleet bucket starts full with its burst (BURST_SHARE of the rate), and each of
+    // the three replicas may hold a leased chunk (CHUNK_SHARE). Measured alone: first seconds of
+    // 523-534, then 496-504 msg/s; a first second of 556 in a full parallel run.
+    for (const n of full.slice(1)) expect(n).toBeLessThanOrEqual(RATE * 1.1);
+    expect(full[0]).toBeLessThanOrEqual(RATE * (1.1 + BURST_SHARE + 3 * CHUNK_SHARE));
     // Each replica got a share: the limit is shared, not taken by one.
     for (const s of statuses) expect(s.get(Status.ESME_ROK) ?? 0).toBeGreaterThan(RATE * 0.5);
   },
