@@ -8,18 +8,13 @@ import { expect, it } from 'vitest';
 import { Status } from '../proxy/smpp/index.js';
 import { connectClient, receiptIds, type EsmeClient } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
-import { admin, replicaSuite, type Replica } from './helpers/replicas.js';
+import { pendingDeliveries, replicaSuite, type Replica } from './helpers/replicas.js';
 
 /** The client acme's MO address (mo_addresses). */
 const MO_ADDRESS = '258840001';
 
 const suite = replicaSuite();
 const cleanup = suite.cleanup;
-
-async function pendingDeliveries(r: Replica): Promise<number> {
-  const { status, text } = await admin(r, '/store/stats');
-  return status === 200 ? (JSON.parse(text) as { pendingDeliveries: number }).pendingDeliveries : -1;
-}
 
 /** The texts of the MOs a client got, sorted; a receipt among them fails the test. */
 function moTexts(client: EsmeClient): string[] {

@@ -8,7 +8,7 @@ import { Status } from '../proxy/smpp/index.js';
 import type { Simulator } from './sim/index.js';
 import { connectClient, destinations, receiptIds, tally, type EsmeClient } from './helpers/receipts-client.js';
 import { eventually } from './helpers/receipts-proxy.js';
-import { admin, replicaSuite, type Replica, type Replicas } from './helpers/replicas.js';
+import { pendingDeliveries, replicaSuite, type Replicas } from './helpers/replicas.js';
 
 const COUNT = 20_000;
 
@@ -17,11 +17,6 @@ const cleanup = suite.cleanup;
 
 function setUp(): Promise<{ sim: Simulator; replicas: Replicas }> {
   return suite.simulatorWithReplicas({ seed: 5, dlrSession: 'random', dlrDelayMs: 5 });
-}
-
-async function pendingDeliveries(r: Replica): Promise<number> {
-  const { status, text } = await admin(r, '/store/stats');
-  return status === 200 ? (JSON.parse(text) as { pendingDeliveries: number }).pendingDeliveries : -1;
 }
 
 /** The id each receipt carries (TLV or text), every one present. */

@@ -116,6 +116,12 @@ export async function metric(r: Replica, name: string): Promise<number> {
   return sum;
 }
 
+/** Deliveries kept in the store (its /store/stats, the fleet's count); -1 when the replica does not answer. */
+export async function pendingDeliveries(r: Replica): Promise<number> {
+  const { status, text } = await admin(r, '/store/stats');
+  return status === 200 ? (JSON.parse(text) as { pendingDeliveries: number }).pendingDeliveries : -1;
+}
+
 /**
  * Waits until every replica answers /readyz 200: its store connected and its key prefix checked. A
  * Kubernetes Service sends clients only to ready pods; a submit that comes before is answered
