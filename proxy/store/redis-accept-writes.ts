@@ -42,8 +42,8 @@
 // When Redis refuses the transaction (EXECABORT: a Redis before 7 has no PEXPIRE GT; an ACL without
 // MULTI), the store writes the batch through the batch script, and keeps to the script if that works.
 
-import { charCode } from '../smpp/string-calls.js';
-import type { RespArg, Transaction } from './redis-batch-command.js';
+import { charCode, startsWith } from '../smpp/string-calls.js';
+import { encodeArgs, type RespArg, type RespWriter, type Transaction } from './redis-batch-command.js';
 
 /** Whether every character of `s` is ASCII (one byte in UTF-8). */
 export function isAscii(s: string): boolean {
@@ -149,8 +149,12 @@ interface WrittenRun {
   readonly now: number;
   /** The index in EXEC's reply of the run's first command: its first record block's HMGET. */
   readonly at: number;
-  /** Per record block, the last characters HMGET asked for (an id twice in the run: twice). */
-  readonly recordChars: readonly (readonly string[])[];
+  /** The batch; the run is its operations from `start` on, one per element of blockOf. */
+  readonly ops: readonly AcceptedWrite[];
+  readonly start: number;
+  /** Per operation of the run, its record block: the number of its HMGET and HSET in the run. */
+  readonly blockOf: Int32Array;
+  readonly recordBlocks: number;
   /** How many HSETs of index keys follow the record blocks' HSETs. */
   readonly indexWrites: number;
   /** Whether an HDEL of the bucket's hash follows them. */
@@ -222,85 +226,236 @@ export function writeAccepted(tx: Transaction, layout: AcceptLayout, buckets: St
   return { runs };
 }
 
-function writeRun(
-  tx: Transaction,
-  layout: AcceptLayout,
-  buckets: StatsBuckets,
-  ops: readonly AcceptedWrite[],
-  start: number,
-  end: number,
-): WrittenRun {
+/** The command names and options a run writes, encoded once. */
+const HMGET = encodeArgs('hmget');
+const HSET = encodeArgs('hset');
+const HDEL = encodeArgs('hdel');
+const PEXPIRE = encodeArgs('pexpire');
+const GT = encodeArgs('GT');
+const NX = encodeArgs('NX');
+
+/**
+ * Whether id (or index field) `s` is in the block of `first`, whose block (all but its last
+ * character) is `block`. Not by `s.slice(0, -1) === block`: ids and fields are concatenations,
+ * their slices sliced strings, and V8 compares two of those in its runtime, a call that cost ~600
+ * instructions per message (callgrind, a batch of saveAccepted written alone); nor by a loop of
+ * charCodeAt, ~20 instructions a character on such strings. startsWith compares in one builtin,
+ * after the length and the character before the last, where consecutive blocks differ.
+ */
+function inBlockOf(s: string, first: string, block: string): boolean {
+  const n = s.length;
+  if (n !== first.length) return false;
+  if (n < 2) return true;
+  return charCode(s, n - 2) === charCode(first, n - 2) && startsWith(s, block);
+}
+
+/** The last character's code of `s` (ASCII here: one byte). */
+function lastCode(s: string): number {
+  return charCode(s, s.length - 1);
+}
+
+/**
+ * One run (operations [start, end) with one `now`), written as the top of this file says, straight
+ * into the transaction's bytes: per operation no string, array or Map entry is made, only its
+ * block numbers. A record block's key is written from its first id (the prefix's bytes and the id
+ * but its last character), an index block's from its first field; later commands on the same key
+ * copy its bytes.
+ */
+function writeRun(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, ops: readonly AcceptedWrite[], start: number, end: number): WrittenRun {
   const { prefix, ttlMs, bucketWidth } = layout;
   const now = ops[start]!.now;
   const at = tx.commands;
-  // Record blocks by name (the ids but their last character): pairs (last character, record
-  // string). Consecutive ids mostly share one, so the Map is asked once per block, not per id.
-  const records = new Map<string, RespArg[]>();
-  const index: string[] = [];
-  let name: string | undefined;
-  let pairs: RespArg[] = [];
+  const n = end - start;
+
+  // Record blocks, numbered in the order of their first id; consecutive ids mostly share one.
+  const blockOf = new Int32Array(n);
+  const recordHeads: number[] = [];
+  const recordSizes: number[] = [];
+  const recordNames: string[] = [];
+  let last = -1;
   for (let i = start; i < end; i++) {
-    const { id, record, fields } = ops[i]!;
-    const block = id.slice(0, -1);
-    if (block !== name) {
-      name = block;
-      const known = records.get(name);
-      if (known === undefined) records.set(name, (pairs = []));
-      else pairs = known;
+    const id = ops[i]!.id;
+    const inBlock = (q: number): boolean => inBlockOf(id, ops[recordHeads[q]!]!.id, recordNames[q]!);
+    let k = last >= 0 && inBlock(last) ? last : -1;
+    if (k < 0) {
+      for (let q = recordHeads.length - 1; q >= 0; q--) {
+        if (q !== last && inBlock(q)) {
+          k = q;
+          break;
+        }
+      }
+      if (k < 0) {
+        k = recordHeads.length;
+        recordHeads.push(i);
+        recordSizes.push(0);
+        recordNames.push(id.slice(0, -1));
+      }
     }
-    pairs.push(id.slice(-1), record);
-    for (const field of fields) index.push(field, id);
+    blockOf[i - start] = k;
+    recordSizes[k]!++;
+    last = k;
   }
-  const { flat, blocks } = splitIndex(index, true);
+
+  // Each block's HMGET goes before its HSET: it reads the records as they were before the run.
+  // Each key's bytes [from, to) as pairs, and where its block (the ids but their last character)
+  // is in them: an id of the block is written again from there.
+  const recordHead = Buffer.from(prefix + 'r:', 'utf8');
+  const recordKeys: number[] = [];
+  const idParts: number[] = [];
+  for (let k = 0; k < recordHeads.length; k++) {
+    const w = tx.begin(2 + recordSizes[k]!).raw(HMGET);
+    const first = ops[recordHeads[k]!]!.id;
+    const from = w.offset;
+    const to = w.joined(recordHead, first, first.length - 1).offset;
+    recordKeys.push(from, to);
+    idParts.push(to - 2 - (first.length - 1));
+    for (let q = recordHeads[k]! - start; q < n; q++) if (blockOf[q] === k) w.char(lastCode(ops[start + q]!.id));
+  }
+  for (let k = 0; k < recordHeads.length; k++) {
+    const w = tx.begin(2 + 2 * recordSizes[k]!).raw(HSET).again(recordKeys[2 * k]!, recordKeys[2 * k + 1]!);
+    for (let q = recordHeads[k]! - start; q < n; q++) {
+      if (blockOf[q] !== k) continue;
+      const op = ops[start + q]!;
+      w.char(lastCode(op.id)).arg(op.record);
+    }
+  }
+
+  // The index entries (field, id) in order, and their index blocks (splitIndex's, computed alike).
+  const fields: string[] = [];
+  const entryOps: number[] = [];
+  for (let i = start; i < end; i++) {
+    for (const field of ops[i]!.fields) {
+      fields.push(field);
+      entryOps.push(i);
+    }
+  }
+  // The id of entry e, from its record block's key.
+  const idOf = (w: RespWriter, e: number): void => {
+    const op = entryOps[e]!;
+    const id = ops[op]!.id;
+    w.partAnd(idParts[blockOf[op - start]!]!, id.length - 1, lastCode(id));
+  };
+  const entries = fields.length;
+  const blockOfEntry = new Int32Array(entries).fill(-1);
+  const indexHeads: number[] = [];
+  const indexSizes: number[] = [];
+  const indexNames: string[] = [];
+  if (entries >= MIN_INDEX_BLOCK) {
+    // The fields of one message (a decimal and a hex reading) alternate between two blocks: the
+    // two met last are checked first, the others found by name.
+    let kA = -1;
+    let kB = -1;
+    let byName: Map<string, number> | undefined;
+    for (let e = 0; e < entries; e++) {
+      const field = fields[e]!;
+      let k: number;
+      if (kA >= 0 && inBlockOf(field, fields[indexHeads[kA]!]!, indexNames[kA]!)) k = kA;
+      else if (kB >= 0 && inBlockOf(field, fields[indexHeads[kB]!]!, indexNames[kB]!)) k = kB;
+      else {
+        byName ??= new Map();
+        const name = field.slice(0, -1);
+        k = byName.get(name) ?? -1;
+        if (k < 0) {
+          k = indexHeads.length;
+          byName.set(name, k);
+          indexNames.push(name);
+          indexHeads.push(e);
+          indexSizes.push(0);
+        }
+        kB = kA;
+        kA = k;
+      }
+      blockOfEntry[e] = k;
+      indexSizes[k]!++;
+    }
+  }
+  let blocked = 0;
+  let blocks = 0;
+  for (let k = 0; k < indexHeads.length; k++) {
+    if (indexSizes[k]! < MIN_INDEX_BLOCK) continue;
+    blocked += indexSizes[k]!;
+    blocks++;
+  }
+  const inBlock = (e: number): boolean => blockOfEntry[e]! >= 0 && indexSizes[blockOfEntry[e]!]! >= MIN_INDEX_BLOCK;
+
   const xkey = prefix + 'x:' + Math.floor(now / bucketWidth);
+  let xkeyFrom = -1;
+  let xkeyTo = -1;
+  let indexWrites = 0;
+  if (entries > blocked) {
+    const w = tx.begin(2 + 2 * (entries - blocked)).raw(HSET);
+    xkeyFrom = w.offset;
+    xkeyTo = w.arg(xkey).offset;
+    for (let e = 0; e < entries; e++) {
+      if (inBlock(e)) continue;
+      w.arg(fields[e]!);
+      idOf(w, e);
+    }
+    indexWrites++;
+  }
+  const indexKeys: number[] = [];
+  const fieldParts: number[] = [];
+  if (blocks > 0) {
+    const indexHead = Buffer.from(xkey + ':', 'utf8');
+    for (let k = 0; k < indexHeads.length; k++) {
+      if (indexSizes[k]! < MIN_INDEX_BLOCK) continue;
+      const w = tx.begin(2 + 2 * indexSizes[k]!).raw(HSET);
+      const first = fields[indexHeads[k]!]!;
+      const from = w.offset;
+      const to = w.joined(indexHead, first, first.length - 1).offset;
+      indexKeys.push(from, to);
+      fieldParts.push(to - 2 - (first.length - 1), first.length - 1);
+      for (let e = indexHeads[k]!; e < entries; e++) {
+        if (blockOfEntry[e] !== k) continue;
+        w.char(lastCode(fields[e]!));
+        idOf(w, e);
+      }
+      indexWrites++;
+    }
+    // A field in the bucket's hash would hide its block's entry (redis-keys.ts, "Index blocks").
+    const w = tx.begin(2 + blocked).raw(HDEL);
+    if (xkeyFrom >= 0) w.again(xkeyFrom, xkeyTo);
+    else {
+      xkeyFrom = w.offset;
+      xkeyTo = w.arg(xkey).offset;
+    }
+    for (let k = 0, b = 0; k < indexHeads.length; k++) {
+      if (indexSizes[k]! < MIN_INDEX_BLOCK) continue;
+      const part = fieldParts[2 * b]!;
+      const length = fieldParts[2 * b + 1]!;
+      b++;
+      for (let e = indexHeads[k]!; e < entries; e++) if (blockOfEntry[e] === k) w.partAnd(part, length, lastCode(fields[e]!));
+    }
+  }
+
   // The end of the run's bucket plus the ttl (the script's bucket_ends): every key written keeps a
-  // Redis TTL at least that long, as ms from now.
+  // Redis TTL at least that long, as ms from now. A record block's deadline moves on with each save
+  // into it: extended, never shortened (GT), or set if new (NX), as the script's `extend`. An index
+  // key is written in its time bucket only, whose deadline every writer computes alike: NX (the
+  // first writer's, up to the replicas' clock skew).
   const ends = (Math.floor(now / bucketWidth) + 1) * bucketWidth + ttlMs;
   const ttl = ends - now;
-
-  const recordKeys: string[] = [];
-  const recordChars: string[][] = [];
-  for (const [block, blockPairs] of records) {
-    const key = prefix + 'r:' + block;
-    const chars: string[] = [];
-    for (let j = 0; j < blockPairs.length; j += 2) chars.push(blockPairs[j] as string);
-    tx.command('hmget', [key], chars);
-    recordKeys.push(key);
-    recordChars.push(chars);
+  let ttlFrom = -1;
+  let ttlTo = -1;
+  const expire = (keyFrom: number, keyTo: number, option: Uint8Array): void => {
+    const w = tx.begin(4).raw(PEXPIRE).again(keyFrom, keyTo);
+    if (ttlFrom >= 0) w.again(ttlFrom, ttlTo);
+    else {
+      ttlFrom = w.offset;
+      ttlTo = w.arg(ttl).offset;
+    }
+    w.raw(option);
+  };
+  for (let k = 0; k < recordKeys.length; k += 2) {
+    expire(recordKeys[k]!, recordKeys[k + 1]!, GT);
+    expire(recordKeys[k]!, recordKeys[k + 1]!, NX);
   }
-  // Each block's HMGET goes before its HSET: it reads the records as they were before the run.
-  let k = 0;
-  for (const blockPairs of records.values()) tx.command('hset', [recordKeys[k++]!], blockPairs);
-  let indexWrites = 0;
-  if (flat.length > 0) {
-    tx.command('hset', [xkey], flat);
-    indexWrites++;
-  }
-  for (const [block, { pairs: blockPairs }] of blocks) {
-    tx.command('hset', [xkey + ':' + block], blockPairs);
-    indexWrites++;
-  }
-  if (blocks.size > 0) {
-    // A field in the bucket's hash would hide its block's entry (redis-keys.ts, "Index blocks").
-    const moved: (readonly string[])[] = [];
-    for (const block of blocks.values()) moved.push(block.fields);
-    tx.command('hdel', [xkey], ...moved);
-  }
-  // A record block's deadline moves on with each save into it: extended, never shortened (GT), or
-  // set if new (NX), as the script's `extend`. An index key is written in its time bucket only, whose
-  // deadline every writer computes alike: NX (the first writer's, up to the replicas' clock skew).
-  for (const key of recordKeys) {
-    tx.command('pexpire', [key, ttl, 'GT']);
-    tx.command('pexpire', [key, ttl, 'NX']);
-  }
-  if (flat.length > 0) tx.command('pexpire', [xkey, ttl, 'NX']);
-  for (const block of blocks.keys()) tx.command('pexpire', [xkey + ':' + block, ttl, 'NX']);
+  if (entries > blocked) expire(xkeyFrom, xkeyTo, NX);
+  for (let k = 0; k < indexKeys.length; k += 2) expire(indexKeys[k]!, indexKeys[k + 1]!, NX);
   // Stats: the records until the end of their bucket (ends - 1), the index entries until now + ttl.
-  const saves = end - start;
-  const entries = index.length / 2;
-  count(tx, layout, buckets, now, Math.floor((ends - 1) / bucketWidth), 'r', saves);
+  count(tx, layout, buckets, now, Math.floor((ends - 1) / bucketWidth), 'r', n);
   if (entries > 0) count(tx, layout, buckets, now, Math.floor((now + ttlMs) / bucketWidth), 'u', entries);
-  return { now, at, recordChars, indexWrites, removes: blocks.size > 0, records: saves, entries };
+  return { now, at, ops, start, blockOf, recordBlocks: recordHeads.length, indexWrites, removes: blocks > 0, records: n, entries };
 }
 
 /**
@@ -331,16 +486,9 @@ export function recountsOf(reply: readonly unknown[], written: AcceptedWrites): 
   for (const run of written.runs) {
     let i = run.at;
     const saved: string[] = [];
-    for (const chars of run.recordChars) {
-      const olds = reply[i++] as readonly (string | null)[];
-      // A character asked twice (an id twice in the run) found its record twice: one record.
-      for (let j = 0; j < olds.length; j++) {
-        const old = olds[j];
-        if (old !== null && old !== undefined && chars.indexOf(chars[j]!) === j) saved.push(old.slice(0, old.indexOf('|')));
-      }
-    }
+    for (let k = 0; k < run.recordBlocks; k++) savedOf(run, k, reply[i++] as readonly (string | null)[], saved);
     let added = 0;
-    for (let k = 0; k < run.recordChars.length; k++) added += reply[i++] as number;
+    for (let k = 0; k < run.recordBlocks; k++) added += reply[i++] as number;
     let entries = 0;
     for (let k = 0; k < run.indexWrites; k++) entries += reply[i++] as number;
     if (run.removes) entries -= reply[i] as number;
@@ -350,4 +498,26 @@ export function recountsOf(reply: readonly unknown[], written: AcceptedWrites): 
     if (records !== 0 || entries !== 0 || saved.length > 0) recounts.push({ now: run.now, records, entries, saved });
   }
   return recounts;
+}
+
+/**
+ * The expiresAt of each record that record block `k`'s HMGET found (`olds`, one per operation of
+ * the block, in run order), added to `saved`. An id twice in the run was asked twice and found its
+ * record twice: one record.
+ */
+function savedOf(run: WrittenRun, k: number, olds: readonly (string | null)[], saved: string[]): void {
+  let found = false;
+  for (const old of olds) if (old !== null && old !== undefined) found = true;
+  if (!found) return;
+  const { ops, start, blockOf } = run;
+  let j = 0;
+  for (let q = 0; q < blockOf.length; q++) {
+    if (blockOf[q] !== k) continue;
+    const old = olds[j++];
+    if (old === null || old === undefined) continue;
+    const id = ops[start + q]!.id;
+    let again = false;
+    for (let p = 0; p < q && !again; p++) again = blockOf[p] === k && ops[start + p]!.id === id;
+    if (!again) saved.push(old.slice(0, old.indexOf('|')));
+  }
 }

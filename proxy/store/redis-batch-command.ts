@@ -32,7 +32,6 @@ export interface RespWritable {
 /** One argument of a call: strings as UTF-8, numbers in decimal, bytes as they are. */
 export type RespArg = string | number | Uint8Array | RespWritable;
 
-const CRLF = 0x0d0a;
 const NONE: readonly RespArg[] = Object.freeze([]);
 /** Scratch space for encoding; grows to the largest call seen. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -52,11 +51,31 @@ function decimalDigits(n: number): number {
 }
 
 /**
+ * "\r\n" at `off`. Two stores, not buf.writeUInt16BE, which checks its arguments in JavaScript
+ * each time (~170 instructions a call under callgrind).
+ */
+function putCrlf(buf: Buffer, off: number): void {
+  buf[off] = 0x0d;
+  buf[off + 1] = 0x0a;
+}
+
+/**
  * Writes `n` (a non-negative safe integer) in decimal at `off`; the next offset. Eight digits at a
  * time in int32 arithmetic: epoch milliseconds digit by digit as doubles, with String(n) for their
  * length, were ~14% of building a transaction (redis-accept-writes.ts; a throwaway microbench).
  */
 export function putDecimal(buf: Buffer, off: number, n: number): number {
+  // Most are the lengths of arguments: one or two digits.
+  if (n < 10) {
+    buf[off] = 0x30 + n;
+    return off + 1;
+  }
+  if (n < 100) {
+    const tens = (n / 10) | 0;
+    buf[off] = 0x30 + tens;
+    buf[off + 1] = 0x30 + (n - 10 * tens);
+    return off + 2;
+  }
   if (n >= 1e8) {
     const high = Math.floor(n / 1e8);
     off = putDecimal(buf, off, high);
@@ -94,29 +113,126 @@ export class RespWriter {
     if (off + 32 + 3 * name.length > buf.length) buf = grow(off, 32 + 3 * name.length);
     buf[off] = 0x2a; // '*'
     off = putDecimal(buf, off + 1, count);
-    buf.writeUInt16BE(CRLF, off);
+    putCrlf(buf, off);
     off = putBulk(buf, off + 2, name);
-    for (const args of parts) {
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i]!;
-        if (typeof a === 'string') {
-          if (off + 20 + 3 * a.length > buf.length) buf = grow(off, 20 + 3 * a.length);
-          off = putBulk(buf, off, a);
-        } else if (typeof a === 'number') {
-          if (off + 44 > buf.length) buf = grow(off, 44);
-          // As JavaScript writes it: integers in decimal; Lua's tonumber reads any of them back.
-          off = putBulk(buf, off, String(a));
-        } else if (a instanceof Uint8Array) {
-          if (off + 20 + a.length > buf.length) buf = grow(off, 20 + a.length);
-          off = putBytes(buf, off, a);
-        } else {
-          const most = 20 + a.maxBytes();
-          if (off + most > buf.length) buf = grow(off, most);
-          off = putWritable(buf, off, a, most - 20);
-        }
-      }
-    }
     this.off = off;
+    for (const args of parts) for (let i = 0; i < args.length; i++) this.arg(args[i]!);
+    return this;
+  }
+
+  // Pieces of a command, for a caller that knows its arguments as it goes (redis-accept-writes.ts):
+  // array(n), then exactly n arguments. No array of arguments is built, and the hot ones (one
+  // character, a key made of a prefix and part of an id, bytes written before) take no string.
+
+  /** `*n`: a command of `n` arguments follows. */
+  array(n: number): this {
+    let buf: Buffer = scratch;
+    let off = this.off;
+    if (off + 24 > buf.length) buf = grow(off, 24);
+    buf[off] = 0x2a; // '*'
+    off = putDecimal(buf, off + 1, n);
+    putCrlf(buf, off);
+    this.off = off + 2;
+    return this;
+  }
+
+  /** An argument as command() writes it. */
+  arg(a: RespArg): this {
+    let buf: Buffer = scratch;
+    const off = this.off;
+    if (typeof a === 'string') {
+      if (off + 20 + 3 * a.length > buf.length) buf = grow(off, 20 + 3 * a.length);
+      this.off = putBulk(buf, off, a);
+    } else if (typeof a === 'number') {
+      if (off + 44 > buf.length) buf = grow(off, 44);
+      // As JavaScript writes it: integers in decimal; Lua's tonumber reads any of them back.
+      this.off = putBulk(buf, off, String(a));
+    } else if (a instanceof Uint8Array) {
+      if (off + 20 + a.length > buf.length) buf = grow(off, 20 + a.length);
+      this.off = putBytes(buf, off, a);
+    } else {
+      const most = 20 + a.maxBytes();
+      if (off + most > buf.length) buf = grow(off, most);
+      this.off = putWritable(buf, off, a, most - 20);
+    }
+    return this;
+  }
+
+  /** The one-byte argument of character code `c` (ASCII). */
+  char(c: number): this {
+    let buf: Buffer = scratch;
+    const off = this.off;
+    if (off + 7 > buf.length) buf = grow(off, 7);
+    buf[off] = 0x24; // '$'
+    buf[off + 1] = 0x31; // '1'
+    buf[off + 2] = 0x0d;
+    buf[off + 3] = 0x0a;
+    buf[off + 4] = c;
+    buf[off + 5] = 0x0d;
+    buf[off + 6] = 0x0a;
+    this.off = off + 7;
+    return this;
+  }
+
+  /** The argument `head` (bytes) followed by the first `end` characters of `s` (ASCII). */
+  joined(head: Uint8Array, s: string, end: number): this {
+    let buf: Buffer = scratch;
+    let off = this.off;
+    const n = head.length + end;
+    if (off + 20 + n > buf.length) buf = grow(off, 20 + n);
+    buf[off] = 0x24; // '$'
+    off = putDecimal(buf, off + 1, n);
+    putCrlf(buf, off);
+    off += 2;
+    for (let i = 0; i < head.length; i++) buf[off++] = head[i]!;
+    for (let i = 0; i < end; i++) buf[off++] = charCode(s, i);
+    putCrlf(buf, off);
+    this.off = off + 2;
+    return this;
+  }
+
+  /**
+   * The argument made of the `n` bytes written at `from` (part of an argument written before) and
+   * the character code `last` (ASCII): an id or index field whose block is in a key written before.
+   */
+  partAnd(from: number, n: number, last: number): this {
+    let buf: Buffer = scratch;
+    let off = this.off;
+    if (off + 20 + n > buf.length) buf = grow(off, 20 + n);
+    buf[off] = 0x24; // '$'
+    off = putDecimal(buf, off + 1, n + 1);
+    putCrlf(buf, off);
+    off += 2;
+    for (let i = 0; i < n; i++) buf[off + i] = buf[from + i]!;
+    off += n;
+    buf[off] = last;
+    putCrlf(buf, off + 1);
+    this.off = off + 3;
+    return this;
+  }
+
+  /** Bytes as they are: arguments encoded before (encodeArgs), or written before (see offset). */
+  raw(bytes: Uint8Array): this {
+    let buf: Buffer = scratch;
+    const off = this.off;
+    if (off + bytes.length > buf.length) buf = grow(off, bytes.length);
+    for (let i = 0; i < bytes.length; i++) buf[off + i] = bytes[i]!;
+    this.off = off + bytes.length;
+    return this;
+  }
+
+  /** Where the next byte goes; with again(), what was written from there is written once more. */
+  get offset(): number {
+    return this.off;
+  }
+
+  /** The bytes written at [from, to) written again. */
+  again(from: number, to: number): this {
+    let buf: Buffer = scratch;
+    const off = this.off;
+    if (off + (to - from) > buf.length) buf = grow(off, to - from);
+    buf.copyWithin(off, from, to);
+    this.off = off + (to - from);
     return this;
   }
 
@@ -127,6 +243,17 @@ export class RespWriter {
     this.off = 0;
     return out;
   }
+}
+
+/** Arguments as RespWriter writes them, without the array header: for RespWriter.raw. */
+export function encodeArgs(...args: readonly string[]): Uint8Array {
+  // Not through a RespWriter: that would write into the scratch buffer a transaction may be using.
+  const parts: Buffer[] = [];
+  for (const a of args) {
+    const bytes = Buffer.from(a, 'utf8');
+    parts.push(Buffer.from(`$${bytes.length}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1'));
+  }
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** The bytes of the RESP array of bulk strings `name`, then each part's arguments (a command for Redis). */
@@ -203,11 +330,11 @@ function frameBulk(buf: Buffer, off: number, guess: number, n: number): number {
 function putBytes(buf: Buffer, off: number, bytes: Uint8Array): number {
   buf[off] = 0x24; // '$'
   off = putDecimal(buf, off + 1, bytes.length);
-  buf.writeUInt16BE(CRLF, off);
+  putCrlf(buf, off);
   off += 2;
   buf.set(bytes, off);
   off += bytes.length;
-  buf.writeUInt16BE(CRLF, off);
+  putCrlf(buf, off);
   return off + 2;
 }
 
@@ -329,6 +456,15 @@ export class Transaction {
     this.writer.command(name, ...parts);
     this.count++;
     return this;
+  }
+
+  /**
+   * Starts a command of `n` arguments (its name included) and counts it; the caller then writes
+   * exactly `n` arguments into the writer returned.
+   */
+  begin(n: number): RespWriter {
+    this.count++;
+    return this.writer.array(n);
   }
 
   /** How many commands are written since MULTI: the index in EXEC's reply of the next one. */
