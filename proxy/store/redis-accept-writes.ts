@@ -254,73 +254,60 @@ function lastCode(s: string): number {
   return charCode(s, s.length - 1);
 }
 
-/**
- * One run (operations [start, end) with one `now`), written as the top of this file says, straight
- * into the transaction's bytes: per operation no string, array or Map entry is made, only its
- * block numbers. A record block's key is written from its first id (the prefix's bytes and the id
- * but its last character), an index block's from its first field; later commands on the same key
- * copy its bytes.
- */
-function writeRun(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, ops: readonly AcceptedWrite[], start: number, end: number): WrittenRun {
-  const { prefix, ttlMs, bucketWidth } = layout;
-  const now = ops[start]!.now;
-  const at = tx.commands;
-  const n = end - start;
+/** The record blocks of a run: which block each operation's id is in, numbered as first met. */
+interface RecordBlocks {
+  /** Per operation of the run, its block. */
+  readonly blockOf: Int32Array;
+  /** Per operation of the run, its id's last character. */
+  readonly idLast: Int32Array;
+  /** Per block, the index in `ops` of its first operation, and how many it has. */
+  readonly heads: number[];
+  readonly sizes: number[];
+}
 
-  // Record blocks, numbered in the order of their first id; consecutive ids mostly share one.
+function recordBlocks(ops: readonly AcceptedWrite[], start: number, end: number): RecordBlocks {
+  const n = end - start;
   const blockOf = new Int32Array(n);
-  const recordHeads: number[] = [];
-  const recordSizes: number[] = [];
-  const recordNames: string[] = [];
+  const idLast = new Int32Array(n);
+  const heads: number[] = [];
+  const sizes: number[] = [];
+  const names: string[] = [];
+  // Consecutive ids mostly share the block met last.
   let last = -1;
   for (let i = start; i < end; i++) {
     const id = ops[i]!.id;
-    const inBlock = (q: number): boolean => inBlockOf(id, ops[recordHeads[q]!]!.id, recordNames[q]!);
-    let k = last >= 0 && inBlock(last) ? last : -1;
+    let k = last >= 0 && inBlockOf(id, ops[heads[last]!]!.id, names[last]!) ? last : -1;
+    for (let q = heads.length - 1; k < 0 && q >= 0; q--) if (q !== last && inBlockOf(id, ops[heads[q]!]!.id, names[q]!)) k = q;
     if (k < 0) {
-      for (let q = recordHeads.length - 1; q >= 0; q--) {
-        if (q !== last && inBlock(q)) {
-          k = q;
-          break;
-        }
-      }
-      if (k < 0) {
-        k = recordHeads.length;
-        recordHeads.push(i);
-        recordSizes.push(0);
-        recordNames.push(id.slice(0, -1));
-      }
+      k = heads.length;
+      heads.push(i);
+      sizes.push(0);
+      names.push(id.slice(0, -1));
     }
     blockOf[i - start] = k;
-    recordSizes[k]!++;
+    idLast[i - start] = lastCode(id);
+    sizes[k]!++;
     last = k;
   }
+  return { blockOf, idLast, heads, sizes };
+}
 
-  // Each block's HMGET goes before its HSET: it reads the records as they were before the run.
-  // Each key's bytes [from, to) as pairs, and where its block (the ids but their last character)
-  // is in them: an id of the block is written again from there.
-  const recordHead = Buffer.from(prefix + 'r:', 'utf8');
-  const recordKeys: number[] = [];
-  const idParts: number[] = [];
-  for (let k = 0; k < recordHeads.length; k++) {
-    const w = tx.begin(2 + recordSizes[k]!).raw(HMGET);
-    const first = ops[recordHeads[k]!]!.id;
-    const from = w.offset;
-    const to = w.joined(recordHead, first, first.length - 1).offset;
-    recordKeys.push(from, to);
-    idParts.push(to - 2 - (first.length - 1));
-    for (let q = recordHeads[k]! - start; q < n; q++) if (blockOf[q] === k) w.char(lastCode(ops[start + q]!.id));
-  }
-  for (let k = 0; k < recordHeads.length; k++) {
-    const w = tx.begin(2 + 2 * recordSizes[k]!).raw(HSET).again(recordKeys[2 * k]!, recordKeys[2 * k + 1]!);
-    for (let q = recordHeads[k]! - start; q < n; q++) {
-      if (blockOf[q] !== k) continue;
-      const op = ops[start + q]!;
-      w.char(lastCode(op.id)).arg(op.record);
-    }
-  }
+/** The index entries of a run, in order, and their index blocks (splitIndex's, found alike). */
+interface IndexEntries {
+  readonly fields: string[];
+  /** Per entry, the index in `ops` of its operation. */
+  readonly ops: number[];
+  /** Per entry, its block, -1 when the run has too few entries for any (splitIndex's flat). */
+  readonly blockOf: Int32Array;
+  /** Per block, its first entry and how many it has. */
+  readonly heads: number[];
+  readonly sizes: number[];
+  /** Entries in blocks of at least MIN_INDEX_BLOCK, and how many such blocks. */
+  readonly blocked: number;
+  readonly blocks: number;
+}
 
-  // The index entries (field, id) in order, and their index blocks (splitIndex's, computed alike).
+function indexEntries(ops: readonly AcceptedWrite[], start: number, end: number): IndexEntries {
   const fields: string[] = [];
   const entryOps: number[] = [];
   for (let i = start; i < end; i++) {
@@ -329,133 +316,206 @@ function writeRun(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, 
       entryOps.push(i);
     }
   }
-  // The id of entry e, from its record block's key.
-  const idOf = (w: RespWriter, e: number): void => {
-    const op = entryOps[e]!;
-    const id = ops[op]!.id;
-    w.partAnd(idParts[blockOf[op - start]!]!, id.length - 1, lastCode(id));
-  };
   const entries = fields.length;
-  const blockOfEntry = new Int32Array(entries).fill(-1);
-  const indexHeads: number[] = [];
-  const indexSizes: number[] = [];
-  const indexNames: string[] = [];
+  const blockOf = new Int32Array(entries).fill(-1);
+  const heads: number[] = [];
+  const sizes: number[] = [];
   if (entries >= MIN_INDEX_BLOCK) {
     // The fields of one message (a decimal and a hex reading) alternate between two blocks: the
     // two met last are checked first, the others found by name.
+    const names: string[] = [];
     let kA = -1;
     let kB = -1;
     let byName: Map<string, number> | undefined;
     for (let e = 0; e < entries; e++) {
       const field = fields[e]!;
       let k: number;
-      if (kA >= 0 && inBlockOf(field, fields[indexHeads[kA]!]!, indexNames[kA]!)) k = kA;
-      else if (kB >= 0 && inBlockOf(field, fields[indexHeads[kB]!]!, indexNames[kB]!)) k = kB;
+      if (kA >= 0 && inBlockOf(field, fields[heads[kA]!]!, names[kA]!)) k = kA;
+      else if (kB >= 0 && inBlockOf(field, fields[heads[kB]!]!, names[kB]!)) k = kB;
       else {
         byName ??= new Map();
         const name = field.slice(0, -1);
         k = byName.get(name) ?? -1;
         if (k < 0) {
-          k = indexHeads.length;
+          k = heads.length;
           byName.set(name, k);
-          indexNames.push(name);
-          indexHeads.push(e);
-          indexSizes.push(0);
+          names.push(name);
+          heads.push(e);
+          sizes.push(0);
         }
         kB = kA;
         kA = k;
       }
-      blockOfEntry[e] = k;
-      indexSizes[k]!++;
+      blockOf[e] = k;
+      sizes[k]!++;
     }
   }
   let blocked = 0;
   let blocks = 0;
-  for (let k = 0; k < indexHeads.length; k++) {
-    if (indexSizes[k]! < MIN_INDEX_BLOCK) continue;
-    blocked += indexSizes[k]!;
+  for (const size of sizes) {
+    if (size < MIN_INDEX_BLOCK) continue;
+    blocked += size;
     blocks++;
   }
-  const inBlock = (e: number): boolean => blockOfEntry[e]! >= 0 && indexSizes[blockOfEntry[e]!]! >= MIN_INDEX_BLOCK;
+  return { fields, ops: entryOps, blockOf, heads, sizes, blocked, blocks };
+}
 
-  const xkey = prefix + 'x:' + Math.floor(now / bucketWidth);
-  let xkeyFrom = -1;
-  let xkeyTo = -1;
-  let indexWrites = 0;
+/** Whether entry `e` goes in its index block (else in the bucket's hash). */
+function blockedEntry(index: IndexEntries, e: number): boolean {
+  const k = index.blockOf[e]!;
+  return k >= 0 && index.sizes[k]! >= MIN_INDEX_BLOCK;
+}
+
+/** Where keys and the parts of them an argument is copied from are in the transaction's bytes. */
+interface KeyBytes {
+  /** Per key, its argument's bytes [from, to) as two numbers. */
+  readonly keys: number[];
+  /** Per key, where its block (an id or field but its last character) starts in them. */
+  readonly parts: number[];
+}
+
+/**
+ * Per record block, its HMGET (each block's goes before its HSET: it reads the records as they were
+ * before the run), then per record block its HSET. The blocks' keys: the prefix's bytes and the
+ * first id but its last character.
+ */
+function writeRecords(tx: Transaction, prefix: string, ops: readonly AcceptedWrite[], start: number, records: RecordBlocks): KeyBytes {
+  const { blockOf, idLast, heads, sizes } = records;
+  const n = blockOf.length;
+  const head = Buffer.from(prefix + 'r:', 'utf8');
+  const keys: number[] = [];
+  const parts: number[] = [];
+  for (let k = 0; k < heads.length; k++) {
+    const w = tx.begin(2 + sizes[k]!).raw(HMGET);
+    const first = ops[heads[k]!]!.id;
+    const from = w.offset;
+    const to = w.joined(head, first, first.length - 1).offset;
+    keys.push(from, to);
+    parts.push(to - 2 - (first.length - 1));
+    for (let q = heads[k]! - start; q < n; q++) if (blockOf[q] === k) w.char(idLast[q]!);
+  }
+  for (let k = 0; k < heads.length; k++) {
+    const w = tx.begin(2 + 2 * sizes[k]!).raw(HSET).again(keys[2 * k]!, keys[2 * k + 1]!);
+    for (let q = heads[k]! - start; q < n; q++) if (blockOf[q] === k) w.char(idLast[q]!).arg(ops[start + q]!.record);
+  }
+  return { keys, parts };
+}
+
+/** Writes the id of index entry `e`, copied from its record block's key. */
+function writeEntryId(w: RespWriter, ops: readonly AcceptedWrite[], start: number, records: RecordBlocks, recordKeys: KeyBytes, index: IndexEntries, e: number): void {
+  const q = index.ops[e]! - start;
+  w.partAnd(recordKeys.parts[records.blockOf[q]!]!, ops[start + q]!.id.length - 1, records.idLast[q]!);
+}
+
+/**
+ * The index: the bucket's hash HSET (entries in no block), each index block's HSET (its key: the
+ * bucket's key, ':', and its first field but the last character), and the HDEL from the bucket's
+ * hash of every field written to a block. The keys' bytes: the bucket's hash first (when written),
+ * then the blocks'.
+ */
+function writeIndex(
+  tx: Transaction,
+  xkey: string,
+  ops: readonly AcceptedWrite[],
+  start: number,
+  records: RecordBlocks,
+  recordKeys: KeyBytes,
+  index: IndexEntries,
+): { readonly bucket: number[]; readonly blocks: number[] } {
+  const { fields, blockOf, heads, sizes, blocked } = index;
+  const entries = fields.length;
+  const bucket: number[] = [];
   if (entries > blocked) {
     const w = tx.begin(2 + 2 * (entries - blocked)).raw(HSET);
-    xkeyFrom = w.offset;
-    xkeyTo = w.arg(xkey).offset;
+    const from = w.offset;
+    bucket.push(from, w.arg(xkey).offset);
     for (let e = 0; e < entries; e++) {
-      if (inBlock(e)) continue;
+      if (blockedEntry(index, e)) continue;
       w.arg(fields[e]!);
-      idOf(w, e);
-    }
-    indexWrites++;
-  }
-  const indexKeys: number[] = [];
-  const fieldParts: number[] = [];
-  if (blocks > 0) {
-    const indexHead = Buffer.from(xkey + ':', 'utf8');
-    for (let k = 0; k < indexHeads.length; k++) {
-      if (indexSizes[k]! < MIN_INDEX_BLOCK) continue;
-      const w = tx.begin(2 + 2 * indexSizes[k]!).raw(HSET);
-      const first = fields[indexHeads[k]!]!;
-      const from = w.offset;
-      const to = w.joined(indexHead, first, first.length - 1).offset;
-      indexKeys.push(from, to);
-      fieldParts.push(to - 2 - (first.length - 1), first.length - 1);
-      for (let e = indexHeads[k]!; e < entries; e++) {
-        if (blockOfEntry[e] !== k) continue;
-        w.char(lastCode(fields[e]!));
-        idOf(w, e);
-      }
-      indexWrites++;
-    }
-    // A field in the bucket's hash would hide its block's entry (redis-keys.ts, "Index blocks").
-    const w = tx.begin(2 + blocked).raw(HDEL);
-    if (xkeyFrom >= 0) w.again(xkeyFrom, xkeyTo);
-    else {
-      xkeyFrom = w.offset;
-      xkeyTo = w.arg(xkey).offset;
-    }
-    for (let k = 0, b = 0; k < indexHeads.length; k++) {
-      if (indexSizes[k]! < MIN_INDEX_BLOCK) continue;
-      const part = fieldParts[2 * b]!;
-      const length = fieldParts[2 * b + 1]!;
-      b++;
-      for (let e = indexHeads[k]!; e < entries; e++) if (blockOfEntry[e] === k) w.partAnd(part, length, lastCode(fields[e]!));
+      writeEntryId(w, ops, start, records, recordKeys, index, e);
     }
   }
+  const blocks: number[] = [];
+  if (index.blocks === 0) return { bucket, blocks };
+  const head = Buffer.from(xkey + ':', 'utf8');
+  const parts: number[] = [];
+  for (let k = 0; k < heads.length; k++) {
+    if (sizes[k]! < MIN_INDEX_BLOCK) continue;
+    const w = tx.begin(2 + 2 * sizes[k]!).raw(HSET);
+    const first = fields[heads[k]!]!;
+    const from = w.offset;
+    const to = w.joined(head, first, first.length - 1).offset;
+    blocks.push(from, to);
+    parts.push(to - 2 - (first.length - 1));
+    for (let e = heads[k]!; e < entries; e++) {
+      if (blockOf[e] !== k) continue;
+      w.char(lastCode(fields[e]!));
+      writeEntryId(w, ops, start, records, recordKeys, index, e);
+    }
+  }
+  // A field in the bucket's hash would hide its block's entry (redis-keys.ts, "Index blocks").
+  const w = tx.begin(2 + blocked).raw(HDEL);
+  if (bucket.length > 0) w.again(bucket[0]!, bucket[1]!);
+  else w.arg(xkey);
+  for (let k = 0, b = 0; k < heads.length; k++) {
+    if (sizes[k]! < MIN_INDEX_BLOCK) continue;
+    const first = fields[heads[k]!]!;
+    const part = parts[b++]!;
+    for (let e = heads[k]!; e < entries; e++) if (blockOf[e] === k) w.partAnd(part, first.length - 1, lastCode(fields[e]!));
+  }
+  return { bucket, blocks };
+}
 
+/** PEXPIRE of each key in `keys` (pairs [from, to) of its bytes) for `ttl`, with `option`. */
+function writeExpires(tx: Transaction, keys: readonly number[], ttl: Uint8Array, option: Uint8Array): void {
+  for (let k = 0; k < keys.length; k += 2) tx.begin(4).raw(PEXPIRE).again(keys[k]!, keys[k + 1]!).raw(ttl).raw(option);
+}
+
+/**
+ * One run (operations [start, end) with one `now`), written as the top of this file says, straight
+ * into the transaction's bytes: per operation no string, array or Map entry is made, only its
+ * block numbers. A later command on a key copies its bytes, and an id or field whose block is in a
+ * key written before is copied from there.
+ */
+function writeRun(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, ops: readonly AcceptedWrite[], start: number, end: number): WrittenRun {
+  const { prefix, ttlMs, bucketWidth } = layout;
+  const now = ops[start]!.now;
+  const at = tx.commands;
+  const records = recordBlocks(ops, start, end);
+  const recordKeys = writeRecords(tx, prefix, ops, start, records);
+  const index = indexEntries(ops, start, end);
+  const indexKeys = writeIndex(tx, prefix + 'x:' + Math.floor(now / bucketWidth), ops, start, records, recordKeys, index);
   // The end of the run's bucket plus the ttl (the script's bucket_ends): every key written keeps a
   // Redis TTL at least that long, as ms from now. A record block's deadline moves on with each save
   // into it: extended, never shortened (GT), or set if new (NX), as the script's `extend`. An index
   // key is written in its time bucket only, whose deadline every writer computes alike: NX (the
   // first writer's, up to the replicas' clock skew).
   const ends = (Math.floor(now / bucketWidth) + 1) * bucketWidth + ttlMs;
-  const ttl = ends - now;
-  let ttlFrom = -1;
-  let ttlTo = -1;
-  const expire = (keyFrom: number, keyTo: number, option: Uint8Array): void => {
-    const w = tx.begin(4).raw(PEXPIRE).again(keyFrom, keyTo);
-    if (ttlFrom >= 0) w.again(ttlFrom, ttlTo);
-    else {
-      ttlFrom = w.offset;
-      ttlTo = w.arg(ttl).offset;
-    }
-    w.raw(option);
-  };
-  for (let k = 0; k < recordKeys.length; k += 2) {
-    expire(recordKeys[k]!, recordKeys[k + 1]!, GT);
-    expire(recordKeys[k]!, recordKeys[k + 1]!, NX);
+  const ttl = encodeArgs(String(ends - now));
+  for (let k = 0; k < recordKeys.keys.length; k += 2) {
+    const key = recordKeys.keys.slice(k, k + 2);
+    writeExpires(tx, key, ttl, GT);
+    writeExpires(tx, key, ttl, NX);
   }
-  if (entries > blocked) expire(xkeyFrom, xkeyTo, NX);
-  for (let k = 0; k < indexKeys.length; k += 2) expire(indexKeys[k]!, indexKeys[k + 1]!, NX);
+  writeExpires(tx, indexKeys.bucket, ttl, NX);
+  writeExpires(tx, indexKeys.blocks, ttl, NX);
   // Stats: the records until the end of their bucket (ends - 1), the index entries until now + ttl.
+  const n = end - start;
+  const entries = index.fields.length;
   count(tx, layout, buckets, now, Math.floor((ends - 1) / bucketWidth), 'r', n);
   if (entries > 0) count(tx, layout, buckets, now, Math.floor((now + ttlMs) / bucketWidth), 'u', entries);
-  return { now, at, ops, start, blockOf, recordBlocks: recordHeads.length, indexWrites, removes: blocks > 0, records: n, entries };
+  return {
+    now,
+    at,
+    ops,
+    start,
+    blockOf: records.blockOf,
+    recordBlocks: records.heads.length,
+    indexWrites: (indexKeys.bucket.length + indexKeys.blocks.length) / 2,
+    removes: index.blocks > 0,
+    records: n,
+    entries,
+  };
 }
 
 /**

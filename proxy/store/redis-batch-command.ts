@@ -46,8 +46,13 @@ function grow(used: number, more: number): Buffer {
 
 /** How many decimal digits `n` (a non-negative integer) has. */
 function decimalDigits(n: number): number {
-  if (n < 1e8) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : 8;
-  return 8 + decimalDigits(Math.floor(n / 1e8));
+  if (n < 1e8) return digitsBelow1e8(n);
+  if (n < 1e16) return 8 + digitsBelow1e8(Math.floor(n / 1e8));
+  return String(n).length;
+}
+
+function digitsBelow1e8(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : 8;
 }
 
 /**
@@ -76,12 +81,11 @@ export function putDecimal(buf: Buffer, off: number, n: number): number {
     buf[off + 1] = 0x30 + (n - 10 * tens);
     return off + 2;
   }
-  if (n >= 1e8) {
-    const high = Math.floor(n / 1e8);
-    off = putDecimal(buf, off, high);
-    return putDigits(buf, off, n - high * 1e8, 8);
-  }
-  return putDigits(buf, off, n, decimalDigits(n));
+  if (n < 1e8) return putDigits(buf, off, n, digitsBelow1e8(n));
+  if (n >= 1e16) return off + buf.write(String(n), off, 'latin1');
+  const high = Math.floor(n / 1e8);
+  off = putDigits(buf, off, high, digitsBelow1e8(high));
+  return putDigits(buf, off, n - high * 1e8, 8);
 }
 
 /** The `digits` last decimal digits of `n` (below 1e8), zeros in front; the next offset. */
