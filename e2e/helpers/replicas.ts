@@ -168,7 +168,9 @@ export function replicaSuite(redisOptions: { durable?: boolean } = {}): ReplicaS
       const sim = cleanup.add(await startSimulator(simOptions));
       const replicas = cleanup.add(await startReplicas({ ...replicaOptions, redisUrl: running().url, simPorts: [sim.port] }));
       const count = replicaOptions.count ?? 3;
-      await eventually('every replica bound upstream', () => sim.stats().bound >= count);
+      // Three processes start and bind while the rest of the suite runs in parallel: on a slow day
+      // (half the usual speed, 2026-11-26 night) that once took more than the default 10 s.
+      await eventually('every replica bound upstream', () => sim.stats().bound >= count, { timeoutMs: 30_000, describe: () => sim.stats() });
       await everyReplicaReady(replicas);
       return { sim, replicas };
     },

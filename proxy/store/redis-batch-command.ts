@@ -110,16 +110,7 @@ export class RespWriter {
   command(name: string, ...parts: readonly (readonly RespArg[])[]): this {
     let count = 1;
     for (const args of parts) count += args.length;
-    let buf: Buffer = scratch;
-    let off = this.off;
-    // Room is made per argument, for its worst case: UTF-8 at 3 bytes per UTF-16 unit, plus a
-    // header of at most 16 bytes.
-    if (off + 32 + 3 * name.length > buf.length) buf = grow(off, 32 + 3 * name.length);
-    buf[off] = 0x2a; // '*'
-    off = putDecimal(buf, off + 1, count);
-    putCrlf(buf, off);
-    off = putBulk(buf, off + 2, name);
-    this.off = off;
+    this.array(count).arg(name);
     for (const args of parts) for (let i = 0; i < args.length; i++) this.arg(args[i]!);
     return this;
   }
