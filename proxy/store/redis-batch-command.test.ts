@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { RespWriter, Transaction, canTakeReplies, encodeCommand, type RespArg } from './redis-batch-command.js';
+import { RespWriter, Transaction, canTakeReplies, encodeArgs, encodeCommand, type RespArg } from './redis-batch-command.js';
 import { failFastOptions } from './redis-connection.js';
 
 /** RESP as Redis reads it, built the plain way: each argument's UTF-8 bytes with its length. */
@@ -12,6 +12,36 @@ function resp(name: string, args: readonly RespArg[]): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+describe('RespWriter, a command written in pieces', () => {
+  it('writes what encodeCommand writes: characters, a key of a prefix and part of an id, parts and keys copied, encoded arguments', () => {
+    const w = new RespWriter();
+    w.array(8).raw(encodeArgs('hset'));
+    const keyFrom = w.offset;
+    // The key: the prefix's bytes (UTF-8) and the id but its last character.
+    const keyTo = w.joined(Buffer.from('pré:r:', 'utf8'), 'smppd0a1b2c3d4e', 14).offset;
+    w.char(0x65).arg('rec|1').arg(1234567890123);
+    // An id of the key's block: the 14 bytes after the prefix, then its own last character.
+    w.partAnd(keyTo - 2 - 14, 14, 0x66);
+    w.again(keyFrom, keyTo).arg(Uint8Array.from([0x00, 0xff]));
+    w.array(2).raw(encodeArgs('pexpire', 'NX'));
+    const expected = Buffer.concat([
+      resp('hset', ['pré:r:smppd0a1b2c3d4', 'e', 'rec|1', 1234567890123, 'smppd0a1b2c3d4f', 'pré:r:smppd0a1b2c3d4', Uint8Array.from([0x00, 0xff])]),
+      resp('pexpire', ['NX']),
+    ]);
+    expect(w.bytes()).toEqual(expected);
+  });
+
+  it('writes lengths of every number of digits, and grows its buffer past 64 KiB keeping what it wrote', () => {
+    const w = new RespWriter();
+    const long = 'x'.repeat(70_000);
+    w.array(5).arg('set').arg('k'.repeat(9)).arg('v'.repeat(99)).arg('w'.repeat(100_000));
+    const from = w.offset;
+    const to = w.arg(long).offset;
+    w.array(2).arg('get').again(from, to);
+    expect(w.bytes()).toEqual(Buffer.concat([resp('set', ['k'.repeat(9), 'v'.repeat(99), 'w'.repeat(100_000), long]), resp('get', [long])]));
+  });
+});
 
 describe('encodeCommand', () => {
   it('writes every argument as Redis reads it: ASCII, UTF-8 anywhere in a string, short and long strings, numbers, bytes', () => {
