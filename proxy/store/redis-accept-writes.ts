@@ -101,46 +101,25 @@ const NO_BLOCKS: ReadonlyMap<string, IndexBlock> = new Map();
  */
 export function splitIndex(index: readonly string[], ascii: boolean): SplitIndex {
   if (index.length < 2 * MIN_INDEX_BLOCK) return { flat: index, blocks: NO_BLOCKS };
-  // Each entry's block (undefined for a field beyond ASCII), then the blocks by name. The fields of
-  // one message (a decimal and a hex reading) alternate between two blocks, and the two met last
-  // are recognised by comparing names (===, a memory compare), not by a Map lookup, which hashes
-  // each new name. A throwaway microbench of runs of 60 messages: ~120 ns per entry so, 190-325 ns
-  // with a prefix compare instead of the slice (String.prototype.startsWith, or a loop of
-  // charCodeAt), on a noisy machine.
-  const blockOf: (IndexBlock | undefined)[] = new Array<IndexBlock | undefined>(index.length / 2);
-  const all = new Map<string, IndexBlock>();
-  let nameA: string | undefined;
-  let nameB: string | undefined;
-  let blockA: IndexBlock | undefined;
-  let blockB: IndexBlock | undefined;
-  for (let i = 0, k = 0; i < index.length; i += 2, k++) {
-    const field = index[i]!;
-    let block: IndexBlock | undefined;
-    if (!ascii && charCode(field, field.length - 1) > 0x7f) continue;
-    const name = field.slice(0, -1);
-    if (name === nameA) block = blockA;
-    else if (name === nameB) block = blockB;
-    else {
-      if (!ascii && !isAscii(field)) continue;
-      block = all.get(name);
-      if (block === undefined) all.set(name, (block = { pairs: [], fields: [] }));
-      nameB = nameA;
-      blockB = blockA;
-      nameA = name;
-      blockA = block;
-    }
-    block!.pairs.push(field.slice(-1), index[i + 1]!);
-    block!.fields.push(field);
-    blockOf[k] = block;
-  }
+  const fields: string[] = [];
+  for (let i = 0; i < index.length; i += 2) fields.push(index[i]!);
+  const { blockOf, heads, sizes } = fieldBlocks(fields, ascii);
   const flat: string[] = [];
-  for (let i = 0, k = 0; i < index.length; i += 2, k++) {
-    const block = blockOf[k];
-    if (block !== undefined && block.fields.length >= MIN_INDEX_BLOCK) continue;
-    flat.push(index[i]!, index[i + 1]!);
+  for (let e = 0; e < fields.length; e++) {
+    const k = blockOf[e]!;
+    if (k < 0 || sizes[k]! < MIN_INDEX_BLOCK) flat.push(index[2 * e]!, index[2 * e + 1]!);
   }
   const blocks = new Map<string, IndexBlock>();
-  for (const [name, block] of all) if (block.fields.length >= MIN_INDEX_BLOCK) blocks.set(name, block);
+  for (let k = 0; k < heads.length; k++) {
+    if (sizes[k]! < MIN_INDEX_BLOCK) continue;
+    const block: IndexBlock = { pairs: [], fields: [] };
+    for (let e = heads[k]!; e < fields.length; e++) {
+      if (blockOf[e] !== k) continue;
+      block.pairs.push(fields[e]!.slice(-1), index[2 * e + 1]!);
+      block.fields.push(fields[e]!);
+    }
+    blocks.set(fields[heads[k]!]!.slice(0, -1), block);
+  }
   return { flat, blocks };
 }
 
@@ -295,19 +274,11 @@ function recordBlocks(ops: readonly AcceptedWrite[], start: number, end: number)
   return { blockOf, idLast, heads, sizes };
 }
 
-/** The index entries of a run, in order, and their index blocks (splitIndex's, found alike). */
-interface IndexEntries {
+/** The index entries of a run, in order, and their index blocks (fieldBlocks). */
+interface IndexEntries extends FieldBlocks {
   readonly fields: string[];
   /** Per entry, the index in `ops` of its operation. */
   readonly ops: number[];
-  /** Per entry, its block, -1 when the run has too few entries for any (splitIndex's flat). */
-  readonly blockOf: Int32Array;
-  /** Per block, its first entry and how many it has. */
-  readonly heads: number[];
-  readonly sizes: number[];
-  /** Entries in blocks of at least MIN_INDEX_BLOCK, and how many such blocks. */
-  readonly blocked: number;
-  readonly blocks: number;
 }
 
 function indexEntries(ops: readonly AcceptedWrite[], start: number, end: number): IndexEntries {
@@ -319,6 +290,27 @@ function indexEntries(ops: readonly AcceptedWrite[], start: number, end: number)
       entryOps.push(i);
     }
   }
+  return { fields, ops: entryOps, ...fieldBlocks(fields, true) };
+}
+
+/** Index fields grouped into index blocks: the part of IndexEntries that splitIndex shares. */
+interface FieldBlocks {
+  /** Per field, its block, -1 when it is in none (too few fields, or beyond ASCII). */
+  readonly blockOf: Int32Array;
+  /** Per block, its first field and how many it has. */
+  readonly heads: number[];
+  readonly sizes: number[];
+  /** Fields in blocks of at least MIN_INDEX_BLOCK, and how many such blocks. */
+  readonly blocked: number;
+  readonly blocks: number;
+}
+
+/**
+ * The index blocks of `fields` (each field but its last character), numbered as first met. A field
+ * beyond ASCII is in none: the scripts split fields by bytes (`ascii`: every field is known to be
+ * ASCII).
+ */
+function fieldBlocks(fields: readonly string[], ascii: boolean): FieldBlocks {
   const entries = fields.length;
   const blockOf = new Int32Array(entries).fill(-1);
   const heads: number[] = [];
@@ -332,10 +324,12 @@ function indexEntries(ops: readonly AcceptedWrite[], start: number, end: number)
     let byName: Map<string, number> | undefined;
     for (let e = 0; e < entries; e++) {
       const field = fields[e]!;
+      if (!ascii && lastCode(field) > 0x7f) continue;
       let k: number;
       if (kA >= 0 && inBlockOf(field, fields[heads[kA]!]!, names[kA]!)) k = kA;
       else if (kB >= 0 && inBlockOf(field, fields[heads[kB]!]!, names[kB]!)) k = kB;
       else {
+        if (!ascii && !isAscii(field)) continue;
         byName ??= new Map();
         const name = field.slice(0, -1);
         k = byName.get(name) ?? -1;
@@ -360,7 +354,7 @@ function indexEntries(ops: readonly AcceptedWrite[], start: number, end: number)
     blocked += size;
     blocks++;
   }
-  return { fields, ops: entryOps, blockOf, heads, sizes, blocked, blocks };
+  return { blockOf, heads, sizes, blocked, blocks };
 }
 
 /** Whether entry `e` goes in its index block (else in the bucket's hash). */
