@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm run bench:instructions [-- warm-up count]`: smppd's instructions per message through the
-# memory store and through the Redis store, counted by valgrind's callgrind, closed loop as in
-# `npm run bench` (b) and (f): the simulator, a private redis-server and the load generator as
-# processes, smppd under callgrind (~50 times slower, so it bounds the loop as it does (f)).
+# `npm run bench:instructions [-- [--receipts] warm-up count]`: smppd's instructions per message
+# through the memory store and through the Redis store, counted by valgrind's callgrind, closed loop
+# as in `npm run bench` (b) and (f), or with --receipts as in (c) and the Redis store with receipts
+# (every message then costs its submit and its receipt): the simulator, a private redis-server and
+# the load generator as processes, smppd under callgrind (~50 times slower, so it bounds the loop).
 #
 # Why: on the 2-core development VM one closed-loop run of (f) moves by 10-20% and the machine's
 # speed from day to day by 2x, while instructions do not depend on how fast the machine is that
@@ -12,6 +13,8 @@
 # and compiler threads do their work at times that vary). Needs valgrind and redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+RECEIPTS=()
+if [ "${1:-}" = --receipts ]; then RECEIPTS=(--receipts); shift; fi
 WARM=${1:-20000}
 COUNT=${2:-40000}
 NODE=node_modules/.bin/node
@@ -52,7 +55,7 @@ YAML
     "$NODE" -e "fetch('http://127.0.0.1:$admin/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" && break
     sleep 1
   done
-  local bench=(dist/e2e/bench/main.js --port "$proxy" --binds 4 --window 100)
+  local bench=(dist/e2e/bench/main.js --port "$proxy" --binds 4 --window 100 "${RECEIPTS[@]}")
   "$NODE" "${bench[@]}" --count "$WARM" >"$DIR/warm-$store.txt"
   callgrind_control --dump "$pid" >/dev/null 2>&1
   "$NODE" "${bench[@]}" --count "$COUNT" >"$DIR/run-$store.txt"
@@ -71,7 +74,7 @@ YAML
   wait 2>/dev/null || true
 }
 
-echo "smppd's instructions per message, $COUNT messages after $WARM (callgrind):"
+echo "smppd's instructions per message${RECEIPTS:+ with its receipt}, $COUNT messages after $WARM (callgrind):"
 read -r _ mem_all mem_main < <(measure memory)
 read -r _ red_all red_main < <(measure redis)
 printf '  %-14s %9s %9s\n' store 'all' 'main'
