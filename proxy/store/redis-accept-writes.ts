@@ -15,6 +15,7 @@
 //   HSET per index block       <p>x:<b>:<block>: last character -> id (splitIndex)
 //   HDEL of the bucket's hash  the fields the index blocks now hold (a field in the bucket's hash
 //                              would hide its block's entry: redis-keys.ts, "Index blocks")
+//   HSETNX of the bucket's hash  when written: its shape field (redis-keys.ts, "Bucket shape")
 //   PEXPIRE GT, PEXPIRE NX     per record block: its TTL at least to the end of the run's bucket plus
 //                              the ttl (GT extends a TTL, NX gives a new key its first: the script's
 //                              `extend`; both need Redis 7)
@@ -44,6 +45,7 @@
 
 import { charCode, startsWith } from '../smpp/string-calls.js';
 import { encodeArgs, type RespArg, type RespWriter, type Transaction } from './redis-batch-command.js';
+import { BUCKET_SHAPE_FIELD, BUCKET_SHAPE_VALUE } from './redis-keys.js';
 
 /** Whether every character of `s` is ASCII (one byte in UTF-8). */
 export function isAscii(s: string): boolean {
@@ -209,6 +211,8 @@ export function writeAccepted(tx: Transaction, layout: AcceptLayout, buckets: St
 const HMGET = encodeArgs('hmget');
 const HSET = encodeArgs('hset');
 const HDEL = encodeArgs('hdel');
+const HSETNX = encodeArgs('hsetnx');
+const SHAPE = encodeArgs(BUCKET_SHAPE_FIELD, BUCKET_SHAPE_VALUE);
 const PEXPIRE = encodeArgs('pexpire');
 const GT = encodeArgs('GT');
 const NX = encodeArgs('NX');
@@ -482,6 +486,9 @@ function writeRun(tx: Transaction, layout: AcceptLayout, buckets: StatsBuckets, 
   const recordKeys = writeRecords(tx, prefix, ops, start, records);
   const index = indexEntries(ops, start, end);
   const indexKeys = writeIndex(tx, prefix + 'x:' + Math.floor(now / bucketWidth), ops, start, records, recordKeys, index);
+  // After the index writes, whose replies recountsOf reads from `at` on: the bucket's hash, when
+  // written, is made a hashtable (redis-keys.ts, "Bucket shape").
+  if (indexKeys.bucket.length > 0) tx.begin(4).raw(HSETNX).again(indexKeys.bucket[0]!, indexKeys.bucket[1]!).raw(SHAPE);
   // The end of the run's bucket plus the ttl (the script's bucket_ends): every key written keeps a
   // Redis TTL at least that long, as ms from now. A record block's deadline moves on with each save
   // into it: extended, never shortened (GT), or set if new (NX), as the script's `extend`. An index

@@ -6,7 +6,8 @@
 //                                             field that character, value the record as one       of its last save + store
 //                                             string (below)                                      ttl
 //   <p>x:<b>                         hash     the upstream index, entries written in bucket b:    bucket end + store ttl
-//                                             field "<len>:<cluster>:<key>", value smppd id
+//                                             field "<len>:<cluster>:<key>", value smppd id;
+//                                             and field "-" (Bucket shape, below)
 //   <p>x:<b>:<block>                 hash     index entries of bucket b whose field is <block> +   bucket end + store ttl
 //                                             one character: field that character, value smppd
 //                                             id (Index blocks, below)
@@ -74,6 +75,16 @@
 // upstream ids counting up, Redis CPU per message from INFO cpu): ~15% less than with every entry in
 // the bucket's hash, and ~20% less Redis memory per message (~435 -> ~340 MB for 1.9 million messages).
 //
+// Bucket shape. Redis keeps a small hash as a listpack, whose lookups scan it: up to
+// hash-max-listpack-entries fields (128 by default; 512 in Debian's redis-server), ~60,000
+// instructions for the HDEL of a run's block fields from a bucket's hash of 500 (callgrind of
+// redis-server under `npm run bench`'s Redis store with receipts), and every receipt's lookup misses
+// in it first. A bucket's hash grows by a few entries per run, so each new bucket spent its first
+// ~50,000 messages so. Whoever writes entries to a bucket's hash also writes BUCKET_SHAPE_FIELD
+// with a value longer than hash-max-listpack-value (64 by default) if it is not there: the hash is
+// then a hashtable from its first write, and stays one. Index fields start with a digit, so the
+// field is never looked up; stats do not count it.
+//
 // Stats counts (<p>n:): a record is counted in the stats bucket of its last save's time bucket end
 // (a save of an id saved before moves its count there), an index entry in that of now + ttl.
 //
@@ -116,6 +127,11 @@
 
 /** The version of the layout above. Raise it with any change that a store of the old one would misread. */
 export const KEY_LAYOUT_VERSION = 1;
+
+/** The field and value that keep a bucket's hash a hashtable (Bucket shape, above). */
+export const BUCKET_SHAPE_FIELD = '-';
+export const BUCKET_SHAPE_VALUE =
+  'smppd keeps this hash a hashtable: a value over hash-max-listpack-value (64) turns a listpack into one';
 
 /** A key of the (cluster, upstream key) namespace: length-prefixed cluster, then the key. */
 function clusterKey(prefix: string, kind: string, cluster: string, key: string): string {

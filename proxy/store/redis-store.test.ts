@@ -5,7 +5,7 @@ import { parseConfig } from '../config/load.js';
 import { runStoreContract } from './contract.js';
 import { createRedisClient, redisSettingsFromConfig } from './redis-connection.js';
 import { createMessageIdGenerator } from './message-id.js';
-import { bucketWidthMs, KEY_LAYOUT_VERSION } from './redis-keys.js';
+import { BUCKET_SHAPE_FIELD, bucketWidthMs, KEY_LAYOUT_VERSION } from './redis-keys.js';
 import { encodeCommand } from './redis-batch-command.js';
 import { createRedisStore, createRedisStoreFromConfig, RecordBytes, type RedisMessageStore, type RedisStoreOptions } from './redis-store.js';
 import { StoreErrorCode, isStoreError, type DeliveryItem, type MessageRecord, type MessageStore } from './store.js';
@@ -84,14 +84,18 @@ async function contents(prefix: string): Promise<Record<string, unknown>> {
  * contents() with every index block (x:<bucket>:<block>) merged into its bucket's hash (x:<bucket>)
  * as the lookups read them (redis-keys.ts, "Index blocks"): an entry in the bucket's hash hides the
  * same field in its block. Where a batch puts an index entry is its own business; what each field
- * finds must not differ.
+ * finds must not differ. A bucket's shape field (redis-keys.ts, "Bucket shape") is left out: it is
+ * there when entries were written to the bucket's hash, whichever.
  */
 function indexAsRead(keys: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const blocks: [string, string, Record<string, string>][] = [];
   for (const [name, value] of Object.entries(keys)) {
     const block = /^hash (x:\d+):(.*)$/s.exec(name);
-    if (block === null) out[name] = value;
+    if (/^hash x:\d+$/.test(name)) {
+      const { [BUCKET_SHAPE_FIELD]: _shape, ...entries } = value as Record<string, string>;
+      if (Object.keys(entries).length > 0) out[name] = { ...(out[name] as object), ...entries };
+    } else if (block === null) out[name] = value;
     else blocks.push([`hash ${block[1]!}`, block[2]!, value as Record<string, string>]);
   }
   for (const [bucket, block, entries] of blocks) {
@@ -441,10 +445,34 @@ describe('redis store', () => {
       await Promise.all(calls);
       const index = Object.entries(await contents(prefix)).filter(([name]) => name.startsWith('hash x:'));
       const layout = Object.fromEntries(index.map(([name, entries]) => [name.replace(/^hash x:\d+/, 'x:b'), Object.keys(entries as object).length]));
-      expect(layout).toEqual({ 'x:b': 1, 'x:b:7:vodacom:dec:10': 10, 'x:b:7:vodacom:dec:11': 10 });
+      // The bucket's hash: the lone entry and its shape field.
+      expect(layout).toEqual({ 'x:b': 2, 'x:b:7:vodacom:dec:10': 10, 'x:b:7:vodacom:dec:11': 10 });
       for (let i = 0; i < 20; i++) expect(await store.findByUpstream('vodacom', [`dec:${100 + i}`])).toMatchObject({ id: `m${i}` });
       expect(await store.findByUpstream('vodacom', ['dec:777'])).toMatchObject({ id: 'lone' });
     });
+
+    it.each(['transaction', 'script'] as const)(
+      "keeps a bucket's hash a hashtable from its first entry, written by a %s and by setUpstreamId (lookups scan a listpack)",
+      async (acceptedWrites) => {
+        const prefix = redis.prefix();
+        const store = open({ keyPrefix: prefix, acceptedWrites });
+        await store.saveAccepted(record('lone'), 'vodacom', '777', ['dec:777']);
+        const [bucket, ...others] = (await keysUnder(prefix)).filter((key) => /x:\d+$/.test(key));
+        expect(others).toEqual([]);
+        expect(await inspect.object('ENCODING', bucket!)).toBe('hashtable');
+        // A bucket written first by setUpstreamId, one width later.
+        now += bucketWidthMs(TTL_MS);
+        await store.save(record('other'));
+        await store.setUpstreamId('other', 'vodacom', '778', ['dec:778']);
+        const buckets = (await keysUnder(prefix)).filter((key) => /x:\d+$/.test(key));
+        expect(buckets).toHaveLength(2);
+        for (const key of buckets) expect(await inspect.object('ENCODING', key)).toBe('hashtable');
+        expect(await store.findByUpstream('vodacom', ['dec:777'])).toMatchObject({ id: 'lone' });
+        expect(await store.findByUpstream('vodacom', ['dec:778'])).toMatchObject({ id: 'other' });
+        // The shape field is no index entry.
+        expect((await store.stats()).memory.upstreamKeys).toBe(2);
+      },
+    );
 
     it('finds the newest message for an upstream key written to its index block and to the bucket in turn', async () => {
       const store = open();
