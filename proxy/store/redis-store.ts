@@ -74,7 +74,7 @@ import {
 } from './redis-keys.js';
 import { isAscii, recountsOf, splitIndex, StatsBuckets, writeAccepted, type AcceptedWrites, type AcceptLayout, type Recount } from './redis-accept-writes.js';
 import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
-import { BATCH_SOURCE, OP, RUN_OP, type OpName } from './redis-scripts.js';
+import { BATCH_SOURCE, FIND_RUN_OP, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
@@ -540,6 +540,43 @@ class AcceptRuns {
 }
 
 /**
+ * A batch's runs of findByUpstream in ARGV, after and among those of AcceptRuns (redis-scripts.ts,
+ * find_run: the layout): consecutive finds with the same `now` make one run.
+ */
+class FindRuns {
+  /** The open run's `now`, undefined when none is open. */
+  private now: number | undefined = undefined;
+  /** The open run's element of the operations' JSON: [FIND_RUN_OP, its first ARGV index, count]. */
+  private element: [string, number, number] = [FIND_RUN_OP, 0, 0];
+
+  constructor(private readonly args: RespArg[]) {}
+
+  /** Adds a find (encoded: name, key count, now, fields), opening a run if need be. */
+  add(op: PromisedOp, ops: (readonly unknown[])[]): void {
+    const { encoded } = op;
+    const now = encoded[2] as number;
+    if (now !== this.now) {
+      this.element = [FIND_RUN_OP, FIRST_RUN_ARG + this.args.length, 0];
+      ops.push(this.element);
+      this.now = now;
+      this.args.push(now);
+    }
+    for (let f = 3; f < encoded.length; f++) this.args.push(encoded[f] as string);
+    this.args.push('');
+    this.element[2]++;
+  }
+
+  end(): void {
+    this.now = undefined;
+  }
+}
+
+/** Whether `op` is a findByUpstream (it goes in a FindRuns). */
+function isFind(op: QueuedOp): boolean {
+  return op instanceof PromisedOp && op.encoded[0] === OP.findByUpstream;
+}
+
+/**
  * A run's index pairs (field, id) as the script reads them (run_at): the count and pairs for the
  * bucket's hash, then the count of index blocks and per block: its name, its pair count and the
  * pairs (last character, id).
@@ -619,13 +656,14 @@ function savesCanGoFirst(ops: readonly QueuedOp[]): boolean {
   for (let i = 0; i < lastSave; i++) {
     const op = ops[i] as QueuedOp;
     if (transactable(op)) continue;
-    if (!(op instanceof PromisedOp) || op.encoded[0] !== OP.findByUpstream) return false;
+    if (!isFind(op)) return false;
+    const { encoded } = op as PromisedOp;
     if (fields === undefined) {
       fields = new Set();
       for (const save of ops) if (transactable(save)) for (const field of save.fields) fields.add(field);
     }
     // encoded: name, key count (0), now, then the index fields.
-    for (let f = 3; f < op.encoded.length; f++) if (fields.has(op.encoded[f] as string)) return false;
+    for (let f = 3; f < encoded.length; f++) if (fields.has(encoded[f] as string)) return false;
   }
   return true;
 }
@@ -1295,12 +1333,19 @@ class RedisStore implements RedisMessageStore {
     const keys: string[] = [this.meta];
     const encoded: (readonly unknown[])[] = [];
     const runs = new AcceptRuns();
+    const finds = new FindRuns(runs.args);
     for (const op of ops) {
       if (op instanceof AcceptOp) {
+        finds.end();
         runs.add(op, encoded);
         continue;
       }
       runs.end();
+      if (isFind(op)) {
+        finds.add(op as PromisedOp, encoded);
+        continue;
+      }
+      finds.end();
       for (const key of op.keys) keys.push(key);
       encoded.push(op.encoded);
     }
