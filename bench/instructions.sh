@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# `npm run bench:instructions [-- [--receipts] warm-up count]`: smppd's instructions per message
-# through the memory store and through the Redis store, counted by valgrind's callgrind, closed loop
-# as in `npm run bench` (b) and (f), or with --receipts as in (c) and the Redis store with receipts
-# (every message then costs its submit and its receipt): the simulator, a private redis-server and
-# the load generator as processes, smppd under callgrind (~50 times slower, so it bounds the loop).
+# `npm run bench:instructions [-- [--receipts] [--redis-server] warm-up count]`: smppd's
+# instructions per message through the memory store and through the Redis store, counted by
+# valgrind's callgrind, closed loop as in `npm run bench` (b) and (f), or with --receipts as in (c)
+# and the Redis store with receipts (every message then costs its submit and its receipt): the
+# simulator, a private redis-server and the load generator as processes, smppd under callgrind
+# (~50 times slower, so it bounds the loop). With --redis-server, redis-server runs under callgrind
+# instead, smppd as usual on the Redis store: Redis's instructions per message.
 #
 # Why: on the 2-core development VM one closed-loop run of (f) moves by 10-20% and the machine's
 # speed from day to day by 2x, while instructions do not depend on how fast the machine is that
 # minute. The share (memory / Redis) is what (f) would be if smppd's thread alone bounded both.
 # Counters are zeroed after the warm-up (callgrind_control --dump) and read after the count.
-# Runs repeat to within ~2% for the main thread and ~5% for all threads (V8's garbage collector
-# and compiler threads do their work at times that vary). Needs valgrind and redis-server.
+# Runs repeat to within ~2-8% for smppd's main thread and redis-server. The other threads of smppd
+# are mostly V8's optimising compiler (callgrind of them): under callgrind the warm-up is not long
+# enough for it to be done, so "all" counts some of that one-off work. Needs valgrind and redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECEIPTS=()
-if [ "${1:-}" = --receipts ]; then RECEIPTS=(--receipts); shift; fi
+SERVER=no
+while [ "${1:-}" = --receipts ] || [ "${1:-}" = --redis-server ]; do
+  if [ "$1" = --receipts ]; then RECEIPTS=(--receipts); else SERVER=yes; fi
+  shift
+done
 WARM=${1:-20000}
 COUNT=${2:-40000}
 NODE=node_modules/.bin/node
-for tool in valgrind callgrind_control redis-server; do
+for tool in valgrind callgrind_control redis-server redis-cli; do
   command -v "$tool" >/dev/null || { echo "bench:instructions needs $tool" >&2; exit 1; }
 done
 DIR=$(mktemp -d)
@@ -26,14 +33,29 @@ trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DI
 
 freeport() { "$NODE" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 
-# measure STORE: prints "STORE all-threads main-thread" instructions per message
+# The instructions in callgrind file $1, per message.
+per_message() {
+  local ir
+  ir=$(grep -m1 -E '^(summary|totals):' "$1" | awk '{print $2}')
+  echo $((ir / COUNT))
+}
+
+# measure STORE: prints "STORE all-threads main-thread" instructions per message of smppd, or
+# with --redis-server "STORE redis-server" of redis-server
 measure() {
-  local store=$1 sim redis proxy admin
+  local store=$1 sim redis proxy admin counted
   sim=$(freeport); proxy=$(freeport); admin=$(freeport)
   local yaml="store: {backend: memory, ttl: 1h, max_entries: 5000000}"
   if [ "$store" = redis ]; then
     redis=$(freeport)
-    redis-server --port "$redis" --save '' --appendonly no >"$DIR/redis-$store.log" 2>&1 &
+    local server=(redis-server --port "$redis" --save '' --appendonly no)
+    if [ "$SERVER" = yes ]; then
+      valgrind --tool=callgrind --callgrind-out-file="$DIR/cg-server.%p" "${server[@]}" >"$DIR/redis-$store.log" 2>&1 &
+      counted=$!
+    else
+      "${server[@]}" >"$DIR/redis-$store.log" 2>&1 &
+    fi
+    for _ in $(seq 1 120); do redis-cli -p "$redis" ping >/dev/null 2>&1 && break; sleep 0.5; done
     yaml="store: {backend: redis, ttl: 1h, redis: {url: 'redis://127.0.0.1:$redis', key_prefix: 'smppd-bench:'}}"
   fi
   "$NODE" dist/e2e/sim/main.js --port "$sim" --dlr-delay 50ms --ids hex --receipts text --window 100 --max-messages 1000 \
@@ -48,8 +70,14 @@ $yaml
 admin: {address: '127.0.0.1:$admin'}
 log: {level: warn}
 YAML
-  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$DIR/cg-$store.%p" \
-    "$NODE" --max-semi-space-size=12 dist/proxy/main.js --config "$DIR/$store.yaml" >"$DIR/smppd-$store.log" 2>&1 &
+  local smppd=("$NODE" --max-semi-space-size=12 dist/proxy/main.js --config "$DIR/$store.yaml")
+  if [ "$SERVER" = yes ]; then
+    "${smppd[@]}" >"$DIR/smppd-$store.log" 2>&1 &
+  else
+    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$DIR/cg-$store.%p" "${smppd[@]}" \
+      >"$DIR/smppd-$store.log" 2>&1 &
+    counted=$!
+  fi
   local pid=$!
   for _ in $(seq 1 180); do
     "$NODE" -e "fetch('http://127.0.0.1:$admin/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" && break
@@ -57,23 +85,32 @@ YAML
   done
   local bench=(dist/e2e/bench/main.js --port "$proxy" --binds 4 --window 100 "${RECEIPTS[@]}")
   "$NODE" "${bench[@]}" --count "$WARM" >"$DIR/warm-$store.txt"
-  callgrind_control --dump "$pid" >/dev/null 2>&1
+  callgrind_control --dump "$counted" >/dev/null 2>&1
   "$NODE" "${bench[@]}" --count "$COUNT" >"$DIR/run-$store.txt"
-  callgrind_control --dump "$pid" >/dev/null 2>&1
+  callgrind_control --dump "$counted" >/dev/null 2>&1
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  # The second dump holds what was counted since the first, one file per thread (-01: the main one).
-  local all=0 main=0 ir file
-  for file in "$DIR"/cg-"$store".*.2-*; do
-    ir=$(grep -m1 -E '^(summary|totals):' "$file" | awk '{print $2}')
-    all=$((all + ir))
-    case $file in *-01) main=$ir ;; esac
-  done
-  echo "$store $((all / COUNT)) $((main / COUNT))"
+  # The second dump holds what was counted since the first (smppd: one file per thread, -01 the main one).
+  if [ "$SERVER" = yes ]; then
+    echo "$store $(per_message "$(ls "$DIR"/cg-server.*.2)")"
+  else
+    local all=0 main=0 n file
+    for file in "$DIR"/cg-"$store".*.2-*; do
+      n=$(per_message "$file")
+      all=$((all + n))
+      case $file in *-01) main=$n ;; esac
+    done
+    echo "$store $all $main"
+  fi
   kill $(jobs -p) 2>/dev/null || true
   wait 2>/dev/null || true
 }
 
+if [ "$SERVER" = yes ]; then
+  read -r _ server < <(measure redis)
+  echo "redis-server's instructions per message${RECEIPTS:+ with its receipt}, $COUNT messages after $WARM (callgrind): $server"
+  exit 0
+fi
 echo "smppd's instructions per message${RECEIPTS:+ with its receipt}, $COUNT messages after $WARM (callgrind):"
 read -r _ mem_all mem_main < <(measure memory)
 read -r _ red_all red_main < <(measure redis)

@@ -76,11 +76,11 @@
 // the bucket's hash, and ~20% less Redis memory per message (~435 -> ~340 MB for 1.9 million messages).
 //
 // Bucket shape. Redis keeps a small hash as a listpack, whose lookups scan it: up to
-// hash-max-listpack-entries fields (128 by default; 512 in Debian's redis-server), ~60,000
-// instructions for the HDEL of a run's block fields from a bucket's hash of 500 (callgrind of
-// redis-server under `npm run bench`'s Redis store with receipts), and every receipt's lookup misses
-// in it first. A bucket's hash grows by a few entries per run, so each new bucket spent its first
-// ~50,000 messages so. Whoever writes entries to a bucket's hash also writes BUCKET_SHAPE_FIELD
+// hash-max-listpack-entries fields (512 as this machine's redis-server 7.0.15 reports it). The HDEL
+// of a run's block fields from such a bucket's hash cost ~60,000 instructions per message
+// (callgrind of redis-server under the Redis store with receipts, bench/README.md), and every
+// receipt's lookup misses in it first. A bucket's hash grows by a few entries per run, so each new
+// bucket spent its first ~50,000 messages so. Whoever writes entries to a bucket's hash also writes BUCKET_SHAPE_FIELD
 // with a value longer than hash-max-listpack-value (64 by default) if it is not there: the hash is
 // then a hashtable from its first write, and stays one. Index fields start with a digit, so the
 // field is never looked up; stats do not count it.

@@ -16,7 +16,9 @@
 // arguments...], ARGV[3], ARGV[4] and ARGV[5] = the store's ttl, bucket width and lease (ms).
 // saveAccepted, the operation of every message, is not in the JSON: consecutive ones with the same
 // \`now\` form a run, written as plain ARGV strings from ARGV[6] on (layout at run_at), and the JSON
-// holds [RUN_OP, its first ARGV index] in their place (no keys: ttl and width from ARGV). The fixed first key is for Redis
+// holds [RUN_OP, its first ARGV index] in their place (no keys: ttl and width from ARGV); so do
+// consecutive findByUpstream with one \`now\` (one per receipt), as [FIND_RUN_OP, first ARGV index,
+// count] (find_run). The fixed first key is for Redis
 // Cluster: ioredis routes a command by its first key and sends one without keys to a random node,
 // which may not own the prefix's slot (the script builds most keys from the prefix); a batch of
 // keyless operations (get, findByUpstream) must still go to the node of the prefix's hash tag
