@@ -905,6 +905,31 @@ describe('redis store when Redis goes away', () => {
     }
   });
 
+  it('answers a first batch of saves and other calls in batch order when Redis refuses its transaction', async () => {
+    const admin = new Redis(server.url);
+    await admin.acl('SETUSER', 'nomulti2', 'on', '>pw', '~*', '&*', '+@all', '-multi');
+    const url = server.url.replace('redis://', 'redis://nomulti2:pw@');
+    const store = createRedisStore({ url, keyPrefix: 'nomulti2:', ttlMs: TTL_MS });
+    try {
+      await store.get('warm-up');
+      // One batch: a find of another message's key, a save, then a find of the save's key. The
+      // MULTI is refused (its commands run one by one) and the script writes the save again: each
+      // find still answers as the batch's order says.
+      const [before, saved, after] = await Promise.all([
+        store.findByUpstream('vodacom', ['dec:9']),
+        store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']),
+        store.findByUpstream('vodacom', ['dec:1']),
+      ]);
+      expect(before).toBeUndefined();
+      expect(saved).toEqual([]);
+      expect(after?.id).toBe('m1');
+    } finally {
+      await store.close();
+      await admin.acl('DELUSER', 'nomulti2');
+      await admin.quit();
+    }
+  });
+
   it('keeps writing batches of saveAccepted as transactions after Redis refused one for lack of memory', async () => {
     const store = createRedisStore({ url: server.url, keyPrefix: 'oom:', ttlMs: TTL_MS });
     const admin = new Redis(server.url);

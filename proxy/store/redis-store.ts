@@ -721,6 +721,14 @@ class RedisStore implements RedisMessageStore {
   private readonly script: ScriptCaller;
   /** Whether batches of saveAccepted alone go as a transaction (redis-accept-writes.ts). */
   private transactions: boolean;
+  /**
+   * Whether Redis has run one of those transactions. Until it has, a batch with other operations
+   * goes whole to the script: a transaction refused before it ran (EXECABORT: a Redis before 7,
+   * without PEXPIRE GT) is written again through the script, after whatever was sent beside it,
+   * which would run the operations after the saves before them. (No Redis before 7 runs here to
+   * test it; a refused MULTI runs the commands one by one, and its test passes either way.)
+   */
+  private transactionsRan = false;
   /** The stats buckets those transactions registered lately. */
   private readonly statsBuckets = new StatsBuckets();
   private readonly layout: AcceptLayout;
@@ -1298,9 +1306,10 @@ class RedisStore implements RedisMessageStore {
    * brings submit_sm_resp and deliver_sm together, so that most batches also hold findByUpstream:
    * sent whole through the script, their saves lost the transaction's cheaper path (Redis store
    * with receipts: ~2,700 script calls against ~300 transactions per 100,000 messages). When the
-   * saves can go first (savesCanGoFirst), they go as a transaction and the rest as one script call
-   * after it on the same connection, both at once: Redis runs them in that order, so each
-   * operation sees what it would have seen in the batch's order.
+   * saves can go first (savesCanGoFirst) and transactions are known to run here, they go as a
+   * transaction and the rest as one script call after it on the same connection, both at once:
+   * Redis runs them in that order, so each operation sees what it would have seen in the batch's
+   * order.
    */
   private async send(ops: readonly QueuedOp[]): Promise<void> {
     const n = this.transactions ? countTransactable(ops) : 0;
@@ -1308,7 +1317,7 @@ class RedisStore implements RedisMessageStore {
       await this.sendAccepted(ops as readonly AcceptOp[]);
       return;
     }
-    if (n === 0 || !savesCanGoFirst(ops)) {
+    if (n === 0 || !this.transactionsRan || !savesCanGoFirst(ops)) {
       await this.sendScript(ops);
       return;
     }
@@ -1384,6 +1393,7 @@ class RedisStore implements RedisMessageStore {
         if (result instanceof Error) throw new StoreError(StoreErrorCode.BACKEND, `redis command failed: ${result.message}`, { cause: result });
       }
       results = reply;
+      this.transactionsRan = true;
       recounts = recountsOf(reply, written!);
     } catch (err) {
       this.statsBuckets.forget();
