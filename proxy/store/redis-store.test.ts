@@ -881,13 +881,24 @@ describe('redis store when Redis goes away', () => {
     }
   });
 
-  it('goes back to the batch script for good when Redis refuses its transaction (an ACL without MULTI)', async () => {
+  /** A store on a Redis user `user` whose ACL refuses MULTI, given to `body`; the user is removed after. */
+  async function withoutMulti(user: string, body: (store: RedisMessageStore, admin: Redis) => Promise<void>): Promise<void> {
     const admin = new Redis(server.url);
-    await admin.acl('SETUSER', 'nomulti', 'on', '>pw', '~*', '&*', '+@all', '-multi');
-    const url = server.url.replace('redis://', 'redis://nomulti:pw@');
-    const store = createRedisStore({ url, keyPrefix: 'nomulti:', ttlMs: TTL_MS });
+    await admin.acl('SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-multi');
+    const url = server.url.replace('redis://', `redis://${user}:pw@`);
+    const store = createRedisStore({ url, keyPrefix: `${user}:`, ttlMs: TTL_MS });
     try {
       await store.get('warm-up');
+      await body(store, admin);
+    } finally {
+      await store.close();
+      await admin.acl('DELUSER', user);
+      await admin.quit();
+    }
+  }
+
+  it('goes back to the batch script for good when Redis refuses its transaction (an ACL without MULTI)', async () => {
+    await withoutMulti('nomulti', async (store, admin) => {
       await admin.config('RESETSTAT');
       // MULTI refused: the commands ran one by one, EXEC found no transaction; the batch script
       // writes the batch again, and every later batch goes to it.
@@ -898,20 +909,11 @@ describe('redis store when Redis goes away', () => {
       expect((await store.findByUpstream('vodacom', ['dec:3']))?.id).toBe('m3');
       expect((await store.stats()).entries).toBe(3);
       expect(await admin.info('commandstats')).toMatch(/cmdstat_exec:calls=1,.*failed_calls=1/);
-    } finally {
-      await store.close();
-      await admin.acl('DELUSER', 'nomulti');
-      await admin.quit();
-    }
+    });
   });
 
   it('answers a first batch of saves and other calls in batch order when Redis refuses its transaction', async () => {
-    const admin = new Redis(server.url);
-    await admin.acl('SETUSER', 'nomulti2', 'on', '>pw', '~*', '&*', '+@all', '-multi');
-    const url = server.url.replace('redis://', 'redis://nomulti2:pw@');
-    const store = createRedisStore({ url, keyPrefix: 'nomulti2:', ttlMs: TTL_MS });
-    try {
-      await store.get('warm-up');
+    await withoutMulti('nomulti2', async (store) => {
       // One batch: a find of another message's key, a save, then a find of the save's key. The
       // MULTI is refused (its commands run one by one) and the script writes the save again: each
       // find still answers as the batch's order says.
@@ -923,11 +925,7 @@ describe('redis store when Redis goes away', () => {
       expect(before).toBeUndefined();
       expect(saved).toEqual([]);
       expect(after?.id).toBe('m1');
-    } finally {
-      await store.close();
-      await admin.acl('DELUSER', 'nomulti2');
-      await admin.quit();
-    }
+    });
   });
 
   it('keeps writing batches of saveAccepted as transactions after Redis refused one for lack of memory', async () => {
