@@ -227,9 +227,9 @@ local function live(v)
   return nil
 end
 
--- {id, record} of the first live record indexed under fields A[first..#A], or false.
-local function find(A, first, width, ttl)
-  for i = first, #A do
+-- {id, record} of the first live record indexed under fields A[first..last], or false.
+local function find(A, first, last, width, ttl)
+  for i = first, last do
     local id = probe_index(A[i], width, ttl)
     if id then
       local v = live(record_of(id))
@@ -576,22 +576,13 @@ end
 -- 40-find batches, Redis usec per find); the JSON.stringify of it was ~1,700 instructions of smppd's.
 local function find_run(s, n, results, ri)
   NOW = tonumber(ARGV[s])
-  local i = s + 1
+  local first = s + 1
   for _ = 1, n do
-    local found = false
-    while ARGV[i] ~= '' do
-      if not found then
-        local id = probe_index(ARGV[i], WIDTH, TTL)
-        if id then
-          local v = live(record_of(id))
-          if v then found = {id, v} end
-        end
-      end
-      i = i + 1
-    end
-    results[ri] = found
+    local last = first
+    while ARGV[last] ~= '' do last = last + 1 end
+    results[ri] = find(ARGV, first, last - 1, WIDTH, TTL)
     ri = ri + 1
-    i = i + 1
+    first = last + 1
   end
   return ri
 end
@@ -619,14 +610,14 @@ end
 -- are the store's (ARGV): the operation of every receipt carries no more numbers than it must
 -- (each costs a strtod in cjson, ~1,000 instructions).
 OPS.find = function(K, A)
-  return find(A, 2, WIDTH, TTL)
+  return find(A, 2, #A, WIDTH, TTL)
 end
 
 -- K: the n orphan keys of the (cluster, key)s (distinct).
 -- A: now, expiresAt, orphan ttl, receipt JSON, most orphans held, store ttl, bucket width, the n index fields.
 -- {id, record} when a live message is indexed under a key (nothing held), else false.
 OPS.hold = function(K, A)
-  local found = find(A, 8, tonumber(A[7]), tonumber(A[6]))
+  local found = find(A, 8, #A, tonumber(A[7]), tonumber(A[6]))
   if found then return found end
   sweep_orphans(100)
   local ttl = tonumber(A[3])
