@@ -14,12 +14,13 @@ import {
   Status,
   decodeFailure,
   decodePduAt,
+  commandOf,
   encodePdu,
-  encodedLength,
+  encodedLengthWith,
   genericNack,
   responseFor,
   statusName,
-  writePdu,
+  writePduWith,
   type AnsweredRequestName,
   type Pdu,
   type PduOf,
@@ -543,9 +544,11 @@ class SmppSession extends EventEmitter<SessionEvents> implements Session, Sessio
   private writePduFrame(pdu: Pdu): boolean {
     let length: number;
     try {
-      length = encodedLength(pdu);
+      // The command looked up once for both (encode.ts, EncodableCommand).
+      const command = commandOf(pdu);
+      length = encodedLengthWith(command, pdu);
       if (!this.canWrite()) return false;
-      writePdu(this.out.reserve(length), this.out.length, pdu, length);
+      writePduWith(command, this.out.reserve(length), this.out.length, pdu, length);
     } catch (err) {
       throw this.encodeFailed(pdu, err);
     }

@@ -6,7 +6,6 @@ import { submitMultiCodec, submitMultiRespCodec } from './body-multi.js';
 import { bindCodec, bindRespCodec, emptyCodec, outbindCodec } from './body-session.js';
 import type { CommandName } from './commands.js';
 import { CommandId } from './commands.js';
-import type { Pdu } from './pdu.js';
 
 export const CODECS: { readonly [N in CommandName]: BodyCodec } = {
   generic_nack: emptyCodec('generic_nack'),
@@ -55,8 +54,4 @@ export function codecForId(id: number): BodyCodec | undefined {
     return low < LOW_MAX ? responses[low] : undefined;
   }
   return id < LOW_MAX ? requests[id] : undefined;
-}
-
-export function codecFor(pdu: Pdu): BodyCodec | undefined {
-  return (CODECS as Record<string, BodyCodec | undefined>)[pdu.command];
 }
