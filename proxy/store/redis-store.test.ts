@@ -94,7 +94,7 @@ function indexAsRead(keys: Record<string, unknown>): Record<string, unknown> {
     const block = /^hash (x:\d+):(.*)$/s.exec(name);
     if (/^hash x:\d+$/.test(name)) {
       const { [BUCKET_SHAPE_FIELD]: _shape, ...entries } = value as Record<string, string>;
-      if (Object.keys(entries).length > 0) out[name] = { ...(out[name] as object), ...entries };
+      if (Object.keys(entries).length > 0) out[name] = entries;
     } else if (block === null) out[name] = value;
     else blocks.push([`hash ${block[1]!}`, block[2]!, value as Record<string, string>]);
   }
