@@ -9,9 +9,9 @@ import { putU32 } from './writer.js';
 
 /**
  * What encoding a PDU looks up by its command name: its body codec and command_id, in one entry.
- * Each lookup by name is a megamorphic keyed load (~100-300 instructions under callgrind), and a
- * frame written through encodedLength and writePdu made three of them (twice the codec, once the
- * command_id); writePduFrame (session.ts) makes one (commandOf, then the *With functions).
+ * Each lookup by name is a megamorphic keyed load (~100-300 instructions under callgrind): a
+ * written frame made three (the codec for its length and again for its bytes, then its command_id);
+ * writePduFrame (session.ts) now makes one (commandOf, then the *With functions).
  */
 export interface EncodableCommand {
   readonly codec: BodyCodec;
@@ -43,21 +43,7 @@ export function encodePdu(pdu: Pdu): Buffer {
   return buf;
 }
 
-/** The octets encodePdu would write for `pdu`, every field's size checked (throws as encodePdu). */
-export function encodedLength(pdu: Pdu): number {
-  return encodedLengthWith(commandOf(pdu), pdu);
-}
-
-/**
- * Writes `pdu` at buf[off..off + length), `length` from encodedLength: into a buffer shared with
- * other frames (session/out-buffer.ts). May still throw for a field's content (a NUL in a
- * C-Octet String); the octets written until then are garbage.
- */
-export function writePdu(buf: Buffer, off: number, pdu: Pdu, length: number): void {
-  writePduWith(commandOf(pdu), buf, off, pdu, length);
-}
-
-/** encodedLength for `pdu` of `command` (commandOf(pdu)). */
+/** The octets encodePdu would write for `pdu` of `command` (commandOf(pdu)), every field's size checked (throws as encodePdu). */
 export function encodedLengthWith(command: EncodableCommand, pdu: Pdu): number {
   if (pdu.tlvs?.message_payload !== undefined && hasShortMessage(pdu)) {
     // SMPP 3.4 §5.3.2 (message_payload): message_payload replaces short_message (sm_length 0).
@@ -70,7 +56,11 @@ export function encodedLengthWith(command: EncodableCommand, pdu: Pdu): number {
   return length;
 }
 
-/** writePdu for `pdu` of `command` (commandOf(pdu)). */
+/**
+ * Writes `pdu` of `command` at buf[off..off + length), `length` from encodedLengthWith: into a buffer
+ * shared with other frames (session/out-buffer.ts). May still throw for a field's content (a NUL in
+ * a C-Octet String); the octets written until then are garbage.
+ */
 export function writePduWith(command: EncodableCommand, buf: Buffer, off: number, pdu: Pdu, length: number): void {
   off = putU32(buf, off, length, 'command_length');
   off = putU32(buf, off, command.commandId, 'command_id');

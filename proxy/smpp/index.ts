@@ -23,7 +23,7 @@ export type { TlvName, Tlvs, UnknownTlv } from './tlv.js';
 export type * from './pdu.js';
 export { decodeFailure, decodePdu, decodePduAt } from './decode.js';
 export type { DecodeFailure, DecodeResult } from './decode.js';
-export { commandOf, encodePdu, encodedLength, encodedLengthWith, writePdu, writePduWith, type EncodableCommand } from './encode.js';
+export { commandOf, encodePdu, encodedLengthWith, writePduWith, type EncodableCommand } from './encode.js';
 export { FrameDecoder, MAX_PDU_LENGTH } from './frame.js';
 export type { FrameResult } from './frame.js';
 export { genericNack, responseFor } from './response.js';
