@@ -189,6 +189,24 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         expect((await store.findByUpstream('vodacom', ['dec:5']))?.id).toBe('new');
       });
 
+      it('goes on to the next key when the message under the first one has expired', async () => {
+        const store = await open({ ttlMs: 60_000 });
+        await store.saveAccepted(record('old'), 'vodacom', '7', ['dec:7']);
+        now += 30_000;
+        await store.saveAccepted(record('new'), 'vodacom', '8', ['dec:8']);
+        now += 30_000;
+        // dec:7 still names 'old', whose record has just expired: the lookup must reach dec:8.
+        expect((await store.findByUpstream('vodacom', ['dec:7', 'dec:8']))?.id).toBe('new');
+        expect(await store.findByUpstream('vodacom', ['dec:7'])).toBeUndefined();
+        // A batch of lookups on Redis: decided and undecided ones together, each answered as alone.
+        const found = await Promise.all([
+          store.findByUpstream('vodacom', ['dec:8']),
+          store.findByUpstream('vodacom', ['dec:7', 'dec:8']),
+          store.findByUpstream('vodacom', ['dec:6']),
+        ]);
+        expect(found.map((r) => r?.id)).toEqual(['new', 'new', undefined]);
+      });
+
       it('rejects setUpstreamId for an unknown message with NOT_FOUND', async () => {
         const store = await open();
         expect(await rejectionCode(store.setUpstreamId('nope', 'vodacom', '1', ['dec:1']))).toBe(

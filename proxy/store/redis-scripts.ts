@@ -1,6 +1,7 @@
 // The Lua side of the Redis MessageStore. Every store method is one operation below, run inside one
 // script call (but a batch of saveAccepted alone: plain commands in one MULTI/EXEC,
-// redis-accept-writes.ts), so each runs as one atomic step in Redis (setUpstreamId or saveAccepted and
+// redis-accept-writes.ts; and a batch of findByUpstream alone: a small script of its own,
+// redis-find-reads.ts), so each runs as one atomic step in Redis (setUpstreamId or saveAccepted and
 // holdOrphan cannot interleave: a receipt racing its submit_sm_resp is either returned by the
 // former or finds the message in holdOrphan). Key layout and the two clocks: redis-keys.ts.
 //

@@ -73,6 +73,7 @@ import {
   upstreamIndexField,
 } from './redis-keys.js';
 import { isAscii, recountsOf, splitIndex, StatsBuckets, writeAccepted, type AcceptedWrites, type AcceptLayout, type Recount } from './redis-accept-writes.js';
+import { findArgs, FIND_SOURCE, liveRecord, MAX_FIND_FIELDS, type FindRead } from './redis-find-reads.js';
 import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
 import { BATCH_SOURCE, FIND_RUN_OP, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
@@ -668,6 +669,12 @@ function savesCanGoFirst(ops: readonly QueuedOp[]): boolean {
   return true;
 }
 
+/** Whether `op` is a findByUpstream the find script takes (redis-find-reads.ts). */
+function isLeanFind(op: QueuedOp): boolean {
+  // encoded: name, key count (0), now, then the index fields.
+  return isFind(op) && (op as PromisedOp).encoded.length - 3 <= MAX_FIND_FIELDS;
+}
+
 /** How many operations of a batch are transactable. */
 function countTransactable(ops: readonly QueuedOp[]): number {
   let n = 0;
@@ -719,6 +726,8 @@ class RedisStore implements RedisMessageStore {
   private readonly client: RedisClient;
   /** The batch script (redis-scripts.ts), called with arguments encoded by redis-batch-command.ts. */
   private readonly script: ScriptCaller;
+  /** The script of a batch of findByUpstream alone (redis-find-reads.ts). */
+  private readonly findScript: ScriptCaller;
   /** Whether batches of saveAccepted alone go as a transaction (redis-accept-writes.ts). */
   private transactions: boolean;
   /**
@@ -809,6 +818,7 @@ class RedisStore implements RedisMessageStore {
       (this.client instanceof Cluster ? this.client.options.redisOptions?.connectTimeout : this.client.options.connectTimeout) ??
       10_000;
     this.script = new ScriptCaller(this.client, BATCH_SOURCE);
+    this.findScript = new ScriptCaller(this.client, FIND_SOURCE);
     this.transactions =
       options.acceptedWrites !== 'script' &&
       this.client instanceof Redis &&
@@ -838,6 +848,7 @@ class RedisStore implements RedisMessageStore {
     this.client.on('error', onError);
     this.detach = () => {
       this.script.detach();
+      this.findScript.detach();
       this.client.off('ready', onReady);
       this.client.off('close', onDown);
       this.client.off('end', onDown);
@@ -1318,7 +1329,7 @@ class RedisStore implements RedisMessageStore {
       return;
     }
     if (n === 0 || !this.transactionsRan || !savesCanGoFirst(ops)) {
-      await this.sendScript(ops);
+      await this.sendOthers(ops);
       return;
     }
     const accepted: AcceptOp[] = [];
@@ -1330,7 +1341,53 @@ class RedisStore implements RedisMessageStore {
     // Both are written to the connection in this order: each awaits only connected() (already
     // settled) before it writes. stores-agree.test.ts fails if they go the other way round, and
     // also if a save goes ahead of a find that should not see it (savesCanGoFirst always true).
-    await Promise.all([this.sendAccepted(accepted), this.sendScript(others)]);
+    await Promise.all([this.sendAccepted(accepted), this.sendOthers(others)]);
+  }
+
+  /**
+   * Operations that do not go in a transaction: the lookups of receipts alone (most often with
+   * receipts flowing: they come in the same socket reads as the submit responses) through the find
+   * script, anything else through the batch script.
+   */
+  private sendOthers(ops: readonly QueuedOp[]): Promise<unknown> {
+    return ops.every(isLeanFind) ? this.sendFinds(ops as readonly PromisedOp[]) : this.sendScript(ops);
+  }
+
+  /**
+   * A batch of findByUpstream alone, through the find script (redis-find-reads.ts); those it does
+   * not decide go to the batch script after it.
+   */
+  private async sendFinds(finds: readonly PromisedOp[]): Promise<void> {
+    const started = performance.now();
+    const reads: FindRead[] = [];
+    // encoded: name, key count (0), now, then the index fields.
+    for (const { encoded } of finds) reads.push({ now: encoded[2] as number, fields: encoded.slice(3) as string[] });
+    let reply: unknown;
+    try {
+      // Nothing is awaited before this: the call goes where the batch's script call would.
+      reply = await this.run(() => this.findScript.call([this.meta], [this.prefix, this.bucketWidth, this.ttlMs], findArgs(reads)));
+      if (!Array.isArray(reply) || reply.length !== 2 * finds.length) {
+        throw new StoreError(StoreErrorCode.CORRUPT, 'redis store find reply is not an id and a record per find');
+      }
+    } catch (err) {
+      this.called(finds.length, started, false);
+      for (const op of finds) settleSafely(op, undefined, err, this.onCallbackError);
+      return;
+    }
+    this.called(finds.length, started, true);
+    const undecided: PromisedOp[] = [];
+    for (let i = 0; i < finds.length; i++) {
+      const id: unknown = reply[2 * i];
+      if (typeof id !== 'string') {
+        // No field has an entry: none, as the batch script answers.
+        settleSafely(finds[i]!, false, undefined, this.onCallbackError);
+        continue;
+      }
+      const record = liveRecord(reply[2 * i + 1], reads[i]!.now);
+      if (record === undefined) undecided.push(finds[i]!);
+      else settleSafely(finds[i]!, [id, record], undefined, this.onCallbackError);
+    }
+    if (undecided.length > 0) await this.sendScript(undecided);
   }
 
   /** A batch as one call of the batch script; whether Redis answered it. */
