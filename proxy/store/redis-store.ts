@@ -1318,9 +1318,9 @@ class RedisStore implements RedisMessageStore {
    * sent whole through the script, their saves lost the transaction's cheaper path (Redis store
    * with receipts: ~2,700 script calls against ~300 transactions per 100,000 messages). When the
    * saves can go first (savesCanGoFirst) and transactions are known to run here, they go as a
-   * transaction and the rest as one script call after it on the same connection, both at once:
-   * Redis runs them in that order, so each operation sees what it would have seen in the batch's
-   * order.
+   * transaction and the rest as one script call after it on the same connection (sendOthers: the
+   * find script when the rest is lookups alone), both at once: Redis runs them in that order, so
+   * each operation sees what it would have seen in the batch's order.
    */
   private async send(ops: readonly QueuedOp[]): Promise<void> {
     const n = this.transactions ? countTransactable(ops) : 0;
