@@ -70,27 +70,25 @@ return out
 /** Most index fields of a find FIND_SOURCE takes: its count is one digit. */
 export const MAX_FIND_FIELDS = 9;
 
-/** A find as FIND_SOURCE reads it: its now (epoch ms by the store's clock) and index fields. */
-export interface FindRead {
-  readonly now: number;
-  readonly fields: readonly string[];
-}
-
-/** The ARGV of FIND_SOURCE after its three fixed ones, for `finds` in order. */
-export function findArgs(finds: readonly FindRead[]): RespArg[] {
+/**
+ * The ARGV of FIND_SOURCE after its three fixed ones, for finds given as the store encodes them
+ * (name, key count, now, then the index fields), in order.
+ */
+export function findArgs(finds: readonly (readonly (string | number)[])[]): RespArg[] {
   const args: RespArg[] = [];
   let now = NaN;
   let countsAt = -1;
   let counts = '';
-  for (const { now: at, fields } of finds) {
+  for (const encoded of finds) {
+    const at = encoded[2] as number;
     if (at !== now) {
       if (countsAt >= 0) args[countsAt] = counts;
       now = at;
       countsAt = args.push(at, '') - 1;
       counts = '';
     }
-    counts += DIGITS[fields.length]!;
-    for (const field of fields) args.push(field);
+    counts += DIGITS[encoded.length - 3]!;
+    for (let f = 3; f < encoded.length; f++) args.push(encoded[f]!);
   }
   if (countsAt >= 0) args[countsAt] = counts;
   return args;

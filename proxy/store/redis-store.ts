@@ -73,7 +73,7 @@ import {
   upstreamIndexField,
 } from './redis-keys.js';
 import { isAscii, recountsOf, splitIndex, StatsBuckets, writeAccepted, type AcceptedWrites, type AcceptLayout, type Recount } from './redis-accept-writes.js';
-import { findArgs, FIND_SOURCE, liveRecord, MAX_FIND_FIELDS, type FindRead } from './redis-find-reads.js';
+import { findArgs, FIND_SOURCE, liveRecord, MAX_FIND_FIELDS } from './redis-find-reads.js';
 import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
 import { BATCH_SOURCE, FIND_RUN_OP, OP, RUN_OP, type OpName } from './redis-scripts.js';
 import { charCode } from '../smpp/string-calls.js';
@@ -304,10 +304,6 @@ function opt(value: string | undefined): string {
   return value === undefined ? '' : '=' + esc(value);
 }
 
-function unopt(field: string): string | undefined {
-  return field === '' ? undefined : unesc(field.slice(1));
-}
-
 /**
  * A record as one string (redis-keys.ts): expiresAt, cluster, endpoint, upstreamId, client,
  * createdAt, routeName, parts, joined by SEP. The scripts read expiresAt and rewrite the next three,
@@ -438,24 +434,58 @@ function putOptional(buf: Buffer, off: number, value: string | undefined): numbe
   return putEscaped(buf, off + 1, value);
 }
 
+/** The offsets of the seven separators of the record string recordFromString reads (reused). */
+const SEPARATORS = new Int32Array(7);
+
+/** Field `k` (1-7) of the record string whose separators are in SEPARATORS, unescaped if `escaped`. */
+function fieldAt(value: string, k: number, escaped: boolean): string {
+  const end = k < 7 ? (SEPARATORS[k] as number) : value.length;
+  const text = value.slice((SEPARATORS[k - 1] as number) + 1, end);
+  return escaped ? unesc(text) : text;
+}
+
+/** Optional field `k` (opt: '' when absent, '=' + value when present) as fieldAt reads it. */
+function optionalAt(value: string, k: number, escaped: boolean): string | undefined {
+  const start = (SEPARATORS[k - 1] as number) + 1;
+  const end = k < 7 ? (SEPARATORS[k] as number) : value.length;
+  if (start === end) return undefined;
+  const text = value.slice(start + 1, end);
+  return escaped ? unesc(text) : text;
+}
+
 function recordFromString(id: string, value: string): MessageRecord {
-  const f = value.split(SEP);
-  if (f.length !== 8) throw new StoreError(StoreErrorCode.CORRUPT, 'stored message record is malformed');
-  const [, k, p, u, c, t, r, n] = f as [string, string, string, string, string, string, string, string];
+  // One pass for the separators, then one substring per field read: split made all eight and an
+  // array, and the optional ones were sliced again (one record per receipt on the Redis store).
+  let n = 0;
+  let escaped = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = charCode(value, i);
+    if (c === SEP_CODE) {
+      if (n === 7) throw malformedRecord();
+      SEPARATORS[n++] = i;
+    } else if (c === ESC_CODE) escaped = true;
+  }
+  if (n !== 7) throw malformedRecord();
+  // Fields: expiresAt, cluster, endpoint, upstreamId, client, createdAt, routeName, parts.
   const record: { -readonly [K in keyof MessageRecord]: MessageRecord[K] } = {
     id,
-    client: unesc(c),
-    cluster: unesc(k),
-    createdAt: Number(t),
+    client: fieldAt(value, 4, escaped),
+    cluster: fieldAt(value, 1, escaped),
+    createdAt: Number(fieldAt(value, 5, false)),
   };
-  const endpoint = unopt(p);
+  const endpoint = optionalAt(value, 2, escaped);
   if (endpoint !== undefined) record.endpoint = endpoint;
-  const routeName = unopt(r);
+  const routeName = optionalAt(value, 6, escaped);
   if (routeName !== undefined) record.routeName = routeName;
-  const upstreamId = unopt(u);
+  const upstreamId = optionalAt(value, 3, escaped);
   if (upstreamId !== undefined) record.upstreamId = upstreamId;
-  if (n !== '') record.parts = Number(n);
+  const parts = fieldAt(value, 7, false);
+  if (parts !== '') record.parts = Number(parts);
   return record;
+}
+
+function malformedRecord(): StoreError {
+  return new StoreError(StoreErrorCode.CORRUPT, 'stored message record is malformed');
 }
 
 /** A script's {id, record string} answer as a record; undefined for none. */
@@ -1028,9 +1058,10 @@ class RedisStore implements RedisMessageStore {
   findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
     if (this.closed) return Promise.reject(this.closedError());
     if (keys.length === 0) return Promise.resolve(undefined);
-    const args: (string | number)[] = [this.now()];
-    for (const key of keys) args.push(upstreamIndexField(cluster, key));
-    return this.op(OP.findByUpstream, NO_KEYS, args, foundRecord) as Promise<MessageRecord | undefined>;
+    // Encoded as op() would leave it (name, key count, now, fields), without its unshift: one per receipt.
+    const encoded: (string | number)[] = [OP.findByUpstream, 0, this.now()];
+    for (const key of keys) encoded.push(upstreamIndexField(cluster, key));
+    return this.enqueue(NO_KEYS, encoded, foundRecord) as Promise<MessageRecord | undefined>;
   }
 
   // --- orphan receipts ---
@@ -1359,13 +1390,12 @@ class RedisStore implements RedisMessageStore {
    */
   private async sendFinds(finds: readonly PromisedOp[]): Promise<void> {
     const started = performance.now();
-    const reads: FindRead[] = [];
-    // encoded: name, key count (0), now, then the index fields.
-    for (const { encoded } of finds) reads.push({ now: encoded[2] as number, fields: encoded.slice(3) as string[] });
+    const encoded: (readonly (string | number)[])[] = [];
+    for (const op of finds) encoded.push(op.encoded);
     let reply: unknown;
     try {
       // Nothing is awaited before this: the call goes where the batch's script call would.
-      reply = await this.run(() => this.findScript.call([this.meta], [this.prefix, this.bucketWidth, this.ttlMs], findArgs(reads)));
+      reply = await this.run(() => this.findScript.call([this.meta], [this.prefix, this.bucketWidth, this.ttlMs], findArgs(encoded)));
       if (!Array.isArray(reply) || reply.length !== 2 * finds.length) {
         throw new StoreError(StoreErrorCode.CORRUPT, 'redis store find reply is not an id and a record per find');
       }
@@ -1383,7 +1413,8 @@ class RedisStore implements RedisMessageStore {
         settleSafely(finds[i]!, false, undefined, this.onCallbackError);
         continue;
       }
-      const record = liveRecord(reply[2 * i + 1], reads[i]!.now);
+      // encoded: name, key count (0), now, then the index fields.
+      const record = liveRecord(reply[2 * i + 1], encoded[i]![2] as number);
       if (record === undefined) undecided.push(finds[i]!);
       else settleSafely(finds[i]!, [id, record], undefined, this.onCallbackError);
     }
