@@ -109,9 +109,13 @@ interface Scenario {
 
 const BENCH_BASE: Partial<BenchOptions> = { host: HOST, ...CLIENT, binds: 4, window: 100, receiptTimeoutMs: 20_000 };
 
-async function measured(ctx: Context, port: number, opts: Partial<BenchOptions>): Promise<BenchResult> {
-  // Warm-up: lets the JIT of all three processes settle and the proxy's upstream sessions bind.
+/** Lets the JIT of all three processes settle and the proxy's upstream sessions bind. */
+async function warmUp(ctx: Context, port: number, opts: Partial<BenchOptions>): Promise<void> {
   await runBench({ ...BENCH_BASE, port, count: ctx.sizes.warmupCount, receipts: opts.receipts ?? false });
+}
+
+async function measured(ctx: Context, port: number, opts: Partial<BenchOptions>): Promise<BenchResult> {
+  await warmUp(ctx, port, opts);
   return runBench({ ...BENCH_BASE, port, ...opts });
 }
 
@@ -134,7 +138,7 @@ function cpuSeconds(pid: number | undefined): number | undefined {
  * behind the CPU of smppd and the load tools (bench/README.md, "Kept (twelfth session)").
  */
 async function measuredOnRedis(ctx: Context, port: number, opts: Partial<BenchOptions>, row: (r: BenchResult) => Row): Promise<Row> {
-  await runBench({ ...BENCH_BASE, port, count: ctx.sizes.warmupCount, receipts: opts.receipts ?? false });
+  await warmUp(ctx, port, opts);
   const pid = await ctx.redisPid();
   const before = cpuSeconds(pid);
   const r = await runBench({ ...BENCH_BASE, port, ...opts });
