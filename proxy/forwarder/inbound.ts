@@ -77,7 +77,8 @@ export class Inbound {
           return Status.ESME_ROK;
         }
       }
-      return await this.deliveries.deliver(record.client, rewriteReceipt(pdu, record.id), 'receipt');
+      // The text's id is where receiptInfo found it, unless receipt_stats rewrote the text.
+      return await this.deliveries.deliver(record.client, rewriteReceipt(pdu, record.id, pdu === d.pdu ? info : undefined), 'receipt');
     } catch (err) {
       // The store failed: the SMSC keeps the PDU and tries again later.
       this.ctx.logger.warn({ err, cluster: d.cluster }, 'could not handle an upstream delivery; answered ESME_RX_T_APPN');

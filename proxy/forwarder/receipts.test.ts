@@ -4,9 +4,12 @@ import { deliverSm, receiptText } from './testing.js';
 
 describe('receiptInfo', () => {
   it('reads id and stat from the text of an SMSC delivery receipt (esm_class 0x04)', () => {
+    // The id lies at [3, 9) of the text, after 'id:' (for rewriteReceipt).
     expect(receiptInfo(deliverSm({ esm_class: 0x04, short_message: receiptText('0012AB', 'undeliv') }))).toEqual({
       id: '0012AB',
       stat: 'UNDELIV',
+      idStart: 3,
+      idEnd: 9,
     });
   });
 
@@ -16,19 +19,22 @@ describe('receiptInfo', () => {
       short_message: receiptText('999'),
       tlvs: { receipted_message_id: 'FF', message_state: 5 },
     });
-    expect(receiptInfo(pdu)).toEqual({ id: 'FF', stat: 'UNDELIV' });
+    // Both TLVs given: the text is not read (rewriteReceipt then finds its id itself).
+    expect(receiptInfo(pdu)).toEqual({ id: 'FF', stat: 'UNDELIV', idStart: -1, idEnd: -1 });
   });
 
   it('recognises TLV-only receipts, with esm_class 0 and no text', () => {
     expect(receiptInfo(deliverSm({ tlvs: { receipted_message_id: '12345', message_state: 2 } }))).toEqual({
       id: '12345',
       stat: 'DELIVRD',
+      idStart: -1,
+      idEnd: -1,
     });
   });
 
   it('recognises every SMPP 3.4 §5.2.12 acknowledgement type and a receipt text without flags', () => {
     for (const esm of [0x04, 0x08, 0x10, 0x20, 0x44]) {
-      expect(receiptInfo(deliverSm({ esm_class: esm }))).toEqual({ id: undefined, stat: 'UNKNOWN' });
+      expect(receiptInfo(deliverSm({ esm_class: esm }))).toEqual({ id: undefined, stat: 'UNKNOWN', idStart: -1, idEnd: -1 });
     }
     expect(receiptInfo(deliverSm({ short_message: receiptText('77') }))?.id).toBe('77');
   });

@@ -5,6 +5,7 @@ import {
   canonicalReceiptIdStat,
   messageStateToStat,
   parseReceiptText,
+  replaceIdAt,
   replaceReceiptId,
   replaceReceiptStat,
   statToMessageState,
@@ -28,6 +29,12 @@ export interface ReceiptInfo {
   id: string | undefined;
   /** Appendix B stat (DELIVRD, UNDELIV, ...) from message_state or the text; UNKNOWN when neither says. */
   stat: string;
+  /**
+   * Where the text's id lies in the text (textOf), when the canonical scan read it: [idStart,
+   * idEnd), else -1 and -1. rewriteReceipt of this same PDU then needs no second scan.
+   */
+  idStart: number;
+  idEnd: number;
 }
 
 function flaggedAsReceipt(esmClass: number): boolean {
@@ -61,25 +68,28 @@ export function receiptInfo(pdu: UpstreamPdu): ReceiptInfo | undefined {
     tlvState !== undefined ||
     tlvs?.network_error_code !== undefined;
   if (flagged && tlvId !== undefined && tlvState !== undefined) {
-    return { id: tlvId === '' ? undefined : tlvId, stat: messageStateToStat(tlvState) ?? 'UNKNOWN' };
+    return { id: tlvId === '' ? undefined : tlvId, stat: messageStateToStat(tlvState) ?? 'UNKNOWN', idStart: -1, idEnd: -1 };
   }
   const receipt = textReceipt(pdu);
   if (!flagged && receipt === undefined) return undefined;
   const id = tlvId !== undefined && tlvId !== '' ? tlvId : receipt?.id;
   const stat =
     tlvState !== undefined ? (messageStateToStat(tlvState) ?? receipt?.stat ?? 'UNKNOWN') : (receipt?.stat ?? 'UNKNOWN');
-  return { id, stat };
+  return { id, stat, idStart: receipt?.idStart ?? -1, idEnd: receipt?.idEnd ?? -1 };
 }
 
-/** The id and (upper-cased) stat of the receipt's text, whatever the TLVs say; undefined without one. */
-function textReceipt(pdu: UpstreamPdu): { id: string; stat: string } | undefined {
+/**
+ * The id and (upper-cased) stat of the receipt's text, whatever the TLVs say, and where the id lies
+ * when the canonical scan read it (else -1); undefined without one.
+ */
+function textReceipt(pdu: UpstreamPdu): { id: string; stat: string; idStart: number; idEnd: number } | undefined {
   const text = textOf(pdu);
   if (text === undefined || text.length === 0) return undefined;
   // The canonical form first: id and stat without the tolerant parser (bench: `npm run bench`).
   const quick = canonicalReceiptIdStat(text);
   if (quick !== undefined) return quick;
   const parsed = parseReceiptText(text);
-  return parsed.ok ? parsed.receipt : undefined;
+  return parsed.ok ? { id: parsed.receipt.id, stat: parsed.receipt.stat, idStart: -1, idEnd: -1 } : undefined;
 }
 
 /** The stat word of the receipt's text (upper-cased), whatever message_state says; undefined without one. */
@@ -118,10 +128,16 @@ export function detachPdu<P extends UpstreamPdu>(pdu: P, copyShortMessage = true
  * id in the text (short_message or message_payload) and in receipted_message_id when present; every
  * other field as the SMSC sent it. A detached copy: the input is not changed.
  */
-export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string): P {
+export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string, read?: ReceiptInfo): P {
   // The rewritten text is a new Buffer already: short_message is copied once, not twice (bench:
-  // `npm run bench`, with receipts).
-  const text = pdu.command === 'deliver_sm' && pdu.short_message.length > 0 ? replaceReceiptId(pdu.short_message, smppdId) : undefined;
+  // `npm run bench`, with receipts). `read`: receiptInfo of this same PDU, whose scan found the id.
+  const at = read !== undefined && read.idStart >= 0 ? read : undefined;
+  const text =
+    pdu.command === 'deliver_sm' && pdu.short_message.length > 0
+      ? at !== undefined
+        ? replaceIdAt(pdu.short_message, at.idStart, at.idEnd, smppdId)
+        : replaceReceiptId(pdu.short_message, smppdId)
+      : undefined;
   const out = detachPdu(pdu, text === undefined);
   if (out.command === 'deliver_sm' && out.short_message.length > 0) {
     if (text !== undefined) {
@@ -134,7 +150,8 @@ export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string): 
       }
     }
   } else if (out.tlvs?.message_payload !== undefined) {
-    const text = replaceReceiptId(out.tlvs.message_payload, smppdId);
+    const payload = out.tlvs.message_payload;
+    const text = at !== undefined ? replaceIdAt(payload, at.idStart, at.idEnd, smppdId) : replaceReceiptId(payload, smppdId);
     if (text !== undefined) out.tlvs.message_payload = text;
   }
   if (out.tlvs?.receipted_message_id !== undefined) out.tlvs.receipted_message_id = smppdId;

@@ -13,6 +13,7 @@ import {
   normaliseMessageId,
   parseReceiptDate,
   parseReceiptText,
+  replaceIdAt,
   replaceReceiptId,
   replaceReceiptStat,
   statToMessageState,
@@ -196,8 +197,9 @@ describe('formatReceiptText', () => {
 
 describe('parseReceiptText on the canonical form (its fast path)', () => {
   it('canonicalReceiptIdStat reads id and stat of the canonical form only', () => {
-    expect(canonicalReceiptIdStat(Buffer.from(`${CANONICAL}\0`, 'latin1'))).toEqual({ id: '0123456789', stat: 'DELIVRD' });
-    expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace('stat:DELIVRD', 'stat:delivrd')))).toEqual({ id: '0123456789', stat: 'DELIVRD' });
+    const read = { id: '0123456789', stat: 'DELIVRD', idStart: 3, idEnd: 13 };
+    expect(canonicalReceiptIdStat(Buffer.from(`${CANONICAL}\0`, 'latin1'))).toEqual(read);
+    expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace('stat:DELIVRD', 'stat:delivrd')))).toEqual(read);
     expect(canonicalReceiptIdStat(Buffer.from(` ${CANONICAL}`))).toBeUndefined();
     expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace(' sub:', '  sub:')))).toBeUndefined();
     expect(canonicalReceiptIdStat(Buffer.from(CANONICAL.replace('stat:DELIVRD', 'stat:')))).toBeUndefined();
@@ -240,7 +242,13 @@ describe('parseReceiptText on the canonical form (its fast path)', () => {
           // The receipt path's shortcut reads the same id and stat, or leaves the text to the parser.
           const quick = canonicalReceiptIdStat(bytes);
           const full = parseReceiptText(bytes);
-          if (quick !== undefined) expect(full).toMatchObject({ ok: true, receipt: quick });
+          if (quick !== undefined) {
+            expect(full).toMatchObject({ ok: true, receipt: { id: quick.id, stat: quick.stat } });
+            // And the rewrite at the place it found the id is the rewrite, byte for byte.
+            expect(replaceIdAt(bytes, quick.idStart, quick.idEnd, 'NEW').toString('latin1')).toBe(
+              replaceReceiptId(bytes, 'NEW')?.toString('latin1'),
+            );
+          }
         }
       }),
     );

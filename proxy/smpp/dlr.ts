@@ -122,10 +122,49 @@ function receiptFromSpans(b: Buffer): Receipt {
  * undefined when the text has another layout: then parseReceiptText reads it. What the receipt path
  * needs per receipt, without building the other fields (bench: `npm run bench`, with receipts).
  */
-export function canonicalReceiptIdStat(input: Uint8Array): { id: string; stat: string } | undefined {
+export function canonicalReceiptIdStat(input: Uint8Array): CanonicalIdStat | undefined {
   const b = asBuffer(input);
   if (!scanCanonical(b, lengthWithoutNuls(b))) return undefined;
-  return { id: latin1(b, spans[0]!, spans[1]!), stat: latin1(b, spans[10]!, spans[11]!).toUpperCase() };
+  const idStart = spans[0]!;
+  const idEnd = spans[1]!;
+  return { id: latin1(b, idStart, idEnd), stat: latin1(b, spans[10]!, spans[11]!).toUpperCase(), idStart, idEnd };
+}
+
+export interface CanonicalIdStat {
+  id: string;
+  /** Upper-cased. */
+  stat: string;
+  /** Where the id is in the text: [idStart, idEnd), for replaceIdAt. */
+  idStart: number;
+  idEnd: number;
+}
+
+/**
+ * replaceReceiptId for a text whose id is known to lie at [start, end) (canonicalReceiptIdStat of
+ * these same bytes): no second scan of the text (the receipt path reads each receipt's id, then
+ * rewrites it once its message is found). newId as replaceReceiptId takes it.
+ */
+export function replaceIdAt(input: Uint8Array, start: number, end: number, newId: string): Buffer {
+  return spliceValue(asBuffer(input), start, end, checkedValue(newId));
+}
+
+/** `value` when it is non-empty printable ASCII (a receipt field value smppd writes); else throws. */
+function checkedValue(value: string): string {
+  if (value.length === 0) throw new RangeError('a receipt field value must be non-empty printable ASCII');
+  for (let i = 0; i < value.length; i++) {
+    const c = charCode(value, i);
+    if (c < 0x21 || c > 0x7e) throw new RangeError('a receipt field value must be non-empty printable ASCII');
+  }
+  return value;
+}
+
+/** A copy of `src` with bytes [start, end) replaced by `value` (ASCII): one allocation. */
+function spliceValue(src: Buffer, start: number, end: number, value: string): Buffer {
+  const out = Buffer.allocUnsafe(src.length - (end - start) + value.length);
+  src.copy(out, 0, 0, start);
+  out.write(value, start, 'latin1');
+  src.copy(out, start + value.length, end);
+  return out;
 }
 
 /** Without trailing NULs: some SMSCs NUL-terminate short_message. */
@@ -259,7 +298,7 @@ export function replaceReceiptStat(input: Uint8Array, newStat: string): Buffer |
  * scan), `field` finds it in any other receipt text (group 1: everything before the value).
  */
 function replaceReceiptField(input: string | Uint8Array, value: string, span: number, field: RegExp): string | Buffer | undefined {
-  if (!/^[\x21-\x7e]+$/.test(value)) throw new RangeError('a receipt field value must be non-empty printable ASCII');
+  checkedValue(value);
   let start: number;
   let end: number;
   const bytes = typeof input === 'string' ? latin1Bytes(input) : asBuffer(input);
@@ -276,12 +315,7 @@ function replaceReceiptField(input: string | Uint8Array, value: string, span: nu
   }
   if (typeof input === 'string') return input.slice(0, start) + value + input.slice(end);
   // One copy: the bytes around the value, and the new value (ASCII) between them.
-  const src = bytes ?? asBuffer(input);
-  const out = Buffer.allocUnsafe(src.length - (end - start) + value.length);
-  src.copy(out, 0, 0, start);
-  out.write(value, start, 'latin1');
-  src.copy(out, start + value.length, end);
-  return out;
+  return spliceValue(bytes ?? asBuffer(input), start, end, value);
 }
 
 /** SMPP 3.4 §5.2.28 message_state. */
