@@ -692,6 +692,7 @@ describe('redis store', () => {
     const store = open({ keyPrefix: prefix });
     await store.saveAccepted(record('m1'), 'vodacom', '1', ['dec:1']);
     await store.get('m1'); // the batch script loaded: it goes as EVALSHA from here on
+    await store.findByUpstream('vodacom', ['dec:1']); // and the find script (redis-find-reads.ts)
     const monitor = await new Redis(redis.url).monitor();
     try {
       const calls: string[][] = [];
@@ -699,17 +700,20 @@ describe('redis store', () => {
         monitor.on('monitor', (_time: string, args: string[]) => {
           if (args[0]?.toLowerCase() !== 'evalsha' || !args.includes(prefix)) return; // ARGV[1] is the prefix
           calls.push(args);
-          if (calls.length === 2) resolve();
+          if (calls.length === 3) resolve();
         });
       });
       // evalsha sha numkeys keys... prefix operations
       const keyless = await Promise.all([store.get('m1'), store.findByUpstream('vodacom', ['dec:1'])]);
       const keyed = await Promise.all([store.get('m1'), store.enqueueDelivery('acme', delivery('a1'))]);
+      const alone = await store.findByUpstream('vodacom', ['dec:1']); // the find script's call
       await seen;
       expect(calls.map((args) => args.slice(2, 2 + 1 + Number(args[2])))).toEqual([
         ['1', `${prefix}meta`],
         ['2', `${prefix}meta`, `${prefix}dq:acme`],
+        ['1', `${prefix}meta`],
       ]);
+      expect(alone?.id).toBe('m1');
       // The operations read their own keys after the meta key.
       expect(keyless.map((found) => found?.id)).toEqual(['m1', 'm1']);
       expect(keyed[0]?.id).toBe('m1');
