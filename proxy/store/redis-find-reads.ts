@@ -5,7 +5,7 @@
 // call), of which its three HGETs were ~14,000. The rest was the batch script's generality: the
 // operations' JSON decoded, each record string parsed for its expiry (string.match, tonumber) and
 // written again into the JSON reply by cjson (~6,700 for a record of ~120 bytes, a throwaway
-// harness: bench/README.md, "Receipts' lookups"). Redis is the one thread every replica shares, and
+// harness: bench/README.md, "Kept (twelfth session)"). Redis is the one thread every replica shares, and
 // with receipts flowing a find was most of its work per message. Plain HGETs in a MULTI/EXEC cost
 // Redis less again, but they take two round trips (the record's key is the id the first one finds),
 // and a receipt waits for both while the SMSC's window of receipts in flight is full: receipts
