@@ -9,6 +9,7 @@ import {
   replaceReceiptId,
   replaceReceiptStat,
   statToMessageState,
+  type CanonicalIdStat,
 } from '../smpp/dlr.js';
 import type { DataSm, DeliverSm, Tlvs, UnknownTlv } from '../smpp/index.js';
 
@@ -82,7 +83,7 @@ export function receiptInfo(pdu: UpstreamPdu): ReceiptInfo | undefined {
  * The id and (upper-cased) stat of the receipt's text, whatever the TLVs say, and where the id lies
  * when the canonical scan read it (else -1); undefined without one.
  */
-function textReceipt(pdu: UpstreamPdu): { id: string; stat: string; idStart: number; idEnd: number } | undefined {
+function textReceipt(pdu: UpstreamPdu): CanonicalIdStat | undefined {
   const text = textOf(pdu);
   if (text === undefined || text.length === 0) return undefined;
   // The canonical form first: id and stat without the tolerant parser (bench: `npm run bench`).
@@ -123,6 +124,11 @@ export function detachPdu<P extends UpstreamPdu>(pdu: P, copyShortMessage = true
   return copy;
 }
 
+/** The receipt text with its id replaced: where `at` says it lies, else where a scan finds it. */
+function withId(text: Uint8Array, smppdId: string, at: ReceiptInfo | undefined): Buffer | undefined {
+  return at !== undefined ? replaceIdAt(text, at.idStart, at.idEnd, smppdId) : replaceReceiptId(text, smppdId);
+}
+
 /**
  * The receipt rewritten for the client (SPEC §4, FIELD-NOTES §5 "rewrite it in every DLR"): smppd's
  * id in the text (short_message or message_payload) and in receipted_message_id when present; every
@@ -132,12 +138,7 @@ export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string, r
   // The rewritten text is a new Buffer already: short_message is copied once, not twice (bench:
   // `npm run bench`, with receipts). `read`: receiptInfo of this same PDU, whose scan found the id.
   const at = read !== undefined && read.idStart >= 0 ? read : undefined;
-  const text =
-    pdu.command === 'deliver_sm' && pdu.short_message.length > 0
-      ? at !== undefined
-        ? replaceIdAt(pdu.short_message, at.idStart, at.idEnd, smppdId)
-        : replaceReceiptId(pdu.short_message, smppdId)
-      : undefined;
+  const text = pdu.command === 'deliver_sm' && pdu.short_message.length > 0 ? withId(pdu.short_message, smppdId, at) : undefined;
   const out = detachPdu(pdu, text === undefined);
   if (out.command === 'deliver_sm' && out.short_message.length > 0) {
     if (text !== undefined) {
@@ -150,8 +151,7 @@ export function rewriteReceipt<P extends UpstreamPdu>(pdu: P, smppdId: string, r
       }
     }
   } else if (out.tlvs?.message_payload !== undefined) {
-    const payload = out.tlvs.message_payload;
-    const text = at !== undefined ? replaceIdAt(payload, at.idStart, at.idEnd, smppdId) : replaceReceiptId(payload, smppdId);
+    const text = withId(out.tlvs.message_payload, smppdId, at);
     if (text !== undefined) out.tlvs.message_payload = text;
   }
   if (out.tlvs?.receipted_message_id !== undefined) out.tlvs.receipted_message_id = smppdId;

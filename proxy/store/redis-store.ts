@@ -437,20 +437,23 @@ function putOptional(buf: Buffer, off: number, value: string | undefined): numbe
 /** The offsets of the seven separators of the record string recordFromString reads (reused). */
 const SEPARATORS = new Int32Array(7);
 
-/** Field `k` (1-7) of the record string whose separators are in SEPARATORS, unescaped if `escaped`. */
-function fieldAt(value: string, k: number, escaped: boolean): string {
-  const end = k < 7 ? (SEPARATORS[k] as number) : value.length;
-  const text = value.slice((SEPARATORS[k - 1] as number) + 1, end);
+/** Where field `k` (1-7) of the record string whose separators are in SEPARATORS starts and ends. */
+function fieldStart(k: number): number {
+  return (SEPARATORS[k - 1] as number) + 1;
+}
+function fieldEnd(value: string, k: number): number {
+  return k < 7 ? (SEPARATORS[k] as number) : value.length;
+}
+
+/** Field `k` from `skip` characters into it, unescaped if `escaped`. */
+function fieldAt(value: string, k: number, escaped: boolean, skip = 0): string {
+  const text = value.slice(fieldStart(k) + skip, fieldEnd(value, k));
   return escaped ? unesc(text) : text;
 }
 
 /** Optional field `k` (opt: '' when absent, '=' + value when present) as fieldAt reads it. */
 function optionalAt(value: string, k: number, escaped: boolean): string | undefined {
-  const start = (SEPARATORS[k - 1] as number) + 1;
-  const end = k < 7 ? (SEPARATORS[k] as number) : value.length;
-  if (start === end) return undefined;
-  const text = value.slice(start + 1, end);
-  return escaped ? unesc(text) : text;
+  return fieldStart(k) === fieldEnd(value, k) ? undefined : fieldAt(value, k, escaped, 1);
 }
 
 function recordFromString(id: string, value: string): MessageRecord {
