@@ -85,12 +85,15 @@ interface Row {
 interface Context {
   sizes: Sizes;
   simPort(): Promise<number>;
+  /** The simulator's pid (once started), to read its CPU. */
+  simPid(): number | undefined;
   /** URL of a private redis-server for the Redis store runs (started on first use). */
   redisUrl(): Promise<string>;
   /** That redis-server's pid (once started), to read its CPU. */
   redisPid(): Promise<number | undefined>;
   /** Port of the reference relay (bench/relay.ts) in front of the simulator (started on first use). */
   relayPort(): Promise<number>;
+  relayPid(): number | undefined;
   /** A running smppd; `fresh` restarts it (e.g. to measure memory without earlier traffic). */
   proxy(variant: ProxyVariant, fresh?: boolean): Promise<{ port: number; child: NodeChild }>;
   log(line: string): void;
@@ -109,15 +112,8 @@ interface Scenario {
 
 const BENCH_BASE: Partial<BenchOptions> = { host: HOST, ...CLIENT, binds: 4, window: 100, receiptTimeoutMs: 20_000 };
 
-/** Lets the JIT of all three processes settle and the proxy's upstream sessions bind. */
-async function warmUp(ctx: Context, port: number, opts: Partial<BenchOptions>): Promise<void> {
-  await runBench({ ...BENCH_BASE, port, count: ctx.sizes.warmupCount, receipts: opts.receipts ?? false });
-}
-
-async function measured(ctx: Context, port: number, opts: Partial<BenchOptions>): Promise<BenchResult> {
-  await warmUp(ctx, port, opts);
-  return runBench({ ...BENCH_BASE, port, ...opts });
-}
+/** The processes a measured run counts the CPU of, by the name its note gives them. */
+type Counted = ReadonlyArray<readonly [name: string, pid: number | undefined]>;
 
 /** CPU seconds (user + system) process `pid` has used, from /proc (Linux); undefined elsewhere. */
 function cpuSeconds(pid: number | undefined): number | undefined {
@@ -133,19 +129,33 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 }
 
 /**
- * measured() on the Redis store, noting redis-server's CPU per message of the measured run: the
- * work every replica of a fleet shares (one Redis thread), which msg/s on one machine hides
- * behind the CPU of smppd and the load tools (bench/README.md, "Kept (twelfth session)").
+ * A closed-loop run after a warm-up, its row made by `row`, noting each process's CPU per message
+ * of the measured run: the load generator (this process), then `counted`. On two cores the
+ * processes share the CPU, so a slow row shows here whose CPU it went to; redis-server's is also
+ * the work every replica of a fleet shares (one Redis thread), which msg/s on one machine hides
+ * (bench/README.md, "Kept (twelfth session)").
  */
-async function measuredOnRedis(ctx: Context, port: number, opts: Partial<BenchOptions>, row: (r: BenchResult) => Row): Promise<Row> {
-  await warmUp(ctx, port, opts);
-  const pid = await ctx.redisPid();
-  const before = cpuSeconds(pid);
+async function measured(
+  ctx: Context,
+  port: number,
+  opts: Partial<BenchOptions>,
+  counted: Counted,
+  row: (r: BenchResult) => Row,
+): Promise<Row> {
+  // Lets the JIT of all three processes settle and the proxy's upstream sessions bind.
+  await runBench({ ...BENCH_BASE, port, count: ctx.sizes.warmupCount, receipts: opts.receipts ?? false });
+  const before = counted.map(([, pid]) => cpuSeconds(pid));
+  const mine = process.cpuUsage();
   const r = await runBench({ ...BENCH_BASE, port, ...opts });
-  const after = cpuSeconds(pid);
+  const used = process.cpuUsage(mine);
   const out = row(r);
-  if (before !== undefined && after !== undefined && r.sent > 0) {
-    addNote(out, `redis-server ${(((after - before) * 1e6) / r.sent).toFixed(1)} µs CPU per message`);
+  if (r.sent > 0) {
+    const each = [`load generator ${((used.user + used.system) / r.sent).toFixed(1)}`];
+    counted.forEach(([name, pid], i) => {
+      const [from, to] = [before[i], cpuSeconds(pid)];
+      if (from !== undefined && to !== undefined) each.push(`${name} ${(((to - from) * 1e6) / r.sent).toFixed(1)}`);
+    });
+    addNote(out, `CPU µs per message: ${each.join(', ')}`);
   }
   return out;
 }
@@ -217,6 +227,21 @@ function medianRow(runs: readonly Row[]): Row {
   return row;
 }
 
+/** The processes of a direct run, besides the load generator. */
+function direct(ctx: Context): Counted {
+  return [['simulator', ctx.simPid()]];
+}
+
+/** The processes of a run through smppd `proxy`, on the memory store. */
+function through(ctx: Context, proxy: NodeChild): Counted {
+  return [...direct(ctx), ['smppd', proxy.pid]];
+}
+
+/** The processes of a run through smppd `proxy`, on the Redis store. */
+async function throughOnRedis(ctx: Context, proxy: NodeChild): Promise<Counted> {
+  return [...through(ctx, proxy), ['redis-server', await ctx.redisPid()]];
+}
+
 /**
  * Open loop at p99Rate: latency at a steady rate is the figure. Warm-up at that rate, not the
  * closed-loop burst of measured(): a full-speed burst just before leaves every process collecting
@@ -235,8 +260,8 @@ const SCENARIOS: Scenario[] = [
     needsProxy: false,
     repeat: true,
     async run(ctx) {
-      const r = await measured(ctx, await ctx.simPort(), { count: ctx.sizes.throughputCount });
-      return throughputRow(this.id, this.title, r);
+      const port = await ctx.simPort();
+      return measured(ctx, port, { count: ctx.sizes.throughputCount }, direct(ctx), (r) => throughputRow(this.id, this.title, r));
     },
   },
   {
@@ -245,12 +270,13 @@ const SCENARIOS: Scenario[] = [
     needsProxy: true,
     repeat: true,
     async run(ctx) {
-      const { port } = await ctx.proxy(MEMORY);
-      const r = await measured(ctx, port, { count: ctx.sizes.throughputCount });
-      const row = throughputRow(this.id, this.title, r);
-      row.target = '>= 50% of (a), >= 50,000/s';
-      row.met = r.ok === r.sent && r.msgPerSec >= 50_000;
-      return row;
+      const { port, child } = await ctx.proxy(MEMORY);
+      return measured(ctx, port, { count: ctx.sizes.throughputCount }, through(ctx, child), (r) => {
+        const row = throughputRow(this.id, this.title, r);
+        row.target = '>= 50% of (a), >= 50,000/s';
+        row.met = r.ok === r.sent && r.msgPerSec >= 50_000;
+        return row;
+      });
     },
     judge(row, rows, runs) {
       const share = noteShare(row, rows, runs, 'proxy', 'direct', 'direct');
@@ -263,8 +289,8 @@ const SCENARIOS: Scenario[] = [
     needsProxy: true,
     repeat: true,
     async run(ctx) {
-      const { port } = await ctx.proxy(await redisVariant(ctx));
-      return measuredOnRedis(ctx, port, { count: ctx.sizes.throughputCount }, (r) => {
+      const { port, child } = await ctx.proxy(await redisVariant(ctx));
+      return measured(ctx, port, { count: ctx.sizes.throughputCount }, await throughOnRedis(ctx, child), (r) => {
         const row = throughputRow(this.id, this.title, r);
         row.target = '>= 60% of (b)';
         row.met = r.ok === r.sent ? undefined : false;
@@ -285,8 +311,9 @@ const SCENARIOS: Scenario[] = [
     needsProxy: false,
     repeat: true,
     async run(ctx) {
-      const r = await measured(ctx, await ctx.relayPort(), { count: ctx.sizes.throughputCount });
-      return throughputRow(this.id, this.title, r);
+      const port = await ctx.relayPort();
+      const counted: Counted = [...direct(ctx), ['relay', ctx.relayPid()]];
+      return measured(ctx, port, { count: ctx.sizes.throughputCount }, counted, (r) => throughputRow(this.id, this.title, r));
     },
     judge(row, rows, runs) {
       noteShare(row, rows, runs, 'relay', 'direct', 'direct');
@@ -298,8 +325,9 @@ const SCENARIOS: Scenario[] = [
     needsProxy: false,
     repeat: true,
     async run(ctx) {
-      const r = await measured(ctx, await ctx.simPort(), { count: ctx.sizes.receiptCount, receipts: true });
-      return throughputRow(this.id, this.title, r);
+      const port = await ctx.simPort();
+      const opts = { count: ctx.sizes.receiptCount, receipts: true };
+      return measured(ctx, port, opts, direct(ctx), (r) => throughputRow(this.id, this.title, r));
     },
   },
   {
@@ -308,13 +336,14 @@ const SCENARIOS: Scenario[] = [
     needsProxy: true,
     repeat: true,
     async run(ctx) {
-      const { port } = await ctx.proxy(MEMORY);
-      const r = await measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true });
-      const row = throughputRow(this.id, this.title, r);
-      const rc = r.receipts!;
-      row.target = '>= 25,000/s, every receipt matched';
-      row.met = rc.perSec >= 25_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
-      return row;
+      const { port, child } = await ctx.proxy(MEMORY);
+      return measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true }, through(ctx, child), (r) => {
+        const row = throughputRow(this.id, this.title, r);
+        const rc = r.receipts!;
+        row.target = '>= 25,000/s, every receipt matched';
+        row.met = rc.perSec >= 25_000 && rc.missing === 0 && rc.unmatched === 0 && rc.duplicates === 0 && r.ok === r.sent;
+        return row;
+      });
     },
   },
   {
@@ -323,8 +352,9 @@ const SCENARIOS: Scenario[] = [
     needsProxy: true,
     repeat: true,
     async run(ctx) {
-      const { port } = await ctx.proxy(await redisVariant(ctx));
-      return measuredOnRedis(ctx, port, { count: ctx.sizes.receiptCount, receipts: true }, (r) => {
+      const { port, child } = await ctx.proxy(await redisVariant(ctx));
+      const opts = { count: ctx.sizes.receiptCount, receipts: true };
+      return measured(ctx, port, opts, await throughOnRedis(ctx, child), (r) => {
         const row = throughputRow(this.id, this.title, r);
         const rc = r.receipts!;
         row.target = '>= 20,000/s, every receipt matched';
@@ -448,6 +478,14 @@ class Stack {
 
   async redisPid(): Promise<number | undefined> {
     return this.redis === undefined ? undefined : (await this.redis).pid;
+  }
+
+  simPid(): number | undefined {
+    return this.sim?.child.pid;
+  }
+
+  relayPid(): number | undefined {
+    return this.relay?.child.pid;
   }
 
   async simPort(): Promise<number> {
@@ -590,9 +628,11 @@ async function main(): Promise<number> {
   const ctx: Context = {
     sizes,
     simPort: () => stack.simPort(),
+    simPid: () => stack.simPid(),
     redisUrl: () => stack.redisUrl(),
     redisPid: () => stack.redisPid(),
     relayPort: () => stack.relayPort(),
+    relayPid: () => stack.relayPid(),
     proxy: (variant, fresh) => stack.proxy(variant, fresh),
     log,
   };
