@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeqTable } from './seq-table.js';
 import { MAX_SEQUENCE } from './sequence.js';
@@ -120,5 +121,37 @@ describe('SeqTable', () => {
     expect(t.size).toBe(0);
     expect(entries(t)).toEqual([]);
     expect(t.has(pool[0]!)).toBe(false);
+  });
+  it('agrees with a Map after every step when homes collide and runs overlap', () => {
+    // Keys 1..40 at capacity 64 (the table never holds more than 32 here): homes collide only by
+    // key, but runs meet, so an insert lands past keys that sit at their own home, and a delete
+    // must move such keys back across them.
+    const op = fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 40 }));
+    const ops = fc.array(op, { minLength: 100, maxLength: 300 });
+    const high = fc.array(fc.integer({ min: 0, max: 63 }), { minLength: 1, maxLength: 20 });
+    fc.assert(
+      fc.property(ops, high, (steps, homes) => {
+        const t = new SeqTable<string>(32);
+        const model = new Map<number, string>();
+        // More keys that share a home with one of 1..40 at capacity 64.
+        const pool = [...Array.from({ length: 40 }, (_, i) => i + 1), ...homes.map((h) => 64 * (h + 1) + (h % 40) + 1)];
+        steps.forEach(([insert, pick], step) => {
+          const k = pool[(pick * 7 + step) % pool.length]!;
+          if (insert && model.size < 32) {
+            t.set(k, `s${step}`);
+            model.set(k, `s${step}`);
+          } else {
+            expect(t.delete(k)).toBe(model.get(k));
+            model.delete(k);
+          }
+          // Plain comparisons per step (an expect per probe is slow), then one expect.
+          const wrong = pool.filter((p) => t.get(p) !== model.get(p));
+          expect({ step, wrong, size: t.size }).toEqual({ step, wrong: [], size: model.size });
+        });
+        expect(t.capacity).toBe(64);
+        expectSame(t, model, pool);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

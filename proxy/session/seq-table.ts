@@ -13,6 +13,13 @@
 // are found by linear probing from `seq & mask`: a session numbers its requests consecutively, so
 // the keys in flight fill consecutive slots and a lookup nearly always takes one step. Deletion
 // shifts the rest of the probe run back (no tombstones, so lookups never slow down with churn).
+//
+// Robin Hood order: an insert that meets an entry nearer its home slot than the new key is to its
+// own takes that slot and carries the entry on. A probe run then holds its keys in order of home
+// slot, so a deletion's shift stops at the first entry that sits at its home (no later entry can
+// belong before it). With plain first-free-slot inserts it had to go on to the run's end: the
+// window's keys in flight, all at home in one run, were all read at every response (~2,500
+// instructions per message with its receipt, callgrind of smppd under the (c) closed loop).
 
 import { MAX_SEQUENCE } from './sequence.js';
 
@@ -74,15 +81,12 @@ export class SeqTable<T> {
     if (hole < 0) return undefined;
     const { keys, vals, mask } = this;
     const value = vals[hole];
-    // Backward shift: an entry later in the run moves into the hole when the hole lies between its
-    // home slot and where it sits, i.e. it is at least as far from home as from the hole.
-    for (let j = (hole + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
-      const k = keys[j];
-      if (((j - (k & mask)) & mask) >= ((j - hole) & mask)) {
-        keys[hole] = k;
-        vals[hole] = vals[j];
-        hole = j;
-      }
+    // Backward shift: each next entry of the run that is away from its home moves one slot back,
+    // up to an empty slot or an entry at home (Robin Hood order, above).
+    for (let j = (hole + 1) & mask; keys[j] !== 0 && (j - (keys[j] & mask)) & mask; j = (j + 1) & mask) {
+      keys[hole] = keys[j];
+      vals[hole] = vals[j];
+      hole = j;
     }
     keys[hole] = 0;
     vals[hole] = undefined;
@@ -116,13 +120,33 @@ export class SeqTable<T> {
     }
   }
 
-  /** Puts an absent key in the first free slot of its run; the caller counts it. */
+  /**
+   * Puts an absent key in its run (Robin Hood order, above): it takes the first slot whose entry is
+   * nearer its own home than the key is to its, and that entry goes on in its place; the caller
+   * counts it.
+   */
   private place(seq: number, value: T): void {
-    const { keys, mask } = this;
-    let i = seq & mask;
-    while (keys[i] !== 0) i = (i + 1) & mask;
-    keys[i] = seq;
-    this.vals[i] = value;
+    const { keys, vals, mask } = this;
+    let key = seq;
+    let val: T | undefined = value;
+    let distance = 0;
+    for (let i = key & mask; ; i = (i + 1) & mask, distance++) {
+      const resident = keys[i];
+      if (resident === 0) {
+        keys[i] = key;
+        vals[i] = val;
+        return;
+      }
+      const residentDistance = (i - (resident & mask)) & mask;
+      if (residentDistance < distance) {
+        const residentVal = vals[i];
+        keys[i] = key;
+        vals[i] = val;
+        key = resident;
+        val = residentVal;
+        distance = residentDistance;
+      }
+    }
   }
 
   private grow(): void {
