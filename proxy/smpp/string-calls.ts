@@ -7,6 +7,7 @@
 // function the compiler inlines the method itself.
 const charCodeAtOf = String.prototype.charCodeAt;
 const startsWithOf = String.prototype.startsWith;
+const indexOfOf = String.prototype.indexOf;
 
 /** s.charCodeAt(i). */
 export function charCode(s: string, i: number): number {
@@ -16,4 +17,9 @@ export function charCode(s: string, i: number): number {
 /** s.startsWith(prefix, position). */
 export function startsWith(s: string, prefix: string, position = 0): boolean {
   return startsWithOf.call(s, prefix, position);
+}
+
+/** s.indexOf(search, position). */
+export function indexOf(s: string, search: string, position: number): number {
+  return indexOfOf.call(s, search, position);
 }

@@ -258,6 +258,18 @@ describe('redis store', () => {
     expect(await store.get('m1')).toEqual({ id: 'm1', client: odd, cluster: 'mcel', routeName: '', parts: 3, upstreamId: '', createdAt: T0 });
   });
 
+  it('refuses a stored record string with too few or too many fields as CORRUPT, rather than misread it', async () => {
+    const prefix = redis.prefix();
+    const store = open({ keyPrefix: prefix });
+    await store.save(record('m1'));
+    await store.save(record('m2'));
+    const live = T0 + TTL_MS;
+    // Record m1 is field '1' of the block hash of 'm' (redis-keys.ts); eight fields are expected.
+    await inspect.hset(`${prefix}r:m`, '1', `${live}|vodacom||acme|${T0}||`, '2', `${live}|vodacom|||acme|${T0}|||extra`);
+    expect(await rejectionCode(store.get('m1'))).toBe(StoreErrorCode.CORRUPT);
+    expect(await rejectionCode(store.get('m2'))).toBe(StoreErrorCode.CORRUPT);
+  });
+
   it('writes with saveAccepted the same keys, record strings, index fields and counts as save + setUpstreamId, whatever the fields hold', async () => {
     const [pa, pb] = [redis.prefix(), redis.prefix()];
     const twoSteps = open({ keyPrefix: pa });

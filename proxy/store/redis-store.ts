@@ -76,7 +76,7 @@ import { isAscii, recountsOf, splitIndex, StatsBuckets, writeAccepted, type Acce
 import { findArgs, FIND_SOURCE, liveRecord, MAX_FIND_FIELDS } from './redis-find-reads.js';
 import { canTakeReplies, putDecimal, ScriptCaller, Transaction, type RespArg, type RespWritable } from './redis-batch-command.js';
 import { BATCH_SOURCE, FIND_RUN_OP, OP, RUN_OP, type OpName } from './redis-scripts.js';
-import { charCode } from '../smpp/string-calls.js';
+import { charCode, indexOf } from '../smpp/string-calls.js';
 import { deserialiseStored, serialiseStored } from './serialise.js';
 import {
   DEFAULT_LEASE_MS,
@@ -457,18 +457,18 @@ function optionalAt(value: string, k: number, escaped: boolean): string | undefi
 }
 
 function recordFromString(id: string, value: string): MessageRecord {
-  // One pass for the separators, then one substring per field read: split made all eight and an
-  // array, and the optional ones were sliced again (one record per receipt on the Redis store).
-  let n = 0;
-  let escaped = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = charCode(value, i);
-    if (c === SEP_CODE) {
-      if (n === 7) throw malformedRecord();
-      SEPARATORS[n++] = i;
-    } else if (c === ESC_CODE) escaped = true;
+  // The separators found by indexOf, then one substring per field read: split made all eight and
+  // an array, and the optional ones were sliced again (one record per receipt on the Redis store).
+  // A loop over the characters took ~1.7 times as long as the eight native searches (a standalone
+  // script over record strings of ~75 characters read from Buffers, as ioredis makes them).
+  let at = -1;
+  for (let n = 0; n < 7; n++) {
+    at = indexOf(value, SEP, at + 1);
+    if (at < 0) throw malformedRecord();
+    SEPARATORS[n] = at;
   }
-  if (n !== 7) throw malformedRecord();
+  if (indexOf(value, SEP, at + 1) >= 0) throw malformedRecord();
+  const escaped = indexOf(value, ESC, 0) >= 0;
   // Fields: expiresAt, cluster, endpoint, upstreamId, client, createdAt, routeName, parts.
   const record: { -readonly [K in keyof MessageRecord]: MessageRecord[K] } = {
     id,
