@@ -20,6 +20,7 @@
 import { Status, statusName } from '../smpp/index.js';
 import type { ClaimedDelivery, DeliveryItem } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
+import type { DeliverDone } from '../listener/index.js';
 import type { ClientSessionPort } from './ports.js';
 import type { UpstreamPdu } from './receipts.js';
 
@@ -32,6 +33,39 @@ function isPermanentRefusal(status: number): boolean {
 
 /** The client's deliver_sm_resp status, or 'failed' when the session could not deliver (closed, timeout). */
 type DeliverResult = number | 'failed';
+
+/** Where Deliveries.deliverWith answers: the status to answer the upstream with. */
+export interface DeliveryAnswer {
+  answered(status: number): void;
+}
+
+/** One direct delivery to a client session: hears the session's answer once, and hands it to Deliveries. */
+class DeliveryAttempt implements DeliverDone {
+  private settled = false;
+
+  constructor(
+    private readonly deliveries: Deliveries,
+    private readonly client: string,
+    private readonly pdu: UpstreamPdu,
+    private readonly kind: DeliveryKind,
+    private readonly answer: DeliveryAnswer,
+  ) {}
+
+  delivered(status: number): void {
+    this.settle(status);
+  }
+
+  /** The session could not deliver (closed, timeout): the delivery is kept instead. */
+  notDelivered(_err: Error): void {
+    this.settle('failed');
+  }
+
+  private settle(result: DeliverResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deliveries.afterAttempt(this.client, this.pdu, this.kind, result, this.answer);
+  }
+}
 
 export class Deliveries {
   private readonly ctx: ForwarderContext;
@@ -60,22 +94,53 @@ export class Deliveries {
    * Resolves with the status to answer the upstream: ESME_ROK when delivered or kept, the client's
    * permanent refusal, or ESME_RX_T_APPN when it could be neither delivered nor kept.
    */
-  async deliver(client: string, pdu: UpstreamPdu, kind: DeliveryKind): Promise<number> {
+  deliver(client: string, pdu: UpstreamPdu, kind: DeliveryKind): Promise<number> {
+    return new Promise((resolve) => this.deliverWith(client, pdu, kind, { answered: resolve }));
+  }
+
+  /**
+   * deliver() answered through `answer` instead of a promise, exactly once, possibly before this
+   * returns. What a receipt takes (Inbound's ReceiptJob): no promise and no async frame per receipt
+   * on the way to the client (bench: `npm run bench`, with receipts).
+   */
+  deliverWith(client: string, pdu: UpstreamPdu, kind: DeliveryKind, answer: DeliveryAnswer): void {
     const session = this.ctx.registry.receiverFor(client);
-    if (session !== undefined) {
-      // send() inlined: one async frame fewer per receipt (bench: `npm run bench`, with receipts).
-      let result: DeliverResult;
-      try {
-        result = await session.deliver(pdu, this.ctx.options.deliveryTimeoutMs);
-      } catch {
-        result = 'failed';
-      }
-      if (result === Status.ESME_ROK) return Status.ESME_ROK;
-      if (result !== 'failed' && isPermanentRefusal(result)) {
-        this.ctx.logger.warn({ client, kind, status: statusName(result) }, 'client refused a delivery for good; dropped');
-        return result;
-      }
+    if (session === undefined) {
+      this.keepFor(client, pdu, kind, answer);
+      return;
     }
+    const attempt = new DeliveryAttempt(this, client, pdu, kind, answer);
+    try {
+      session.deliverWith(pdu, this.ctx.options.deliveryTimeoutMs, attempt);
+    } catch (err) {
+      attempt.notDelivered(err as Error);
+    }
+  }
+
+  /** What the client's answer to a direct delivery means for the upstream (DeliveryAttempt). */
+  afterAttempt(client: string, pdu: UpstreamPdu, kind: DeliveryKind, result: DeliverResult, answer: DeliveryAnswer): void {
+    if (result === Status.ESME_ROK) {
+      answer.answered(Status.ESME_ROK);
+      return;
+    }
+    if (result !== 'failed' && isPermanentRefusal(result)) {
+      this.ctx.logger.warn({ client, kind, status: statusName(result) }, 'client refused a delivery for good; dropped');
+      answer.answered(result);
+      return;
+    }
+    this.keepFor(client, pdu, kind, answer);
+  }
+
+  /** keep(), its status told to `answer`. */
+  private keepFor(client: string, pdu: UpstreamPdu, kind: DeliveryKind, answer: DeliveryAnswer): void {
+    void this.keep(client, pdu, kind).then((status) => answer.answered(status));
+  }
+
+  /**
+   * No receiver took it: kept in the store for the next drain. ESME_ROK once kept, ESME_RX_T_APPN
+   * when the store failed (the SMSC tries again later: nothing is dropped silently).
+   */
+  private async keep(client: string, pdu: UpstreamPdu, kind: DeliveryKind): Promise<number> {
     try {
       await this.ctx.store.enqueueDelivery(client, { kind, pdu, createdAt: this.ctx.timers.now() });
     } catch (err) {

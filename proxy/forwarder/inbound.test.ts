@@ -308,6 +308,20 @@ describe('receipts', () => {
     );
   });
 
+  it('answers ESME_RX_T_APPN when the store cannot look the receipt up, so that the SMSC sends it again', async () => {
+    const store = createMemoryStore({ ttlMs: 60_000 });
+    const hh = setup(upstreamIds('AD02'), 'auto', store);
+    const session = new FakeSession('acme');
+    hh.registry.bind(session);
+    await submit(hh);
+    store.findByUpstreamWith = (_cluster, _keys, done) => done.findFailed(new Error('down'));
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('AD02') });
+    expect(await hh.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(
+      Status.ESME_RX_T_APPN,
+    );
+    expect(session.delivered).toHaveLength(0);
+  });
+
   it('counts a receipt without a message id as unmatched and acknowledges it', async () => {
     const hh = setup(upstreamIds());
     const receipt = deliverSm({ esm_class: 0x04, short_message: Buffer.from('delivered') });

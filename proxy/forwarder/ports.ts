@@ -36,7 +36,7 @@ export function asClusterFailure(err: unknown): ClusterFailure | undefined {
 }
 
 /** One bound client session, as the forwarder uses it. */
-export type ClientSessionPort = Pick<ClientSession, 'id' | 'systemId' | 'canReceive' | 'deliver'>;
+export type ClientSessionPort = Pick<ClientSession, 'id' | 'systemId' | 'canReceive' | 'deliver' | 'deliverWith'>;
 
 /** Who is bound where, on this replica (the real ClientRegistry fits). */
 export interface ClientRegistryPort {

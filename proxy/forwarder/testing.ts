@@ -12,7 +12,7 @@ import type { MessageStore } from '../store/store.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import type { ForwarderOptions } from './context.js';
 import { createForwarder, type Forwarder } from './forwarder.js';
-import type { ClientSession } from '../listener/index.js';
+import type { ClientSession, DeliverDone } from '../listener/index.js';
 import type {
   ClientRegistryPort,
   ClientSessionPort,
@@ -140,6 +140,13 @@ export class FakeSession implements ClientSession {
     for (const w of this.waiters.filter((w) => this.delivered.length >= w.count)) w.resolve();
     this.waiters = this.waiters.filter((w) => this.delivered.length < w.count);
     return status;
+  }
+
+  deliverWith(pdu: DeliverSm | DataSm, _timeoutMs: number, done: DeliverDone): void {
+    this.deliver(pdu).then(
+      (status) => done.delivered(status),
+      (err: unknown) => done.notDelivered(err as Error),
+    );
   }
 
   /** Resolves once `count` deliveries have been answered. */

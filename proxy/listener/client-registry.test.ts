@@ -16,6 +16,7 @@ function fake(id: string, systemId: string, bindType: ClientSession['bindType'])
       return this.alive && bindType !== 'transmitter';
     },
     deliver: async () => 0,
+    deliverWith: (_pdu, _timeoutMs, done) => done.delivered(0),
   };
 }
 

@@ -4,13 +4,13 @@
 import { SessionError, type BindType, type OutgoingCall, type Session, type Timers } from '../session/index.js';
 import { Status, type Pdu, type RequestPdu } from '../smpp/index.js';
 import { DeadlineQueue } from './deadlines.js';
-import type { ClientDeliveryPdu, ClientSession } from './types.js';
+import type { ClientDeliveryPdu, ClientSession, DeliverDone } from './types.js';
 
 /**
  * One deliver_sm on its way to the client: the session's window entry itself (Session.requestWith)
- * and an item of a shared deadline queue, settling deliver()'s promise once. Per receipt that is
- * this object instead of a second promise, a timer and five closures (bench: `npm run bench`,
- * through smppd with receipts).
+ * and an item of a shared deadline queue, answering `done` once. Per receipt that is this object
+ * instead of a second promise, a timer and five closures (bench: `npm run bench`, through smppd
+ * with receipts).
  */
 class Delivery implements OutgoingCall {
   pdu: RequestPdu | undefined;
@@ -25,31 +25,30 @@ class Delivery implements OutgoingCall {
     pdu: ClientDeliveryPdu,
     private readonly deadlines: DeadlineQueue<Delivery>,
     private readonly timeoutMs: number,
-    private readonly ok: (status: number) => void,
-    private readonly fail: (err: Error) => void,
+    private readonly answer: DeliverDone,
   ) {
     this.pdu = pdu as RequestPdu;
   }
 
   resolve(resp: Pdu): void {
-    if (this.finish()) this.ok(resp.command_status);
+    if (this.finish()) this.answer.delivered(resp.command_status);
   }
 
   reject(err: Error): void {
     if (!this.finish()) return;
     // A generic_nack is the client's answer, not a lost message.
     if (err instanceof SessionError && err.code === 'GENERIC_NACK') {
-      this.ok(err.status === undefined || err.status === Status.ESME_ROK ? Status.ESME_RSYSERR : err.status);
+      this.answer.delivered(err.status === undefined || err.status === Status.ESME_ROK ? Status.ESME_RSYSERR : err.status);
       return;
     }
-    this.fail(err);
+    this.answer.notDelivered(err);
   }
 
   /** The deadline passed. It may be on the wire already: the client may still act on it (sent: true). */
   expire(): void {
     if (this.done) return;
     this.done = true;
-    this.fail(new SessionError('TIMEOUT', `no deliver_sm_resp within ${this.timeoutMs} ms`, { sent: true }));
+    this.answer.notDelivered(new SessionError('TIMEOUT', `no deliver_sm_resp within ${this.timeoutMs} ms`, { sent: true }));
   }
 
   private finish(): boolean {
@@ -58,6 +57,14 @@ class Delivery implements OutgoingCall {
     this.deadlines.delete(this.ticket, this);
     return true;
   }
+}
+
+/** deliver()'s promise, settled through DeliverDone. */
+class DeliveredPromise implements DeliverDone {
+  constructor(
+    readonly delivered: (status: number) => void,
+    readonly notDelivered: (err: Error) => void,
+  ) {}
 }
 
 export class BoundClient implements ClientSession {
@@ -90,16 +97,17 @@ export class BoundClient implements ClientSession {
   }
 
   deliver(pdu: ClientDeliveryPdu, timeoutMs: number): Promise<number> {
-    let queue = this.deadlines.get(timeoutMs);
-    if (queue === undefined) {
-      queue = new DeadlineQueue<Delivery>(this.timers, (d) => d.expire());
-      this.deadlines.set(timeoutMs, queue);
+    return new Promise<number>((resolve, reject) => this.deliverWith(pdu, timeoutMs, new DeliveredPromise(resolve, reject)));
+  }
+
+  deliverWith(pdu: ClientDeliveryPdu, timeoutMs: number, done: DeliverDone): void {
+    let deadlines = this.deadlines.get(timeoutMs);
+    if (deadlines === undefined) {
+      deadlines = new DeadlineQueue<Delivery>(this.timers, (d) => d.expire());
+      this.deadlines.set(timeoutMs, deadlines);
     }
-    const deadlines = queue;
-    return new Promise<number>((resolve, reject) => {
-      const d = new Delivery(pdu, deadlines, timeoutMs, resolve, reject);
-      d.ticket = deadlines.add(d, this.timers.now() + timeoutMs);
-      this.session.requestWith(d);
-    });
+    const d = new Delivery(pdu, deadlines, timeoutMs, done);
+    d.ticket = deadlines.add(d, this.timers.now() + timeoutMs);
+    this.session.requestWith(d);
   }
 }

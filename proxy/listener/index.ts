@@ -8,6 +8,7 @@ export type {
   ClientRegistry,
   ClientRequestPdu,
   ClientSession,
+  DeliverDone,
   HandleRequest,
   HandleRequestWith,
   Listener,

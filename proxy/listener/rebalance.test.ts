@@ -19,6 +19,7 @@ function session(id: string, systemId: string, boundAt: number, unbound: string[
     unbind: () => void unbound.push(id),
     canReceive: () => true,
     deliver: () => Promise.resolve(0),
+    deliverWith: (_pdu, _timeoutMs, done) => done.delivered(0),
   };
 }
 

@@ -40,6 +40,20 @@ export interface ClientSession {
    * comes within `timeoutMs` (TIMEOUT). Assigns `pdu.sequence_number` in place.
    */
   deliver(pdu: ClientDeliveryPdu, timeoutMs: number): Promise<number>;
+  /**
+   * deliver() answered through `done` instead of a promise: done.delivered(status) or
+   * done.notDelivered(err) (deliver()'s rejection), exactly once, possibly before this returns.
+   * What the forwarder calls once per receipt.
+   */
+  deliverWith(pdu: ClientDeliveryPdu, timeoutMs: number, done: DeliverDone): void;
+}
+
+/** Where ClientSession.deliverWith answers. */
+export interface DeliverDone {
+  /** The command_status of the client's response (deliver()'s result). */
+  delivered(status: number): void;
+  /** No answer: the session closed, unbound, its queue was full or the time ran out (deliver()'s rejection). */
+  notDelivered(err: Error): void;
 }
 
 /** Who is bound where (this replica). */

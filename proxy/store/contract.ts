@@ -334,6 +334,31 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         expect(calls).toEqual(['stored m1', 'notStored ', 'stored m3']);
       });
 
+      it('answers findByUpstreamWith as findByUpstream resolves or rejects, through the callback, exactly once', async () => {
+        const store = await open();
+        const calls: string[] = [];
+        const via = (keys: string[]) =>
+          new Promise<MessageRecord | undefined>((resolve, reject) =>
+            store.findByUpstreamWith('vodacom', keys, {
+              found: (r) => {
+                calls.push(`found ${r?.id ?? 'none'}`);
+                resolve(r);
+              },
+              findFailed: (err) => {
+                calls.push('findFailed');
+                reject(err as Error);
+              },
+            }),
+          );
+        await store.saveAccepted(record('m1'), 'vodacom', '7', ['dec:7'], 'a:2775');
+        expect(await via(['dec:6', 'dec:7'])).toEqual(await store.get('m1'));
+        expect(await via(['dec:8'])).toBeUndefined();
+        expect(await via([])).toBeUndefined();
+        await store.close();
+        expect(await rejectionCode(via(['dec:7']))).toBe(StoreErrorCode.CLOSED);
+        expect(calls).toEqual(['found m1', 'found none', 'found none', 'findFailed']);
+      });
+
       it('rejects an empty or over-long id with INVALID_ARGUMENT, storing and indexing nothing', async () => {
         const store = await open();
         const longest = 'x'.repeat(MAX_MESSAGE_ID_LENGTH);

@@ -28,6 +28,7 @@ import {
   type ClaimedDelivery,
   type Clock,
   type DeliveryItem,
+  type FindDone,
   type MessageRecord,
   type MessageStore,
   type OrphanReceipt,
@@ -285,6 +286,18 @@ class MemoryStore implements MessageStore {
     } catch (err) {
       return Promise.reject(err as Error);
     }
+  }
+
+  findByUpstreamWith(cluster: string, keys: readonly string[], done: FindDone): void {
+    let record: MessageRecord | undefined;
+    try {
+      this.assertOpen();
+      record = this.records.findByUpstream(cluster, keys, this.clock());
+    } catch (err) {
+      done.findFailed(err);
+      return;
+    }
+    done.found(record);
   }
 
   // --- orphan receipts ---

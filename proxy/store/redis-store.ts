@@ -86,6 +86,7 @@ import {
   type ClaimedDelivery,
   type Clock,
   type DeliveryItem,
+  type FindDone,
   type MessageRecord,
   type MessageStore,
   type OrphanReceipt,
@@ -250,8 +251,46 @@ class AcceptOp implements OpResult {
   }
 }
 
+/**
+ * A findByUpstream: its caller hears through `done` (findByUpstreamWith, or findByUpstream's
+ * promise). One object per receipt besides the encoded find. It goes to the find script, or in a
+ * FindRuns to the batch script.
+ */
+class FindOp implements OpResult {
+  readonly keys = NO_KEYS;
+
+  constructor(
+    /** name, key count (0), now, then the index fields (op() would leave it so). */
+    readonly encoded: readonly (string | number)[],
+    private readonly done: FindDone,
+  ) {}
+
+  settle(reply: unknown): void {
+    let record: MessageRecord | undefined;
+    try {
+      record = foundRecord(reply);
+    } catch (err) {
+      this.done.findFailed(err);
+      return;
+    }
+    this.done.found(record);
+  }
+
+  fail(err: unknown): void {
+    this.done.findFailed(err);
+  }
+}
+
+/** findByUpstream's promise settled by a FindOp. */
+class FoundPromise implements FindDone {
+  constructor(
+    readonly found: (record: MessageRecord | undefined) => void,
+    readonly findFailed: (err: unknown) => void,
+  ) {}
+}
+
 /** An operation waiting for its batch. */
-type QueuedOp = PromisedOp | AcceptOp;
+type QueuedOp = PromisedOp | AcceptOp | FindOp;
 
 function positive(name: string, value: number, integer: boolean): number {
   if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
@@ -586,7 +625,7 @@ class FindRuns {
   constructor(private readonly args: RespArg[]) {}
 
   /** Adds a find (encoded: name, key count, now, fields), opening a run if need be. */
-  add(op: PromisedOp, ops: (readonly unknown[])[]): void {
+  add(op: FindOp, ops: (readonly unknown[])[]): void {
     const { encoded } = op;
     const now = encoded[2] as number;
     if (now !== this.now) {
@@ -606,8 +645,8 @@ class FindRuns {
 }
 
 /** Whether `op` is a findByUpstream (it goes in a FindRuns). */
-function isFind(op: QueuedOp): boolean {
-  return op instanceof PromisedOp && op.encoded[0] === OP.findByUpstream;
+function isFind(op: QueuedOp): op is FindOp {
+  return op instanceof FindOp;
 }
 
 /**
@@ -691,7 +730,7 @@ function savesCanGoFirst(ops: readonly QueuedOp[]): boolean {
     const op = ops[i] as QueuedOp;
     if (transactable(op)) continue;
     if (!isFind(op)) return false;
-    const { encoded } = op as PromisedOp;
+    const { encoded } = op;
     if (fields === undefined) {
       fields = new Set();
       for (const save of ops) if (transactable(save)) for (const field of save.fields) fields.add(field);
@@ -705,7 +744,7 @@ function savesCanGoFirst(ops: readonly QueuedOp[]): boolean {
 /** Whether `op` is a findByUpstream the find script takes (redis-find-reads.ts). */
 function isLeanFind(op: QueuedOp): boolean {
   // encoded: name, key count (0), now, then the index fields.
-  return isFind(op) && (op as PromisedOp).encoded.length - 3 <= MAX_FIND_FIELDS;
+  return isFind(op) && op.encoded.length - 3 <= MAX_FIND_FIELDS;
 }
 
 /** How many operations of a batch are transactable. */
@@ -1059,12 +1098,22 @@ class RedisStore implements RedisMessageStore {
   }
 
   findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
-    if (this.closed) return Promise.reject(this.closedError());
-    if (keys.length === 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.findByUpstreamWith(cluster, keys, new FoundPromise(resolve, reject)));
+  }
+
+  findByUpstreamWith(cluster: string, keys: readonly string[], done: FindDone): void {
+    if (this.closed) {
+      done.findFailed(this.closedError());
+      return;
+    }
+    if (keys.length === 0) {
+      done.found(undefined);
+      return;
+    }
     // Encoded as op() would leave it (name, key count, now, fields), without its unshift: one per receipt.
     const encoded: (string | number)[] = [OP.findByUpstream, 0, this.now()];
     for (const key of keys) encoded.push(upstreamIndexField(cluster, key));
-    return this.enqueue(NO_KEYS, encoded, foundRecord) as Promise<MessageRecord | undefined>;
+    this.queueOp(new FindOp(encoded, done));
   }
 
   // --- orphan receipts ---
@@ -1384,14 +1433,14 @@ class RedisStore implements RedisMessageStore {
    * script, anything else through the batch script.
    */
   private sendOthers(ops: readonly QueuedOp[]): Promise<unknown> {
-    return ops.every(isLeanFind) ? this.sendFinds(ops as readonly PromisedOp[]) : this.sendScript(ops);
+    return ops.every(isLeanFind) ? this.sendFinds(ops as readonly FindOp[]) : this.sendScript(ops);
   }
 
   /**
    * A batch of findByUpstream alone, through the find script (redis-find-reads.ts); those it does
    * not decide go to the batch script after it.
    */
-  private async sendFinds(finds: readonly PromisedOp[]): Promise<void> {
+  private async sendFinds(finds: readonly FindOp[]): Promise<void> {
     const started = performance.now();
     const encoded: (readonly (string | number)[])[] = [];
     for (const op of finds) encoded.push(op.encoded);
@@ -1408,7 +1457,7 @@ class RedisStore implements RedisMessageStore {
       return;
     }
     this.called(finds.length, started, true);
-    const undecided: PromisedOp[] = [];
+    const undecided: FindOp[] = [];
     for (let i = 0; i < finds.length; i++) {
       const id: unknown = reply[2 * i];
       if (typeof id !== 'string') {
@@ -1442,7 +1491,7 @@ class RedisStore implements RedisMessageStore {
       }
       runs.end();
       if (isFind(op)) {
-        finds.add(op as PromisedOp, encoded);
+        finds.add(op, encoded);
         continue;
       }
       finds.end();

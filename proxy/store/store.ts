@@ -122,6 +122,14 @@ export interface SaveAcceptedDone {
   notStored(err: unknown): void;
 }
 
+/** Where findByUpstreamWith answers. */
+export interface FindDone {
+  /** The message indexed under the first key that has one, or undefined (findByUpstream's result). */
+  found(record: MessageRecord | undefined): void;
+  /** The store failed (findByUpstream's rejection). */
+  findFailed(err: unknown): void;
+}
+
 export interface MessageStore {
   /**
    * Store a record (call before the client is acknowledged). Saving an id that exists replaces its
@@ -192,6 +200,13 @@ export interface MessageStore {
 
   /** The message indexed under (cluster, key) for the first key that has one, or undefined. */
   findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined>;
+
+  /**
+   * findByUpstream answered through `done` instead of a promise: done.found(record) or
+   * done.findFailed(err), exactly once, possibly before this returns. What the forwarder calls, once
+   * per receipt (Inbound's ReceiptJob).
+   */
+  findByUpstreamWith(cluster: string, keys: readonly string[], done: FindDone): void;
 
   /**
    * A receipt matched no message: hold it under (cluster, key) for each key for ttlMs, to be
