@@ -17,10 +17,10 @@
 // the delivery; other non-zero statuses are tried again, up to `maxDeliveryAttempts` claims, so one
 // delivery a client keeps refusing does not hold up the ones behind it for the whole store ttl.
 
+import type { DeliverDone } from '../listener/index.js';
 import { Status, statusName } from '../smpp/index.js';
 import type { ClaimedDelivery, DeliveryItem } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
-import type { DeliverDone } from '../listener/index.js';
 import type { ClientSessionPort } from './ports.js';
 import type { UpstreamPdu } from './receipts.js';
 

@@ -257,8 +257,6 @@ class AcceptOp implements OpResult {
  * FindRuns to the batch script.
  */
 class FindOp implements OpResult {
-  readonly keys = NO_KEYS;
-
   constructor(
     /** name, key count (0), now, then the index fields (op() would leave it so). */
     readonly encoded: readonly (string | number)[],
