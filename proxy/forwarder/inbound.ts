@@ -35,8 +35,8 @@ const RECEIPT_DROPPED: Promise<number> = Promise.resolve(Status.ESME_ROK);
 /**
  * One receipt from the store's lookup to the client's answer, through callbacks: one object and
  * one promise (the upstream's answer) per receipt, where async functions made four promises and
- * three async frames (~2.5 KB of the ~8.5 KB smppd allocated per message with its receipt on the
- * Redis store: sampling heap profile, `npm run bench` scenario Redis store with receipts).
+ * two async frames. smppd allocated ~8,550 bytes per message with its receipt on the Redis store
+ * with those, ~7,000 with this (sampling heap profile, bench/README.md "Kept (thirteenth session)").
  */
 class ReceiptJob implements FindDone, DeliveryAnswer {
   /** Resolves with the status to answer the upstream. */
