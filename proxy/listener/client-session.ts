@@ -8,9 +8,9 @@ import type { ClientDeliveryPdu, ClientSession, DeliverDone } from './types.js';
 
 /**
  * One deliver_sm on its way to the client: the session's window entry itself (Session.requestWith)
- * and an item of a shared deadline queue, answering `done` once. Per receipt that is this object
- * instead of a second promise, a timer and five closures (bench: `npm run bench`, through smppd
- * with receipts).
+ * and an item of a shared deadline queue, answering its caller's DeliverDone once. Per receipt that
+ * is this object instead of a second promise, a timer and five closures (bench: `npm run bench`,
+ * through smppd with receipts).
  */
 class Delivery implements OutgoingCall {
   pdu: RequestPdu | undefined;
