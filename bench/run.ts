@@ -93,6 +93,7 @@ interface Context {
   redisPid(): Promise<number | undefined>;
   /** Port of the reference relay (bench/relay.ts) in front of the simulator (started on first use). */
   relayPort(): Promise<number>;
+  /** The relay's pid (once started), to read its CPU. */
   relayPid(): number | undefined;
   /** A running smppd; `fresh` restarts it (e.g. to measure memory without earlier traffic). */
   proxy(variant: ProxyVariant, fresh?: boolean): Promise<{ port: number; child: NodeChild }>;
@@ -232,14 +233,14 @@ function direct(ctx: Context): Counted {
   return [['simulator', ctx.simPid()]];
 }
 
-/** The processes of a run through smppd `proxy`, on the memory store. */
-function through(ctx: Context, proxy: NodeChild): Counted {
-  return [...direct(ctx), ['smppd', proxy.pid]];
+/** The processes of a run through `name` (smppd on the memory store, or the relay), besides the load generator. */
+function through(ctx: Context, name: string, pid: number | undefined): Counted {
+  return [...direct(ctx), [name, pid]];
 }
 
 /** The processes of a run through smppd `proxy`, on the Redis store. */
 async function throughOnRedis(ctx: Context, proxy: NodeChild): Promise<Counted> {
-  return [...through(ctx, proxy), ['redis-server', await ctx.redisPid()]];
+  return [...through(ctx, 'smppd', proxy.pid), ['redis-server', await ctx.redisPid()]];
 }
 
 /**
@@ -271,7 +272,7 @@ const SCENARIOS: Scenario[] = [
     repeat: true,
     async run(ctx) {
       const { port, child } = await ctx.proxy(MEMORY);
-      return measured(ctx, port, { count: ctx.sizes.throughputCount }, through(ctx, child), (r) => {
+      return measured(ctx, port, { count: ctx.sizes.throughputCount }, through(ctx, 'smppd', child.pid), (r) => {
         const row = throughputRow(this.id, this.title, r);
         row.target = '>= 50% of (a), >= 50,000/s';
         row.met = r.ok === r.sent && r.msgPerSec >= 50_000;
@@ -312,7 +313,7 @@ const SCENARIOS: Scenario[] = [
     repeat: true,
     async run(ctx) {
       const port = await ctx.relayPort();
-      const counted: Counted = [...direct(ctx), ['relay', ctx.relayPid()]];
+      const counted = through(ctx, 'relay', ctx.relayPid());
       return measured(ctx, port, { count: ctx.sizes.throughputCount }, counted, (r) => throughputRow(this.id, this.title, r));
     },
     judge(row, rows, runs) {
@@ -337,7 +338,7 @@ const SCENARIOS: Scenario[] = [
     repeat: true,
     async run(ctx) {
       const { port, child } = await ctx.proxy(MEMORY);
-      return measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true }, through(ctx, child), (r) => {
+      return measured(ctx, port, { count: ctx.sizes.receiptCount, receipts: true }, through(ctx, 'smppd', child.pid), (r) => {
         const row = throughputRow(this.id, this.title, r);
         const rc = r.receipts!;
         row.target = '>= 25,000/s, every receipt matched';

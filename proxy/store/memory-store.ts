@@ -281,8 +281,7 @@ class MemoryStore implements MessageStore {
 
   findByUpstream(cluster: string, keys: readonly string[]): Promise<MessageRecord | undefined> {
     try {
-      this.assertOpen();
-      return Promise.resolve(this.records.findByUpstream(cluster, keys, this.clock()));
+      return Promise.resolve(this.findNow(cluster, keys));
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -291,13 +290,17 @@ class MemoryStore implements MessageStore {
   findByUpstreamWith(cluster: string, keys: readonly string[], done: FindDone): void {
     let record: MessageRecord | undefined;
     try {
-      this.assertOpen();
-      record = this.records.findByUpstream(cluster, keys, this.clock());
+      record = this.findNow(cluster, keys);
     } catch (err) {
       done.findFailed(err);
       return;
     }
     done.found(record);
+  }
+
+  private findNow(cluster: string, keys: readonly string[]): MessageRecord | undefined {
+    this.assertOpen();
+    return this.records.findByUpstream(cluster, keys, this.clock());
   }
 
   // --- orphan receipts ---
