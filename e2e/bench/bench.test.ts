@@ -122,12 +122,13 @@ describe('ReceiptMatcher', () => {
     m.onReceipt(deliver('', { receipted_message_id: 'ZZ99' }), 7);
     m.expect('CD34', 1, 1);
     m.onReceipt(deliver('id:XX sub:001 dlvrd:001 submit date: done date: stat:DELIVRD err:000 text:', { receipted_message_id: 'CD34' }), 9);
+    m.onReceipt(deliver('', { receipted_message_id: 'CD34' }), 10);
     m.onReceipt(deliver('hello, this is MO'), 9);
     expect(m.counts()).toMatchObject({
       expected: 2,
-      received: 5,
+      received: 6,
       matched: 2,
-      duplicates: 1,
+      duplicates: 2,
       unmatched: 1,
       conflicting: 1,
       notReceipts: 1,

@@ -63,11 +63,15 @@ export function receiptIdOf(pdu: PduOf<'deliver_sm' | 'data_sm'>): { id: string 
 }
 
 export class ReceiptMatcher {
+  /**
+   * Every accepted submit's id, for the whole run: an entry whose receipts all arrived stays, with
+   * remaining 0, so that one more receipt for it counts as a duplicate, not a stranger. One map
+   * lookup per receipt: a delete here and an add to a set of finished ids cost the load generator
+   * ~9% of its CPU with receipts (profile of smppd-bench against smppd-sim).
+   */
   private readonly awaiting = new Map<string, Awaiting>();
   /** Receipts that came before their submit response: id -> arrival times. */
   private readonly early = new Map<string, number[]>();
-  /** Ids whose receipts all arrived, to tell duplicates from strangers. */
-  private readonly done = new Set<string>();
   private readonly histogram = createLatencyHistogram();
   expected = 0;
   received = 0;
@@ -84,8 +88,7 @@ export class ReceiptMatcher {
     const early = this.early.get(id);
     if (early !== undefined) {
       this.early.delete(id);
-      for (const at of early) this.claim(id, entry, at);
-      if (entry.remaining <= 0) return;
+      for (const at of early) this.claim(entry, at);
     }
     this.awaiting.set(id, entry);
   }
@@ -101,10 +104,7 @@ export class ReceiptMatcher {
     }
     const entry = this.awaiting.get(id);
     if (entry !== undefined) {
-      this.claim(id, entry, now);
-      if (entry.remaining <= 0) this.awaiting.delete(id);
-    } else if (this.done.has(id)) {
-      this.duplicates++;
+      this.claim(entry, now);
     } else {
       const list = this.early.get(id);
       if (list === undefined) this.early.set(id, [now]);
@@ -112,7 +112,8 @@ export class ReceiptMatcher {
     }
   }
 
-  private claim(id: string, entry: Awaiting, at: number): void {
+  /** One receipt for `entry`: matched, or a duplicate when all it asked for have arrived. */
+  private claim(entry: Awaiting, at: number): void {
     if (entry.remaining <= 0) {
       this.duplicates++;
       return;
@@ -120,7 +121,6 @@ export class ReceiptMatcher {
     entry.remaining--;
     this.matched++;
     this.histogram.record(at - entry.sentAt);
-    if (entry.remaining === 0) this.done.add(id);
   }
 
   get complete(): boolean {
