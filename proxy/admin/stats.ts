@@ -39,10 +39,15 @@ export interface AdminStats {
     byStatus: Record<string, number>;
     /** By cluster they came from. */
     byCluster: Record<string, number>;
-    /** Receipts whose message id matched no stored message (smppd_dlr_unmatched_total). */
+    /** Receipts with no message id to match on, dropped (smppd_dlr_unmatched_total). */
     unmatched: number;
     /** Receipts that arrived before their submit response and were held (smppd_dlr_orphan_held_total). */
     heldBeforeResponse: number;
+    /**
+     * Held receipts whose message never came within the orphan ttl: unknown receipts
+     * (smppd_dlr_orphan_expired_total).
+     */
+    expiredUnmatched: number;
   };
   /** Mobile-originated messages received from upstreams (smppd_mo_received_total). */
   mo: { received: number };
@@ -114,7 +119,7 @@ export async function collectStats(deps: AdminDeps, storeStats: { pendingDeliver
     queued += q.queued;
   }
 
-  const [submitted, delivered, failed, responses, dlrByStatus, dlrByCluster, unmatched, held, mo, retries] =
+  const [submitted, delivered, failed, responses, dlrByStatus, dlrByCluster, unmatched, held, expiredUnmatched, mo, retries] =
     await Promise.all([
       tally(m.messagesSubmitted),
       tally(m.messagesDelivered),
@@ -124,6 +129,7 @@ export async function collectStats(deps: AdminDeps, storeStats: { pendingDeliver
       tally(m.dlrReceived, 'cluster'),
       tally(m.dlrUnmatched),
       tally(m.dlrOrphanHeld),
+      tally(m.dlrOrphanExpired),
       tally(m.moReceived),
       tally(m.retries, 'reason'),
     ]);
@@ -145,6 +151,7 @@ export async function collectStats(deps: AdminDeps, storeStats: { pendingDeliver
       byCluster: dlrByCluster.by,
       unmatched: unmatched.total,
       heldBeforeResponse: held.total,
+      expiredUnmatched: expiredUnmatched.total,
     },
     mo: { received: mo.total },
     retries: { total: retries.total, byReason: retries.by },

@@ -78,11 +78,10 @@ export class Deliveries {
   private readonly pendingClients = new Set<string>();
   /** The configured clients (replaced by a config reload). */
   knownClients: readonly string[];
-  /** Also run by each sweep, after the drains are started (Inbound.reclaimOrphans). */
+  /** Also run by each sweep, after the drains are started (Inbound.sweep). */
   onSweep: (() => Promise<void>) | undefined;
   private sweepTimer: unknown;
   private closed = false;
-  private lastOrphansExpired: number | undefined;
 
   constructor(ctx: ForwarderContext, knownClients: readonly string[]) {
     this.ctx = ctx;
@@ -320,13 +319,14 @@ export class Deliveries {
       }
       const stats = await store.stats();
       metrics?.pendingDeliveries.set(stats.pendingDeliveries);
-      const expired = stats.orphansExpired;
-      if (this.lastOrphansExpired !== undefined && expired > this.lastOrphansExpired) {
-        // Receipts held for a message whose submit_sm_resp never came (or whose id never matched):
-        // usually a wrong clusters[].message_id, or receipts for messages sent around smppd.
-        logger.warn({ count: expired - this.lastOrphansExpired }, 'unknown receipts expired unmatched');
+      // Receipts held for a message whose submit_sm_resp never came (or whose id never matched):
+      // usually a wrong clusters[].message_id, or receipts for messages sent around smppd. With a
+      // shared store each expiry comes to one replica's sweep, so one replica logs and counts it.
+      const expired = await store.takeOrphansExpired();
+      if (expired > 0) {
+        metrics?.dlrOrphanExpired.inc(expired);
+        logger.warn({ count: expired }, 'unknown receipts expired unmatched');
       }
-      this.lastOrphansExpired = expired;
     } catch (err) {
       logger.warn({ err }, 'delivery sweep failed');
     }

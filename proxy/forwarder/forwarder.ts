@@ -148,7 +148,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     deps.config.clients.map((c) => c.system_id),
   );
   const inbound = new Inbound(ctx, deliveries, moClientMap(deps.config.clients, deps.logger));
-  deliveries.onSweep = () => inbound.reclaimOrphans();
+  deliveries.onSweep = () => inbound.sweep();
   const submitter = new Submitter(ctx, (client, id, orphans) => inbound.deliverOrphansLater(client, id, orphans));
   deliveries.start();
   // A delivery kept by any replica for a client whose receiver is bound here: drain it now.

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
+import { silentLogger } from '../session/index.js';
 import { Status } from '../smpp/index.js';
 import type { DeliverSm, SubmitSmResp } from '../smpp/index.js';
 import type { MessageStore } from '../store/store.js';
@@ -329,6 +330,47 @@ describe('receipts', () => {
     expect((await hh.metrics.dlrUnmatched.get()).values).toEqual([
       expect.objectContaining({ labels: { cluster: 'voda' }, value: 1 }),
     ]);
+  });
+
+  it('logs receipts without a message id once per cluster and sweep, with their count', async () => {
+    const warnings: { obj: object; msg: string }[] = [];
+    h = harness({
+      config: config(),
+      clusters: [upstreamIds()],
+      logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) },
+    });
+    const receipt = deliverSm({ esm_class: 0x04, short_message: Buffer.from('delivered') });
+    for (let i = 0; i < 3; i++) await h.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt });
+    expect(warnings).toEqual([]);
+    await h.forwarder.sweep();
+    expect(warnings).toEqual([{ obj: { cluster: 'voda', count: 3 }, msg: expect.stringMatching(/without a message id dropped/) as unknown }]);
+    await h.forwarder.sweep();
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('counts and logs a held receipt whose message never came (an unknown receipt) when its orphan ttl passed', async () => {
+    let now = Date.now();
+    const store = createMemoryStore({ ttlMs: 60_000, clock: () => now });
+    const warnings: { obj: object; msg: string }[] = [];
+    h = harness({
+      config: config(),
+      clusters: [upstreamIds()],
+      store,
+      options: { orphanTtlMs: 5_000 },
+      logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) },
+    });
+    const receipt = deliverSm({ esm_class: 0x04, short_message: receiptText('BADC0DE') });
+    expect(await h.forwarder.handleUpstreamDelivery({ cluster: 'voda', endpoint: 'ep1', pdu: receipt })).toBe(0);
+    expect((await h.metrics.dlrOrphanHeld.get()).values[0]?.value).toBe(1);
+    await h.forwarder.sweep();
+    expect((await h.metrics.dlrOrphanExpired.get()).values[0]?.value ?? 0).toBe(0);
+    now += 5_000;
+    await h.forwarder.sweep();
+    expect((await h.metrics.dlrOrphanExpired.get()).values[0]?.value).toBe(1);
+    expect(warnings).toEqual([{ obj: { count: 1 }, msg: 'unknown receipts expired unmatched' }]);
+    await h.forwarder.sweep();
+    expect((await h.metrics.dlrOrphanExpired.get()).values[0]?.value).toBe(1);
+    expect(warnings).toHaveLength(1);
   });
 
   it('drains kept deliveries in order with at most drainConcurrency in flight, one drain at a time', async () => {

@@ -88,6 +88,8 @@ export class Inbound {
   /** mo_addresses ('+' stripped) -> client system_id (replaced by a config reload). */
   moClients: ReadonlyMap<string, string>;
   private closed = false;
+  /** Receipts with no message id dropped since the last sweep, by cluster: logged by the sweep. */
+  private idlessReceipts = new Map<string, number>();
 
   constructor(ctx: ForwarderContext, deliveries: Deliveries, moClients: ReadonlyMap<string, string>) {
     this.ctx = ctx;
@@ -116,7 +118,7 @@ export class Inbound {
       if (keys.length === 0) {
         // Nothing to match on: no receipted_message_id and no readable `id:` in the text.
         clusterMetrics?.dlrUnmatched.inc();
-        ctx.logger.debug({ cluster, endpoint: d.endpoint }, 'receipt without a message id; dropped');
+        this.idlessReceipts.set(cluster, (this.idlessReceipts.get(cluster) ?? 0) + 1);
         return RECEIPT_DROPPED;
       }
       // The text's id is where receiptInfo found it, unless receipt_stats rewrote the text.
@@ -208,10 +210,27 @@ export class Inbound {
     }
   }
 
+  /** Run by each delivery sweep: reports what was dropped since the last, and reclaims orphans. */
+  sweep(): Promise<void> {
+    this.logIdlessReceipts();
+    return this.reclaimOrphans();
+  }
+
+  /**
+   * One warning per cluster and sweep for receipts without a message id, not one per receipt: an
+   * SMSC that sends them sends them all so, and a log line each would flood the log.
+   */
+  private logIdlessReceipts(): void {
+    if (this.idlessReceipts.size === 0) return;
+    for (const [cluster, count] of this.idlessReceipts) {
+      this.ctx.logger.warn({ cluster, count }, 'receipts without a message id dropped (no receipted_message_id, no id: in the text)');
+    }
+    this.idlessReceipts = new Map();
+  }
+
   /**
    * Held receipts another replica took for its message but never acknowledged (it died between
    * saving the message and keeping them): delivered here, for the message they were taken for.
-   * Run by each delivery sweep.
    */
   async reclaimOrphans(): Promise<void> {
     const { store, logger } = this.ctx;

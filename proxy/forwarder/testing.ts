@@ -4,7 +4,7 @@
 import { ConfigSchema, type ConfigInput } from '../config/schema.js';
 import { createFeedback, type Feedback } from '../feedback/feedback.js';
 import { compileRoutes } from '../router/route-table.js';
-import { silentLogger } from '../session/index.js';
+import { silentLogger, type SessionLogger } from '../session/index.js';
 import type { DataSm, DeliverSm, Pdu, SubmitSm } from '../smpp/index.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { createMessageIdGenerator } from '../store/message-id.js';
@@ -188,6 +188,8 @@ export interface HarnessOptions {
   store?: MessageStore;
   options?: ForwarderOptions;
   rng?: () => number;
+  /** Default: silent. */
+  logger?: SessionLogger;
 }
 
 export function harness(o: HarnessOptions): Harness {
@@ -203,7 +205,7 @@ export function harness(o: HarnessOptions): Harness {
     store,
     registry,
     config,
-    logger: silentLogger,
+    logger: o.logger ?? silentLogger,
     metrics,
     feedback,
     ids: createMessageIdGenerator({ prefix: ID_PREFIX }),

@@ -268,6 +268,20 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         expect((await store.stats()).orphans).toBe(0);
       });
 
+      it('hands each orphan that expired unmatched to takeOrphansExpired once, and none that was taken', async () => {
+        const store = await open();
+        expect(await store.takeOrphansExpired()).toBe(0);
+        await store.holdOrphan('vodacom', ['dec:9'], orphan('9'), ORPHAN_TTL_MS);
+        await store.holdOrphan('vodacom', ['dec:10'], orphan('10'), ORPHAN_TTL_MS);
+        await store.holdOrphan('vodacom', ['dec:11'], orphan('11'), ORPHAN_TTL_MS);
+        expect(held(await store.saveAccepted(record('m1'), 'vodacom', '10', ['dec:10']))).toEqual([orphan('10')]);
+        expect(await store.takeOrphansExpired()).toBe(0);
+        now += ORPHAN_TTL_MS;
+        expect(await store.takeOrphansExpired()).toBe(2);
+        expect(await store.takeOrphansExpired()).toBe(0);
+        expect((await store.stats()).orphansExpired).toBe(2);
+      });
+
       it('makes a later holdOrphan find the message instead of holding the receipt', async () => {
         const store = await open();
         await store.saveAccepted(record('m1'), 'vodacom', '9', ['hex:9', 'dec:9']);

@@ -139,6 +139,8 @@ class MemoryStore implements MessageStore {
   private deliveriesExpired = 0;
   private deliveriesEvicted = 0;
   private orphansExpired = 0;
+  /** orphansExpired when takeOrphansExpired last ran. */
+  private orphansExpiredTaken = 0;
   private orphansEvicted = 0;
 
   constructor(options: MemoryStoreOptions) {
@@ -450,6 +452,14 @@ class MemoryStore implements MessageStore {
 
   healthy(): boolean {
     return !this.closed;
+  }
+
+  async takeOrphansExpired(): Promise<number> {
+    this.assertOpen();
+    this.sweep(this.clock());
+    const taken = this.orphansExpired - this.orphansExpiredTaken;
+    this.orphansExpiredTaken = this.orphansExpired;
+    return taken;
   }
 
   async stats(): Promise<StoreStats> {

@@ -30,8 +30,10 @@
 //   <p>nb                            zset     live buckets "<width>:<bucket>", score bucket end   bucket end + store ttl
 //   <p>meta                          hash     sequences (dseq, oseq) and monotonic counters       none: a few dozen bytes
 //                                             (expirations, deliveriesExpired, orphansExpired,
-//                                             orphansEvicted), shared by all replicas; layout:
-//                                             the prefix's key layout (below)
+//                                             orphansEvicted), shared by all replicas;
+//                                             orphansExpiredTaken: orphansExpired when a replica
+//                                             last took the new expiries (takeOrphansExpired);
+//                                             layout: the prefix's key layout (below)
 //   <p>ttl                           string   the store ttl of the replicas running on the        a lease (30 s), renewed
 //                                             prefix (below)                                      by each of them
 //   channel <p>deliveries            pubsub   a client system_id each time a delivery is queued   -

@@ -67,6 +67,7 @@ export const OP = {
   stats: 'stats',
   ackOrphans: 'ackOrphans',
   reclaimOrphans: 'reclaimOrphans',
+  takeOrphansExpired: 'takeOrphansExpired',
 } as const;
 export type OpName = (typeof OP)[keyof typeof OP];
 
@@ -735,6 +736,18 @@ OPS.reclaimOrphans = function(_, A)
     end
   end
   return out
+end
+
+-- A: now, sweep limit. How many orphans expired since any caller last took them: META's
+-- orphansExpired less orphansExpiredTaken, which it then catches up, so each expiry goes to one
+-- caller. The first call on a prefix (no orphansExpiredTaken yet) starts counting from now.
+OPS.takeOrphansExpired = function(_, A)
+  sweep_orphans(tonumber(A[2]))
+  local m = redis.call('HMGET', META, 'orphansExpired', 'orphansExpiredTaken')
+  local expired = tonumber(m[1] or '0')
+  redis.call('HSET', META, 'orphansExpiredTaken', expired)
+  if not m[2] then return 0 end
+  return math.max(0, expired - tonumber(m[2]))
 end
 
 -- K: the client's queue, the client's leases. A: now, client, delivery id. 1 or 0.

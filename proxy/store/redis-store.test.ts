@@ -680,6 +680,34 @@ describe('redis store', () => {
     expect(await store.stats()).toMatchObject({ orphans: 0, orphansExpired: 1 });
   });
 
+  it('hands each expired orphan to one replica: their takeOrphansExpired add up to the fleet figure', async () => {
+    const prefix = redis.prefix();
+    const a = open({ keyPrefix: prefix });
+    const b = open({ keyPrefix: prefix });
+    expect(await a.takeOrphansExpired()).toBe(0);
+    await a.holdOrphan('vodacom', ['dec:1'], { pdu: { i: 1 }, receivedAt: T0 }, 5_000);
+    await b.holdOrphan('vodacom', ['dec:2'], { pdu: { i: 2 }, receivedAt: T0 }, 5_000);
+    await b.holdOrphan('vodacom', ['dec:3'], { pdu: { i: 3 }, receivedAt: T0 }, 9_000);
+    now += 5_000;
+    expect(await b.takeOrphansExpired()).toBe(2);
+    expect(await a.takeOrphansExpired()).toBe(0);
+    now += 4_000;
+    expect(await a.takeOrphansExpired()).toBe(1);
+    expect(await b.takeOrphansExpired()).toBe(0);
+    expect((await a.stats()).orphansExpired).toBe(3);
+  });
+
+  it('starts counting expired orphans at the first takeOrphansExpired on a prefix, not before it', async () => {
+    const store = open();
+    await store.holdOrphan('vodacom', ['dec:1'], { pdu: { i: 1 }, receivedAt: T0 }, 5_000);
+    now += 5_000;
+    expect((await store.stats()).orphansExpired).toBe(1);
+    expect(await store.takeOrphansExpired()).toBe(0);
+    await store.holdOrphan('vodacom', ['dec:2'], { pdu: { i: 2 }, receivedAt: T0 }, 5_000);
+    now += 5_000;
+    expect(await store.takeOrphansExpired()).toBe(1);
+  });
+
   it('counts deliveries that expired undelivered', async () => {
     const store = open();
     await store.enqueueDelivery('acme', delivery('a1'));

@@ -1251,6 +1251,11 @@ class RedisStore implements RedisMessageStore {
     };
   }
 
+  async takeOrphansExpired(): Promise<number> {
+    this.assertOpen();
+    return Number(await this.op(OP.takeOrphansExpired, NO_KEYS, [this.now(), SWEEP_LIMIT]));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

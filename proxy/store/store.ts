@@ -236,6 +236,14 @@ export interface MessageStore {
   reclaimOrphans?(max: number): Promise<readonly ReclaimedOrphan[]>;
 
   /**
+   * How many held receipts expired unmatched (unknown receipts: stats().orphansExpired) since any
+   * caller last asked. Each expiry is handed to one caller only, so the counts replicas sharing a
+   * store take add up to the fleet's (smppd_dlr_orphan_expired_total); the first call of a process
+   * on a shared store that nobody has asked yet starts counting from then, not from the beginning.
+   */
+  takeOrphansExpired(): Promise<number>;
+
+  /**
    * Queue a deliver_sm for a client that has no receiver-capable session right now. It stays until
    * acknowledged or until the store ttl passes. Returns its delivery id.
    */

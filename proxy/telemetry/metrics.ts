@@ -59,7 +59,7 @@ export interface EndpointMetrics {
 export interface ClusterMetrics {
   /** smppd_dlr_received_total{cluster,status}: one receipt with its `stat` value (DELIVRD, UNDELIV, ...). */
   receipt(stat: string): void;
-  /** smppd_dlr_unmatched_total: a receipt whose message id matched no stored message. */
+  /** smppd_dlr_unmatched_total: a receipt with no message id to match on. */
   readonly dlrUnmatched: BatchedCounter;
 }
 
@@ -107,8 +107,12 @@ export function createMetrics(options: MetricsOptions = {}) {
 
     // Receipts.
     dlrReceived: counter('smppd_dlr_received_total', 'Delivery receipts received, by cluster and stat', ['cluster', 'status']),
-    dlrUnmatched: counter('smppd_dlr_unmatched_total', 'Receipts whose message id matched no stored message', ['cluster']),
+    dlrUnmatched: counter('smppd_dlr_unmatched_total', 'Receipts with no message id to match on, dropped', ['cluster']),
     dlrOrphanHeld: counter('smppd_dlr_orphan_held_total', 'Receipts that matched no message yet (before its submit response) and were held'),
+    dlrOrphanExpired: counter(
+      'smppd_dlr_orphan_expired_total',
+      'Held receipts whose message never came within the orphan ttl: unknown receipts (with a shared store, each counted by one replica)',
+    ),
     dlrOrphanReclaimed: counter(
       'smppd_dlr_orphan_reclaimed_total',
       'Held receipts another replica took for its message and did not acknowledge in time (it died), delivered here: possible duplicates',
