@@ -45,6 +45,81 @@ async function validate(file: string, args = ['--validate', '--config', file]): 
   }
 }
 
+/** examples/smppd.yaml as shipped, but on 127.0.0.1 and free ports (port 0: the log says which). */
+async function writeExampleOnFreePorts(): Promise<string> {
+  const example = parseYaml(await readFile(join(EXAMPLES, 'smppd.yaml'), 'utf8')) as {
+    listeners: { address: string }[];
+    admin: { address: string };
+  };
+  expect(example.listeners).toHaveLength(1);
+  example.listeners[0]!.address = '127.0.0.1:0';
+  example.admin.address = '127.0.0.1:0';
+  const config = join(dir, 'smppd.yaml');
+  await writeFile(config, stringifyYaml(example));
+  return config;
+}
+
+/** The SMPP port smppd's `listening` log line names; rejects if it exits first. */
+function listeningPort(proc: ChildProcess, exited: Promise<[number | null, NodeJS.Signals | null]>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; address?: string; port?: number };
+        if (entry.msg !== 'listening') return;
+        const port = entry.port ?? Number(entry.address?.split(':').pop());
+        if (Number.isInteger(port) && port > 0) resolve(port);
+      } catch {
+        // not a log line
+      }
+    });
+    void exited.then(([code]) => reject(new Error(`smppd exited with ${code} before listening`)));
+  });
+}
+
+/** A config with seven problems at seven paths (expectEveryProblem). */
+async function writeBrokenConfig(): Promise<string> {
+  const broken = join(dir, 'broken.yaml');
+  await writeFile(
+    broken,
+    [
+      'listeners:',
+      '  - name: default',
+      '    address: "127.0.0.1:99999"',
+      '    limits: { window: 0, idle_timout: 5s }',
+      'clients:',
+      '  - system_id: acme',
+      'clusters:',
+      '  - name: up',
+      '    endpoints: [{ address: "127.0.0.1:2775", system_id: me, window: -1 }]',
+      '    load_balancer: fastest',
+      'routes:',
+      '  - { name: r, match: {}, cluster: missing }',
+      '',
+    ].join('\n'),
+  );
+  return broken;
+}
+
+/** Every problem of writeBrokenConfig at once, each as `path: message` at its path. */
+function expectEveryProblem(stderr: string): void {
+  const lines = stderr.trim().split('\n');
+  for (const line of lines) expect(line).toMatch(/^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: \S.*$/);
+  const paths = lines.map((l) => l.slice(0, l.indexOf(':')));
+  expect(paths.sort()).toEqual(
+    [
+      'listeners[0].address',
+      'listeners[0].limits.window',
+      'listeners[0].limits.idle_timout',
+      'clients[0]',
+      'clusters[0].endpoints[0].window',
+      'clusters[0].load_balancer',
+      'routes[0].cluster',
+    ].sort(),
+  );
+  expect(lines).toContain('listeners[0].limits.idle_timout: unknown key');
+}
+
 describe('npm start: examples/smppd.yaml with its embedded mock upstream', () => {
   let proc: ChildProcess | undefined;
   let client: SmppClient | undefined;
@@ -57,35 +132,12 @@ describe('npm start: examples/smppd.yaml with its embedded mock upstream', () =>
   });
 
   it('binds as acme/secret, submits, gets ESME_ROK and the mock receipt with the same id; SIGTERM exits 0', async () => {
-    // The example as shipped, but on 127.0.0.1 and free ports (port 0: the log says which).
-    const example = parseYaml(await readFile(join(EXAMPLES, 'smppd.yaml'), 'utf8')) as {
-      listeners: { address: string }[];
-      admin: { address: string };
-    };
-    expect(example.listeners).toHaveLength(1);
-    example.listeners[0]!.address = '127.0.0.1:0';
-    example.admin.address = '127.0.0.1:0';
-    const config = join(dir, 'smppd.yaml');
-    await writeFile(config, stringifyYaml(example));
-
+    const config = await writeExampleOnFreePorts();
     proc = spawn(NODE, [MAIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     let stderr = '';
     proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: proc!.stdout! });
-      lines.on('line', (line) => {
-        try {
-          const entry = JSON.parse(line) as { msg?: string; address?: string; port?: number };
-          if (entry.msg !== 'listening') return;
-          const port = entry.port ?? Number(entry.address?.split(':').pop());
-          if (Number.isInteger(port) && port > 0) resolve(port);
-        } catch {
-          // not a log line
-        }
-      });
-      void exited.then(([code]) => reject(new Error(`smppd exited with ${code} before listening: ${stderr}`)));
-    });
+    const port = await listeningPort(proc, exited);
 
     client = await SmppClient.connect(port);
     expect(await client.bind('transceiver', 'acme', 'secret')).toBe(Status.ESME_ROK);
@@ -119,49 +171,54 @@ describe('smppd --validate', () => {
   });
 
   it('exits 1 on a broken config, one `path: message` line per problem', async () => {
-    const broken = join(dir, 'broken.yaml');
-    await writeFile(
-      broken,
-      [
-        'listeners:',
-        '  - name: default',
-        '    address: "127.0.0.1:99999"',
-        '    limits: { window: 0, idle_timout: 5s }',
-        'clients:',
-        '  - system_id: acme',
-        'clusters:',
-        '  - name: up',
-        '    endpoints: [{ address: "127.0.0.1:2775", system_id: me, window: -1 }]',
-        '    load_balancer: fastest',
-        'routes:',
-        '  - { name: r, match: {}, cluster: missing }',
-        '',
-      ].join('\n'),
-    );
-    const r = await validate(broken);
+    const r = await validate(await writeBrokenConfig());
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    const lines = r.stderr.trim().split('\n');
-    for (const line of lines) expect(line).toMatch(/^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: \S.*$/);
-    // Every problem at once, each at its path.
-    const paths = lines.map((l) => l.slice(0, l.indexOf(':')));
-    expect(paths.sort()).toEqual(
-      [
-        'listeners[0].address',
-        'listeners[0].limits.window',
-        'listeners[0].limits.idle_timout',
-        'clients[0]',
-        'clusters[0].endpoints[0].window',
-        'clusters[0].load_balancer',
-        'routes[0].cluster',
-      ].sort(),
-    );
-    expect(lines).toContain('listeners[0].limits.idle_timout: unknown key');
+    expectEveryProblem(r.stderr);
   });
 
   it('exits 1 with a usage message when --config is missing', async () => {
     const r = await validate('', ['--validate']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^smppd: --config FILE is required\n/);
+  });
+});
+
+describe('exit codes and --help (SPEC §2)', () => {
+  it('exits 1 when started on a broken config, printing every problem as `path: message`', async () => {
+    const broken = await writeBrokenConfig();
+    const r = await validate(broken, ['--config', broken]);
+    expect(r.code).toBe(1);
+    expectEveryProblem(r.stderr);
+  });
+
+  // A throw or a rejection nobody handles, made by a module loaded before smppd's (--import) when it
+  // gets SIGUSR2: smppd's own code has no way to crash on purpose.
+  it.each([
+    ['an uncaught exception', 'uncaught exception', 'throw new Error("injected crash")'],
+    ['an unhandled rejection', 'unhandled rejection', 'void Promise.reject(new Error("injected crash"))'],
+  ])('exits 2 on %s at runtime, with a fatal log line', async (_name, what, crash) => {
+    const preload = `data:text/javascript,process.on("SIGUSR2", () => { ${crash}; });`;
+    const config = await writeExampleOnFreePorts();
+    const proc = spawn(NODE, ['--import', preload, MAIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const logLines: string[] = [];
+    proc.stdout.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter((l) => l !== '')));
+    await listeningPort(proc, exited);
+    proc.kill('SIGUSR2');
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 2, signal: null });
+    const fatal = logLines.map((l) => JSON.parse(l) as { level: string; msg: string; err?: { message: string } }).find((e) => e.level === 'fatal');
+    expect(fatal).toMatchObject({ msg: what, err: { message: 'injected crash' } });
+  }, 30_000);
+
+  it.each([
+    ['dist/proxy/main.js', /--config FILE/],
+    ['dist/e2e/sim/main.js', /--dlr-delay D/],
+    ['dist/e2e/bench/main.js', /--window N/],
+  ])('%s --help prints its options and exits 0', async (bin, option) => {
+    const { stdout } = await run(NODE, [join(ROOT, bin), '--help'], { cwd: ROOT, timeout: 20_000 });
+    expect(stdout).toMatch(/^(Usage|smppd)/);
+    expect(stdout).toMatch(option);
   });
 });

@@ -12,7 +12,8 @@ import { parseHostPort } from './config/net.js';
 import { loadConfig, UNREAD_FILE } from './config/load.js';
 import { watchConfig, watchedFiles, type ConfigWatcher } from './config/watch.js';
 import { buildProxy } from './app.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { exitOnCrash, stderrCrashReport } from './crash.js';
 import { hashPassword } from './filter/password-hash.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 
@@ -32,6 +33,15 @@ Options:
 
 Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config (so does a change of FILE).
 `;
+
+// A crash exits 2 (crash.ts), reported in the JSON log once there is one, on stderr before.
+let crashLogger: Logger | undefined;
+const reportToStderr = stderrCrashReport('smppd');
+exitOnCrash(
+  process,
+  (what, err) => (crashLogger === undefined ? reportToStderr(what, err) : crashLogger.fatal({ err }, what)),
+  (code) => process.exit(code),
+);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -105,6 +115,7 @@ async function main(): Promise<void> {
 
   const level = (levelFlag as LogLevel | undefined) ?? loaded.config.log.level;
   const logger = createLogger({ level });
+  crashLogger = logger;
   for (const warning of loaded.warnings) logger.warn({ warning }, 'config warning');
 
   // Reloads (SIGHUP, POST /config/reload, a change of the file) read the file again; the watcher

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // smppd-bench: the load generator as a process. See cli.ts for the options (--help).
 
+import { exitOnCrash, stderrCrashReport } from '../../proxy/crash.js';
 import { UsageError } from '../sim/cli-values.js';
 import { runBench } from './bench.js';
 import { BENCH_USAGE, parseBenchArgs } from './cli.js';
 import { BindError } from './connect.js';
 import { formatResult } from './report.js';
+
+exitOnCrash(process, stderrCrashReport('smppd-bench'), (code) => process.exit(code));
 
 async function main(argv: string[]): Promise<number> {
   let parsed;

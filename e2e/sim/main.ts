@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // smppd-sim: the SMSC simulator as a process. See cli.ts for the options (--help).
 
+import { exitOnCrash, stderrCrashReport } from '../../proxy/crash.js';
 import { SIM_USAGE, UsageError, parseSimArgs, type SimCli } from './cli.js';
 import { startSimulator, type Simulator } from './simulator.js';
 
@@ -34,6 +35,8 @@ async function run(cli: SimCli): Promise<number> {
   await sim.close();
   return 0;
 }
+
+exitOnCrash(process, stderrCrashReport('smppd-sim'), (code) => process.exit(code));
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
