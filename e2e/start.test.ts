@@ -184,7 +184,7 @@ describe('smppd --validate', () => {
   });
 });
 
-describe('exit codes and --help (SPEC §2)', () => {
+describe('exit codes, --help and SIGHUP (SPEC §2, §6)', () => {
   it('exits 1 when started on a broken config, printing every problem as `path: message`', async () => {
     const broken = await writeBrokenConfig();
     const r = await validate(broken, ['--config', broken]);
@@ -221,4 +221,52 @@ describe('exit codes and --help (SPEC §2)', () => {
     expect(stdout).toMatch(/^(Usage|smppd)/);
     expect(stdout).toMatch(option);
   });
+
+  it('SIGHUP reloads the config (SPEC §6), keeping bound sessions', async () => {
+    const config = await writeExampleOnFreePorts();
+    const proc = spawn(NODE, [MAIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const log = new LogLines(proc);
+    const client = await SmppClient.connect(await listeningPort(proc, exited));
+    try {
+      expect(await client.bind('transceiver', 'acme', 'secret')).toBe(Status.ESME_ROK);
+      proc.kill('SIGHUP');
+      const requested = await log.next((e) => e.msg === 'config reload requested');
+      expect(requested).toMatchObject({ trigger: 'SIGHUP' });
+      await log.next((e) => e.msg === 'config reloaded, nothing changed');
+      expect((await client.submit({ destination_addr: '258841234567' })).command_status).toBe(Status.ESME_ROK);
+    } finally {
+      await client.close();
+      proc.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    }
+  }, 30_000);
 });
+
+/** smppd's JSON log lines, in order; next() waits for the first not yet taken that matches. */
+class LogLines {
+  private readonly entries: Record<string, unknown>[] = [];
+  private taken = 0;
+  private waiter: (() => void) | undefined;
+
+  constructor(proc: ChildProcess) {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      try {
+        this.entries.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        return; // not a log line
+      }
+      this.waiter?.();
+    });
+  }
+
+  async next(match: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+    for (;;) {
+      while (this.taken < this.entries.length) {
+        const entry = this.entries[this.taken++]!;
+        if (match(entry)) return entry;
+      }
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+}
