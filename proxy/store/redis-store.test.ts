@@ -708,6 +708,24 @@ describe('redis store', () => {
     expect(await store.takeOrphansExpired()).toBe(1);
   });
 
+  it('close sends the writes still queued and waits for them (SPEC §6: pending store writes are flushed)', async () => {
+    const prefix = redis.prefix();
+    const store = open({ keyPrefix: prefix });
+    await store.save(record('m0')); // connected, so the writes below queue for the next batch
+    const writes = [
+      store.saveAccepted(record('m1'), 'vodacom', '11', ['dec:11']),
+      store.save(record('m2')),
+      store.enqueueDelivery('acme', delivery('a1')),
+    ];
+    await store.close();
+    await Promise.all(writes);
+    const after = open({ keyPrefix: prefix });
+    expect((await after.get('m1'))?.upstreamId).toBe('11');
+    expect((await after.findByUpstream('vodacom', ['dec:11']))?.id).toBe('m1');
+    expect(await after.get('m2')).toMatchObject({ id: 'm2' });
+    expect(await after.pendingCount('acme')).toBe(1);
+  });
+
   it('counts deliveries that expired undelivered', async () => {
     const store = open();
     await store.enqueueDelivery('acme', delivery('a1'));
