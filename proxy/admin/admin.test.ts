@@ -269,17 +269,26 @@ describe('admin API over a proxy that carried traffic', () => {
     });
   });
 
-  it('GET /feedback/stats: per route, cluster and endpoint', async () => {
+  it('GET /feedback/stats: decisions, outcomes, latency and receipt statuses per route, cluster and endpoint', async () => {
     const res = await run.admin.inject({ method: 'GET', url: '/feedback/stats' });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.routes).toEqual({ mz: { decisions: 3, clusters: { test: 3 } } });
+    expect(body.routes).toEqual({
+      mz: {
+        decisions: 3,
+        clusters: { test: 3 },
+        outcomes: { ESME_ROK: 3 },
+        latencyMs: expect.objectContaining({ count: 3 }) as unknown,
+        receipts: { DELIVRD: 3 },
+      },
+    });
     expect(body.clusters.test).toMatchObject({
       decisions: 3,
       requests: 3,
       outcomes: { ESME_ROK: 3 },
+      latencyMs: { count: 3 },
       receipts: { DELIVRD: 3 },
-      endpoints: { mock: { requests: 3, outcomes: { ESME_ROK: 3 } } },
+      endpoints: { mock: { requests: 3, outcomes: { ESME_ROK: 3 }, latencyMs: { count: 3 }, receipts: { DELIVRD: 3 } } },
     });
   });
 

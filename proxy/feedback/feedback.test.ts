@@ -31,14 +31,33 @@ describe('feedback', () => {
     fb.recordReceipt('eu', 'DELIVRD');
     fb.recordReceipt('eu', 'DELIVRD');
     fb.recordReceipt('eu', 'UNDELIV');
+    fb.recordRouteOutcome('default', 'ESME_ROK', 12);
+    fb.recordRouteOutcome('default', 'ESME_ROK', 14);
+    fb.recordRouteOutcome('default', 'ESME_RTHROTTLED', 900);
+    fb.recordRouteOutcome('premium', 'timeout', 5000);
+    fb.recordMatchedReceipt('default', 'eu', 'smsc-1', 'DELIVRD');
+    fb.recordMatchedReceipt('default', 'eu', 'smsc-1', 'DELIVRD');
+    fb.recordMatchedReceipt('premium', 'eu', undefined, 'UNDELIV');
     clock.t += 60_000;
 
     const snap = fb.snapshot();
     expect(snap.since).toBe('2025-01-01T12:00:00.000Z');
     expect(snap.at).toBe('2025-01-01T12:01:00.000Z');
     expect(snap.routes).toEqual({
-      default: { decisions: 3, clusters: { eu: 2, us: 1 } },
-      premium: { decisions: 1, clusters: { eu: 1 } },
+      default: {
+        decisions: 3,
+        clusters: { eu: 2, us: 1 },
+        outcomes: { ESME_ROK: 2, ESME_RTHROTTLED: 1 },
+        latencyMs: expect.objectContaining({ count: 3, max: 900 }) as unknown,
+        receipts: { DELIVRD: 2 },
+      },
+      premium: {
+        decisions: 1,
+        clusters: { eu: 1 },
+        outcomes: { timeout: 1 },
+        latencyMs: expect.objectContaining({ count: 1, max: 5000 }) as unknown,
+        receipts: { UNDELIV: 1 },
+      },
     });
     expect(snap.clusters.us).toMatchObject({ decisions: 1, requests: 0, outcomes: {}, receipts: {}, endpoints: {} });
 
@@ -59,12 +78,16 @@ describe('feedback', () => {
       requests: 9,
       outcomes: { ESME_ROK: 8, ESME_RTHROTTLED: 1 },
       latencyMs: expect.objectContaining({ count: 9, mean: 13.333, max: 40 }),
+      receipts: { DELIVRD: 2 },
     });
     expect(eu.endpoints['smsc-2']).toEqual({
       requests: 2,
       outcomes: { timeout: 1, disconnect: 1 },
       latencyMs: { count: 1, mean: 5000, p50: 5000, p90: 5000, p99: 5000, max: 5000 },
+      receipts: {},
     });
+    // The cluster's receipts are every one it sent, matched or not.
+    expect(eu.receipts).toEqual({ DELIVRD: 2, UNDELIV: 1 });
   });
 
   it('a snapshot is plain JSON and does not change with later records', () => {

@@ -1,5 +1,8 @@
-// Outcome and routing statistics for GET /feedback/stats (SPEC §5): per route, the clusters it chose;
-// per cluster and endpoint, requests, outcomes by status, latency and receipt statuses.
+// Outcome and routing statistics for GET /feedback/stats (SPEC §5): per route, the clusters it chose,
+// how its messages ended upstream (after retries) and how long that took from the client's submit,
+// and the receipts matched to its messages; per cluster and endpoint, requests, outcomes by status,
+// latency and receipt statuses (a cluster's: every receipt it sent; an endpoint's: those matched to
+// a message it accepted).
 //
 // In memory and per replica. Entries are created on first sight of a route/cluster/endpoint name (names
 // come from the config, so they are few) and found by Map lookups after that: recording a message costs
@@ -23,18 +26,29 @@ export interface OutcomeSnapshot {
   latencyMs: LatencySummary;
 }
 
+export interface EndpointSnapshot extends OutcomeSnapshot {
+  /** Receipt stat -> count, of receipts matched to a message this endpoint accepted. */
+  receipts: Record<string, number>;
+}
+
 export interface ClusterSnapshot extends OutcomeSnapshot {
   /** Messages routed to this cluster (all routes). */
   decisions: number;
-  /** Receipt stat (DELIVRD, UNDELIV, EXPIRED, ...) -> count. */
+  /** Receipt stat (DELIVRD, UNDELIV, EXPIRED, ...) -> count, of every receipt the cluster sent. */
   receipts: Record<string, number>;
-  endpoints: Record<string, OutcomeSnapshot>;
+  endpoints: Record<string, EndpointSnapshot>;
 }
 
 export interface RouteSnapshot {
   decisions: number;
   /** Cluster name -> messages this route sent there. */
   clusters: Record<string, number>;
+  /** The upstream's last answer per message (ESME_ROK, or the status it failed with after retries). */
+  outcomes: Record<string, number>;
+  /** From the client's submit to that answer, ms. */
+  latencyMs: LatencySummary;
+  /** Receipt stat -> count, of receipts matched to this route's messages. */
+  receipts: Record<string, number>;
 }
 
 export interface FeedbackSnapshot {
@@ -51,8 +65,12 @@ export interface Feedback {
   recordDecision(route: string, cluster: string): void;
   /** An upstream request ended with `status`; latencyMs is omitted when there is no meaningful one. */
   recordOutcome(cluster: string, endpoint: string, status: string, latencyMs?: number): void;
+  /** A message routed by `route` got its upstream's last answer, `latencyMs` after the client's submit. */
+  recordRouteOutcome(route: string, status: string, latencyMs: number): void;
   /** A delivery receipt with `stat` came back from `cluster`. */
   recordReceipt(cluster: string, stat: string): void;
+  /** That receipt matched a message of `route` that `endpoint` of `cluster` accepted (undefined: not known). */
+  recordMatchedReceipt(route: string | undefined, cluster: string, endpoint: string | undefined, stat: string): void;
   snapshot(): FeedbackSnapshot;
 }
 
@@ -62,15 +80,22 @@ interface OutcomeEntry {
   latency: LatencyHistogram;
 }
 
+interface EndpointEntry extends OutcomeEntry {
+  receipts: Map<string, number>;
+}
+
 interface ClusterEntry extends OutcomeEntry {
   decisions: number;
   receipts: Map<string, number>;
-  endpoints: Map<string, OutcomeEntry>;
+  endpoints: Map<string, EndpointEntry>;
 }
 
 interface RouteEntry {
   decisions: number;
   clusters: Map<string, number>;
+  outcomes: Map<string, number>;
+  latency: LatencyHistogram;
+  receipts: Map<string, number>;
 }
 
 /** Adds one to `name`, or to `other` once the table holds MAX_NAMES names. */
@@ -82,6 +107,7 @@ function countName(table: Map<string, number>, name: string): void {
 }
 
 const newOutcomeEntry = (): OutcomeEntry => ({ requests: 0, outcomes: new Map(), latency: createLatencyHistogram() });
+const newEndpointEntry = (): EndpointEntry => ({ ...newOutcomeEntry(), receipts: new Map() });
 
 function outcomeSnapshot(e: OutcomeEntry): OutcomeSnapshot {
   return { requests: e.requests, outcomes: Object.fromEntries(e.outcomes), latencyMs: e.latency.summary() };
@@ -95,7 +121,16 @@ export function createFeedback(options: FeedbackOptions = {}): Feedback {
 
   function routeEntry(name: string): RouteEntry {
     let e = routes.get(name);
-    if (e === undefined) routes.set(name, (e = { decisions: 0, clusters: new Map() }));
+    if (e === undefined) {
+      e = { decisions: 0, clusters: new Map(), outcomes: new Map(), latency: createLatencyHistogram(), receipts: new Map() };
+      routes.set(name, e);
+    }
+    return e;
+  }
+
+  function endpointEntry(c: ClusterEntry, name: string): EndpointEntry {
+    let e = c.endpoints.get(name);
+    if (e === undefined) c.endpoints.set(name, (e = newEndpointEntry()));
     return e;
   }
 
@@ -123,21 +158,36 @@ export function createFeedback(options: FeedbackOptions = {}): Feedback {
     },
     recordOutcome(cluster, endpoint, status, latencyMs) {
       const c = clusterEntry(cluster);
-      let ep = c.endpoints.get(endpoint);
-      if (ep === undefined) c.endpoints.set(endpoint, (ep = newOutcomeEntry()));
       recordOutcomeIn(c, status, latencyMs);
-      recordOutcomeIn(ep, status, latencyMs);
+      recordOutcomeIn(endpointEntry(c, endpoint), status, latencyMs);
+    },
+    recordRouteOutcome(route, status, latencyMs) {
+      const r = routeEntry(route);
+      countName(r.outcomes, status);
+      r.latency.record(latencyMs);
     },
     recordReceipt(cluster, stat) {
       countName(clusterEntry(cluster).receipts, stat);
     },
+    recordMatchedReceipt(route, cluster, endpoint, stat) {
+      if (route !== undefined) countName(routeEntry(route).receipts, stat);
+      if (endpoint !== undefined) countName(endpointEntry(clusterEntry(cluster), endpoint).receipts, stat);
+    },
     snapshot() {
       const routeSnap: Record<string, RouteSnapshot> = {};
-      for (const [name, r] of routes) routeSnap[name] = { decisions: r.decisions, clusters: Object.fromEntries(r.clusters) };
+      for (const [name, r] of routes) {
+        routeSnap[name] = {
+          decisions: r.decisions,
+          clusters: Object.fromEntries(r.clusters),
+          outcomes: Object.fromEntries(r.outcomes),
+          latencyMs: r.latency.summary(),
+          receipts: Object.fromEntries(r.receipts),
+        };
+      }
       const clusterSnap: Record<string, ClusterSnapshot> = {};
       for (const [name, c] of clusters) {
-        const endpoints: Record<string, OutcomeSnapshot> = {};
-        for (const [ep, e] of c.endpoints) endpoints[ep] = outcomeSnapshot(e);
+        const endpoints: Record<string, EndpointSnapshot> = {};
+        for (const [ep, e] of c.endpoints) endpoints[ep] = { ...outcomeSnapshot(e), receipts: Object.fromEntries(e.receipts) };
         clusterSnap[name] = {
           decisions: c.decisions,
           ...outcomeSnapshot(c),

@@ -149,7 +149,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   );
   const inbound = new Inbound(ctx, deliveries, moClientMap(deps.config.clients, deps.logger));
   deliveries.onSweep = () => inbound.sweep();
-  const submitter = new Submitter(ctx, (client, id, orphans) => inbound.deliverOrphansLater(client, id, orphans));
+  const submitter = new Submitter(ctx, (owner, orphans) => inbound.deliverOrphansLater(owner, orphans));
   deliveries.start();
   // A delivery kept by any replica for a client whose receiver is bound here: drain it now.
   const stopNotices = followDeliveryNotices(deps.store, deps.registry, (client) => void deliveries.drain(client, false));

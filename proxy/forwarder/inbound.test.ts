@@ -156,6 +156,11 @@ describe('receipts', () => {
     const got = session.delivered[0] as DeliverSm;
     expect(got.short_message.toString('latin1')).toBe(receiptText(id, 'UNDELIV').toString('latin1'));
     expect(got.tlvs).toEqual({ receipted_message_id: id, message_state: 5 });
+    // Feedback: the cluster counted it when it came, its route and endpoint once it found its message.
+    const feedback = hh.feedback.snapshot();
+    expect(feedback.clusters.voda?.receipts).toEqual({ UNDELIV: 1 });
+    expect(feedback.routes.all?.receipts).toEqual({ UNDELIV: 1 });
+    expect(feedback.clusters.voda?.endpoints.ep1?.receipts).toEqual({ UNDELIV: 1 });
   });
 
   it('matches a TLV-only receipt with a decimal id', async () => {

@@ -15,6 +15,7 @@ import type { FindDone, MessageRecord, OrphanReceipt } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
 import type { Deliveries, DeliveryAnswer } from './deliveries.js';
 import type { UpstreamDelivery } from './ports.js';
+import type { OrphanOwner } from './submit.js';
 import {
   detachPdu,
   moAddressKey,
@@ -52,6 +53,8 @@ class ReceiptJob implements FindDone, DeliveryAnswer {
     private readonly keys: readonly string[],
     /** Where the text's id lies (receiptInfo), when the text is the upstream's own. */
     private readonly info: ReceiptInfo | undefined,
+    /** The receipt's stat, as receipt_stats mapped it (feedback). */
+    private readonly stat: string,
   ) {
     this.answer = new Promise((resolve) => {
       this.resolve = resolve;
@@ -61,12 +64,13 @@ class ReceiptJob implements FindDone, DeliveryAnswer {
   found(record: MessageRecord | undefined): void {
     try {
       if (record === undefined) {
-        this.inbound.hold(this.d, this.pdu, this.keys).then(
+        this.inbound.hold(this.d, this.pdu, this.keys, this.stat).then(
           (status) => this.resolve(status),
           (err: unknown) => this.findFailed(err),
         );
         return;
       }
+      this.inbound.matched(record, this.stat);
       this.deliveries.deliverWith(record.client, rewriteReceipt(this.pdu, record.id, this.info), 'receipt', this);
     } catch (err) {
       this.findFailed(err);
@@ -122,12 +126,17 @@ export class Inbound {
         return RECEIPT_DROPPED;
       }
       // The text's id is where receiptInfo found it, unless receipt_stats rewrote the text.
-      const job = new ReceiptJob(this, this.deliveries, d, pdu, keys, pdu === d.pdu ? info : undefined);
+      const job = new ReceiptJob(this, this.deliveries, d, pdu, keys, pdu === d.pdu ? info : undefined, stat);
       ctx.store.findByUpstreamWith(cluster, keys, job);
       return job.answer;
     } catch (err) {
       return Promise.resolve(this.failed(d, err));
     }
+  }
+
+  /** A receipt with `stat` found its message: feedback per route and endpoint. */
+  matched(record: OrphanOwner, stat: string): void {
+    this.ctx.feedback?.recordMatchedReceipt(record.routeName, record.cluster, record.endpoint, stat);
   }
 
   /** The store failed: the SMSC keeps the PDU and tries again later. */
@@ -137,7 +146,7 @@ export class Inbound {
   }
 
   /** A receipt that matched no message yet: held in the store, or delivered if its message came meanwhile. */
-  async hold(d: UpstreamDelivery, pdu: UpstreamPdu, keys: readonly string[]): Promise<number> {
+  async hold(d: UpstreamDelivery, pdu: UpstreamPdu, keys: readonly string[], stat: string): Promise<number> {
     const { ctx } = this;
     const held: OrphanReceipt = { pdu: pdu === d.pdu ? detachPdu(pdu) : pdu, receivedAt: ctx.timers.now() };
     const record = await ctx.store.holdOrphan(d.cluster, keys, held, ctx.options.orphanTtlMs);
@@ -146,6 +155,7 @@ export class Inbound {
       ctx.logger.debug({ cluster: d.cluster, endpoint: d.endpoint }, 'receipt matched no message yet; held');
       return Status.ESME_ROK;
     }
+    this.matched(record, stat);
     return this.deliveries.deliver(record.client, rewriteReceipt(pdu, record.id), 'receipt');
   }
 
@@ -165,9 +175,9 @@ export class Inbound {
    * handleRequest's promise the listener writes the response in a microtask: setImmediate runs
    * after both.
    */
-  deliverOrphansLater(client: string, id: string, orphans: readonly OrphanReceipt[]): void {
+  deliverOrphansLater(owner: OrphanOwner, orphans: readonly OrphanReceipt[]): void {
     setImmediate(() => {
-      void this.deliverOrphans(client, id, orphans);
+      void this.deliverOrphans(owner, orphans);
     });
   }
 
@@ -179,10 +189,14 @@ export class Inbound {
    * handed over until acknowledged (`token`): a receipt that is never acknowledged, because this
    * process died or gave up, goes out again from reclaimOrphans on some replica.
    */
-  private async deliverOrphans(client: string, id: string, orphans: readonly OrphanReceipt[]): Promise<void> {
+  private async deliverOrphans(owner: OrphanOwner, orphans: readonly OrphanReceipt[]): Promise<void> {
     const { timers, options, logger } = this.ctx;
+    const { client, id } = owner;
     for (const orphan of orphans) {
-      const pdu = rewriteReceipt(orphan.pdu as UpstreamPdu, id);
+      const held = orphan.pdu as UpstreamPdu;
+      const stat = receiptInfo(held)?.stat;
+      if (stat !== undefined) this.matched(owner, stat);
+      const pdu = rewriteReceipt(held, id);
       const giveUpAt = timers.now() + options.orphanTtlMs;
       let status: number;
       while ((status = await this.deliveries.deliver(client, pdu, 'receipt')) === Status.ESME_RX_T_APPN) {
@@ -246,7 +260,7 @@ export class Inbound {
         }
         logger.info({ client: record.client, messageId }, 'delivering a held receipt another replica took and did not keep');
         this.ctx.metrics?.dlrOrphanReclaimed.inc();
-        await this.deliverOrphans(record.client, messageId, [receipt]);
+        await this.deliverOrphans(record, [receipt]);
       }
     } catch (err) {
       logger.warn({ err }, 'reclaiming held receipts failed; the next sweep tries again');

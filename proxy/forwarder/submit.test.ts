@@ -68,7 +68,7 @@ describe('submit_sm routing', () => {
 
     const record = await store.get(resp.message_id);
     expect(record).toMatchObject({ client: 'acme', cluster: 'mcel', routeName: 'mcel-route', upstreamId: 'A1', endpoint: 'ep1' });
-    expect(feedback.snapshot().routes['mcel-route']).toEqual({ decisions: 1, clusters: { mcel: 1 } });
+    expect(feedback.snapshot().routes['mcel-route']).toMatchObject({ decisions: 1, clusters: { mcel: 1 }, outcomes: { ESME_ROK: 1 }, latencyMs: { count: 1 } });
   });
 
   it('answers ESME_RINVDSTADR when no route matches, sending nothing', async () => {

@@ -42,14 +42,16 @@ import type {
   Tlvs,
   UnsuccessSme,
 } from '../smpp/index.js';
-import type { OrphanReceipt, SaveAcceptedDone } from '../store/store.js';
+import type { MessageRecord, OrphanReceipt, SaveAcceptedDone } from '../store/store.js';
 import type { ForwarderContext } from './context.js';
 import type { ClusterPolicy } from './policy.js';
 import type { SendResult, SendWaiter } from './ports.js';
 import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 
 /** Receives the orphan receipts the store returned, to deliver after the client got its response. */
-export type OrphanSink = (client: string, id: string, orphans: readonly OrphanReceipt[]) => void;
+/** The message held receipts were waiting for: whom to deliver them to, and where it went (feedback). */
+export type OrphanOwner = Pick<MessageRecord, 'id' | 'client' | 'cluster' | 'routeName' | 'endpoint'>;
+export type OrphanSink = (owner: OrphanOwner, orphans: readonly OrphanReceipt[]) => void;
 
 const ROK_NAME = statusName(Status.ESME_ROK);
 /** Answer to a submit sent nowhere because the store cannot take its record (see the top of this file). */
@@ -84,8 +86,13 @@ export class Submitter {
     return this.ctx.router.match(a);
   }
 
-  private recordDecision(route: Route, cluster: string): void {
-    this.ctx.feedback?.recordDecision(route.name, cluster);
+  /** `route` sent a message to `cluster`, whose last answer was `status`, `started` being the submit's time. */
+  private recordDecision(route: Route, cluster: string, status: number, started: number): void {
+    const feedback = this.ctx.feedback;
+    if (feedback !== undefined) {
+      feedback.recordDecision(route.name, cluster);
+      feedback.recordRouteOutcome(route.name, status === Status.ESME_ROK ? ROK_NAME : statusName(status), this.ctx.timers.now() - started);
+    }
     const metrics = this.ctx.metrics;
     if (metrics === undefined) return;
     let byCluster = this.decisionChildren.get(route);
@@ -155,7 +162,7 @@ export class Submitter {
     const ctx = this.ctx;
     try {
       const outcome = job.outcome!;
-      this.recordDecision(job.route, outcome.cluster);
+      this.recordDecision(job.route, outcome.cluster, outcome.status, job.started);
       if (outcome.status !== Status.ESME_ROK) {
         this.answerJob(job, outcome.status, '');
         return;
@@ -183,7 +190,10 @@ export class Submitter {
   recorded(job: SubmitJob, orphans: readonly OrphanReceipt[]): void {
     try {
       this.answerJob(job, Status.ESME_ROK, job.id);
-      if (orphans.length > 0) this.onOrphans(job.client, job.id, orphans);
+      if (orphans.length > 0) {
+        const { cluster, endpoint } = job.outcome!;
+        this.onOrphans({ id: job.id, client: job.client, cluster, routeName: job.route.name, endpoint }, orphans);
+      }
     } catch (err) {
       // Past the store's promise: nothing above would hear of it.
       this.ctx.logger.error({ err, command: job.pdu.command }, 'answering a recorded message failed');
@@ -234,7 +244,7 @@ export class Submitter {
    * The upstream accepted with `upstreamId`: index the message under it. False when the store failed
    * (the client then hears ESME_RSYSERR: a receipt could not be matched to what we would acknowledge).
    */
-  private async accepted(client: string, id: string, outcome: SendOutcome, upstreamId: string): Promise<boolean> {
+  private async accepted(client: string, id: string, route: Route, outcome: SendOutcome, upstreamId: string): Promise<boolean> {
     const ctx = this.ctx;
     const keys = messageIdKeys(upstreamId, ctx.policy(outcome.cluster).messageId);
     let orphans: readonly OrphanReceipt[];
@@ -244,7 +254,9 @@ export class Submitter {
       this.unrecorded(err, outcome.cluster);
       return false;
     }
-    if (orphans.length > 0) this.onOrphans(client, id, orphans);
+    if (orphans.length > 0) {
+      this.onOrphans({ id, client, cluster: outcome.cluster, routeName: route.name, endpoint: outcome.endpoint }, orphans);
+    }
     return true;
   }
 
@@ -306,7 +318,7 @@ export class Submitter {
     let i = 0;
     for (const route of groups.keys()) {
       const outcome = outcomes[i++] as GroupOutcome;
-      this.recordDecision(route, outcome.cluster);
+      this.recordDecision(route, outcome.cluster, outcome.status, started);
       for (const u of outcome.unsuccess) unsuccess.push(u);
       if (outcome.status === Status.ESME_ROK) accepted++;
       else firstFailure ??= outcome.status;
@@ -361,7 +373,7 @@ export class Submitter {
       if (!refusedCommand || policy.submitMulti === 'native') {
         if (outcome.status !== Status.ESME_ROK) return allFailed(dests, outcome.status, outcome.cluster);
         const resp = outcome.response as SubmitMultiResp;
-        if (!(await this.accepted(client, id, outcome, resp.message_id))) return allFailed(dests, Status.ESME_RSYSERR, outcome.cluster);
+        if (!(await this.accepted(client, id, route, outcome, resp.message_id))) return allFailed(dests, Status.ESME_RSYSERR, outcome.cluster);
         return { status: Status.ESME_ROK, cluster: outcome.cluster, unsuccess: resp.unsuccess_smes };
       }
       if (policy.submitMulti === 'auto' && !this.noSubmitMulti.has(policy)) {
@@ -392,7 +404,7 @@ export class Submitter {
       let status = outcome.status;
       if (status === Status.ESME_ROK) {
         const resp = outcome.response as SubmitSmResp;
-        if (await this.accepted(client, id, outcome, resp.message_id)) {
+        if (await this.accepted(client, id, route, outcome, resp.message_id)) {
           accepted++;
           continue;
         }
