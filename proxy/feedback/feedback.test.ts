@@ -20,10 +20,10 @@ describe('feedback', () => {
 
   it('reports decisions, outcomes, latency and receipts after a known sequence', () => {
     const { clock, fb } = setup();
-    fb.recordDecision('default', 'eu');
-    fb.recordDecision('default', 'eu');
-    fb.recordDecision('default', 'us');
-    fb.recordDecision('premium', 'eu');
+    fb.recordDecision('default', 'eu', 'ESME_ROK', 12);
+    fb.recordDecision('default', 'eu', 'ESME_ROK', 14);
+    fb.recordDecision('default', 'us', 'ESME_RTHROTTLED', 900);
+    fb.recordDecision('premium', 'eu', 'timeout', 5000);
     for (let i = 0; i < 8; i++) fb.recordOutcome('eu', 'smsc-1', 'ESME_ROK', 10);
     fb.recordOutcome('eu', 'smsc-1', 'ESME_RTHROTTLED', 40);
     fb.recordOutcome('eu', 'smsc-2', 'timeout', 5000);
@@ -31,10 +31,6 @@ describe('feedback', () => {
     fb.recordReceipt('eu', 'DELIVRD');
     fb.recordReceipt('eu', 'DELIVRD');
     fb.recordReceipt('eu', 'UNDELIV');
-    fb.recordRouteOutcome('default', 'ESME_ROK', 12);
-    fb.recordRouteOutcome('default', 'ESME_ROK', 14);
-    fb.recordRouteOutcome('default', 'ESME_RTHROTTLED', 900);
-    fb.recordRouteOutcome('premium', 'timeout', 5000);
     fb.recordMatchedReceipt('default', 'eu', 'smsc-1', 'DELIVRD');
     fb.recordMatchedReceipt('default', 'eu', 'smsc-1', 'DELIVRD');
     fb.recordMatchedReceipt('premium', 'eu', undefined, 'UNDELIV');

@@ -61,12 +61,13 @@ export interface FeedbackSnapshot {
 }
 
 export interface Feedback {
-  /** A message was routed by `route` to `cluster`. */
-  recordDecision(route: string, cluster: string): void;
+  /**
+   * A message was routed by `route` to `cluster`; with `status`, that was the upstream's last answer,
+   * `latencyMs` after the client's submit (one call per message, so one lookup of the route).
+   */
+  recordDecision(route: string, cluster: string, status?: string, latencyMs?: number): void;
   /** An upstream request ended with `status`; latencyMs is omitted when there is no meaningful one. */
   recordOutcome(cluster: string, endpoint: string, status: string, latencyMs?: number): void;
-  /** A message routed by `route` got its upstream's last answer, `latencyMs` after the client's submit. */
-  recordRouteOutcome(route: string, status: string, latencyMs: number): void;
   /** A delivery receipt with `stat` came back from `cluster`. */
   recordReceipt(cluster: string, stat: string): void;
   /** That receipt matched a message of `route` that `endpoint` of `cluster` accepted (undefined: not known). */
@@ -150,21 +151,18 @@ export function createFeedback(options: FeedbackOptions = {}): Feedback {
   }
 
   return {
-    recordDecision(route, cluster) {
+    recordDecision(route, cluster, status, latencyMs) {
       const r = routeEntry(route);
       r.decisions++;
       r.clusters.set(cluster, (r.clusters.get(cluster) ?? 0) + 1);
       clusterEntry(cluster).decisions++;
+      if (status !== undefined) countName(r.outcomes, status);
+      if (latencyMs !== undefined) r.latency.record(latencyMs);
     },
     recordOutcome(cluster, endpoint, status, latencyMs) {
       const c = clusterEntry(cluster);
       recordOutcomeIn(c, status, latencyMs);
       recordOutcomeIn(endpointEntry(c, endpoint), status, latencyMs);
-    },
-    recordRouteOutcome(route, status, latencyMs) {
-      const r = routeEntry(route);
-      countName(r.outcomes, status);
-      r.latency.record(latencyMs);
     },
     recordReceipt(cluster, stat) {
       countName(clusterEntry(cluster).receipts, stat);

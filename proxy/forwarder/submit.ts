@@ -90,8 +90,8 @@ export class Submitter {
   private recordDecision(route: Route, cluster: string, status: number, started: number): void {
     const feedback = this.ctx.feedback;
     if (feedback !== undefined) {
-      feedback.recordDecision(route.name, cluster);
-      feedback.recordRouteOutcome(route.name, status === Status.ESME_ROK ? ROK_NAME : statusName(status), this.ctx.timers.now() - started);
+      const name = status === Status.ESME_ROK ? ROK_NAME : statusName(status);
+      feedback.recordDecision(route.name, cluster, name, this.ctx.timers.now() - started);
     }
     const metrics = this.ctx.metrics;
     if (metrics === undefined) return;
