@@ -53,7 +53,14 @@ describe('runBench against the simulator', () => {
     expect(r.msgPerSec).toBeGreaterThan(0);
     expect(r.receipts).toBeUndefined();
     expect(s.stats()).toMatchObject({ submitSm: 2000, binds: 2, receiptsSent: 0 });
-    expect(formatResult(r)).toContain('ESME_ROK 2,000');
+    const printed = formatResult(r);
+    expect(printed).toContain('ESME_ROK 2,000');
+    expect(printed).toMatch(/^throughput +[\d,]+ msg\/s/m);
+    // The percentiles as the run measured them.
+    const percentiles = /^latency ms +p50 ([\d.]+) +p90 ([\d.]+) +p99 ([\d.]+) +max ([\d.]+)$/m.exec(printed)?.slice(1).map(Number);
+    const measured = [r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max];
+    expect(percentiles).toHaveLength(4);
+    percentiles!.forEach((printedMs, i) => expect(printedMs).toBeCloseTo(measured[i]!, measured[i]! < 100 ? 1 : 0));
   });
 
   it('matches a text receipt with a hex id to every accepted submit', async () => {
