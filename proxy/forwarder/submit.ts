@@ -48,9 +48,9 @@ import type { ClusterPolicy } from './policy.js';
 import type { SendResult, SendWaiter } from './ports.js';
 import { Attempts, sendWithRetry, type SendOutcome } from './send.js';
 
-/** Receives the orphan receipts the store returned, to deliver after the client got its response. */
 /** The message held receipts were waiting for: whom to deliver them to, and where it went (feedback). */
 export type OrphanOwner = Pick<MessageRecord, 'id' | 'client' | 'cluster' | 'routeName' | 'endpoint'>;
+/** Receives the orphan receipts the store returned, to deliver after the client got its response. */
 export type OrphanSink = (owner: OrphanOwner, orphans: readonly OrphanReceipt[]) => void;
 
 const ROK_NAME = statusName(Status.ESME_ROK);
