@@ -3,7 +3,8 @@
 // through smsbox's HTTP sendsms, and its delivery receipt comes back to Kannel, which must match it
 // to the message it sent by the id smppd gave it (its DLR store is keyed by the submit_sm_resp id),
 // then call the message's dlr-url. The SMSC behind smppd is smppd-sim with hex ids, so a receipt
-// only matches if smppd rewrote it.
+// only matches if smppd rewrote it. A second test sends a long message, which Kannel splits into
+// concatenated parts (UDH), and a UCS-2 one.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { freePort } from './bench/processes.js';
 import { startSimulator } from './sim/index.js';
-import { cleanupList, eventually, simProxyConfig, startProxy } from './helpers/receipts-proxy.js';
+import { cleanupList, eventually, simProxyConfig, startProxy, type RunningProxy } from './helpers/receipts-proxy.js';
+import { Status, type PduOf } from '../proxy/smpp/index.js';
+import type { SubmitEvent } from './sim/index.js';
 
 const cleanup = cleanupList();
 afterEach(() => cleanup.run());
@@ -48,15 +51,18 @@ async function dlrReceiver(): Promise<{ port: number; calls: URLSearchParams[]; 
   return { port: address.port, calls, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-it('Kannel binds as a transceiver, sends through smppd and matches the receipt smppd rewrote to its own id', async () => {
-  const sim = cleanup.add(await startSimulator({ seed: 21, ids: 'hex', receipts: 'text', dlrDelayMs: 50 }));
-  const upstreamIds: string[] = [];
-  sim.on('submit', (e) => upstreamIds.push(e.messageId));
-  const smppd = cleanup.add(
-    await startProxy(simProxyConfig(sim.port, { clients: [{ system_id: 'kannel', password: 'kpw', bind_types: ['transceiver'] }] })),
-  );
-  const dlr = cleanup.add(await dlrReceiver());
+interface Kannel {
+  /** Sends a message through smsbox's sendsms (its params added to the user's and the numbers). */
+  send(params: Record<string, string>): Promise<void>;
+  /** What the boxes logged, for a timeout's message. */
+  logs(): string;
+}
 
+/**
+ * bearerbox bound to smppd as the client `kannel`, and smsbox with a sendsms user that may split a
+ * long message into up to 5 parts (concatenated, with a UDH each).
+ */
+async function startKannel(smppd: RunningProxy): Promise<Kannel> {
   const dir = await mkdtemp(join(tmpdir(), 'smppd-kannel-'));
   cleanup.add({ close: () => rm(dir, { recursive: true, force: true }) });
   const [adminPort, boxPort, sendsmsPort] = [await freePort(), await freePort(), await freePort()];
@@ -95,6 +101,8 @@ it('Kannel binds as a transceiver, sends through smppd and matches the receipt s
       'group = sendsms-user',
       'username = tester',
       'password = tpw',
+      'max-messages = 5',
+      'concatenation = true',
       '',
       'group = sms-service',
       'keyword = default',
@@ -102,7 +110,6 @@ it('Kannel binds as a transceiver, sends through smppd and matches the receipt s
       '',
     ].join('\n'),
   );
-  // For a timeout's message: what the boxes logged.
   const logs = (): string => {
     const read = (name: string): string => {
       try {
@@ -127,30 +134,48 @@ it('Kannel binds as a transceiver, sends through smppd and matches the receipt s
   });
   const smsbox = cleanup.add(startBox('/usr/sbin/smsbox', conf));
 
+  return {
+    logs,
+    async send(params) {
+      const url = new URL(`http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms`);
+      for (const [k, v] of Object.entries({ username: 'tester', password: 'tpw', from: '258820000001', to: '258841234567', ...params })) {
+        url.searchParams.set(k, v);
+      }
+      // smsbox answers 202 "Sent." once it passed the message to bearerbox; it may not listen yet.
+      let answer = '';
+      await eventually(
+        'smsbox takes the message',
+        async () => {
+          running(smsbox, 'smsbox');
+          const res = await fetch(url).catch(() => undefined);
+          answer = res === undefined ? 'no answer' : `${res.status} ${await res.text()}`;
+          return res !== undefined && res.status < 300;
+        },
+        { timeoutMs: 15_000, intervalMs: 200, describe: () => `${answer}\n${logs()}` },
+      );
+    },
+  };
+}
+
+function kannelProxyConfig(simPort: number): object {
+  return simProxyConfig(simPort, { clients: [{ system_id: 'kannel', password: 'kpw', bind_types: ['transceiver'] }] });
+}
+
+it('Kannel binds as a transceiver, sends through smppd and matches the receipt smppd rewrote to its own id', async () => {
+  const sim = cleanup.add(await startSimulator({ seed: 21, ids: 'hex', receipts: 'text', dlrDelayMs: 50 }));
+  const upstreamIds: string[] = [];
+  sim.on('submit', (e) => upstreamIds.push(e.messageId));
+  const smppd = cleanup.add(await startProxy(kannelProxyConfig(sim.port)));
+  const dlr = cleanup.add(await dlrReceiver());
+  const kannel = await startKannel(smppd);
+
   // %d: the report type (8 accepted by the SMSC, 1 delivered); %F: the SMSC's id for the message,
   // here smppd's (what Kannel's DLR store is keyed by).
-  const dlrUrl = `http://127.0.0.1:${dlr.port}/dlr?type=%d&id=%F`;
-  const send = new URL(`http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms`);
-  for (const [k, v] of Object.entries({ username: 'tester', password: 'tpw', from: '258820000001', to: '258841234567' })) send.searchParams.set(k, v);
-  send.searchParams.set('text', 'hello from kannel');
-  send.searchParams.set('dlr-mask', '31');
-  send.searchParams.set('dlr-url', dlrUrl);
-  // smsbox answers 202 "Sent." once it passed the message to bearerbox; it may not listen yet.
-  let answer = '';
-  await eventually(
-    'smsbox takes the message',
-    async () => {
-      running(smsbox, 'smsbox');
-      const res = await fetch(send).catch(() => undefined);
-      answer = res === undefined ? 'no answer' : `${res.status} ${await res.text()}`;
-      return res !== undefined && res.status < 300;
-    },
-    { timeoutMs: 15_000, intervalMs: 200, describe: () => `${answer}\n${logs()}` },
-  );
+  await kannel.send({ text: 'hello from kannel', 'dlr-mask': '31', 'dlr-url': `http://127.0.0.1:${dlr.port}/dlr?type=%d&id=%F` });
 
   await eventually('the delivered report reaches the dlr-url', () => dlr.calls.some((c) => c.get('type') === '1'), {
     timeoutMs: 15_000,
-    describe: () => ({ calls: dlr.calls.map(String), upstreamIds, logs: logs() }),
+    describe: () => ({ calls: dlr.calls.map(String), upstreamIds, logs: kannel.logs() }),
   });
   console.info(`kannel dlr-url calls: ${dlr.calls.map(String).join(' ')}; simulator id ${upstreamIds.join()}`);
   const accepted = dlr.calls.find((c) => c.get('type') === '8');
@@ -160,4 +185,38 @@ it('Kannel binds as a transceiver, sends through smppd and matches the receipt s
   expect(id).toMatch(/^[0-9a-z]{15,25}$/); // smppd's id (message-id.ts), not the simulator's hex id
   expect(id).not.toBe(upstreamIds[0]);
   expect(accepted?.get('id')).toBe(id);
+}, 60_000);
+
+it('a long message Kannel splits (UDH) reaches the SMSC whole, every part on one upstream session; UCS-2 text arrives intact', async () => {
+  const sim = cleanup.add(await startSimulator({ seed: 22, ids: 'hex', receipts: 'text', dlrDelayMs: 50 }));
+  const submits: SubmitEvent[] = [];
+  sim.on('submit', (e) => submits.push(e));
+  // Two upstream sessions (simProxyConfig's binds: 2): parts of one message must not be spread.
+  const smppd = cleanup.add(await startProxy(kannelProxyConfig(sim.port)));
+  const kannel = await startKannel(smppd);
+
+  const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' '); // 269 GSM characters: 2 parts
+  await kannel.send({ text: long });
+  await eventually('both parts reach the SMSC', () => submits.length >= 2, { timeoutMs: 15_000, describe: () => ({ submits: submits.length, logs: kannel.logs() }) });
+  const parts = submits.map((e) => e.pdu as PduOf<'submit_sm'>);
+  expect(parts).toHaveLength(2);
+  expect(new Set(submits.map((e) => e.sessionId)).size).toBe(1);
+  // Each part: UDHI set, a concatenation UDH (IEI 0x00: ref, total 2, its number), then its text.
+  const pieces = parts.map((p) => {
+    expect(p.esm_class & 0x40).toBe(0x40);
+    const sm = p.short_message;
+    expect([sm[0], sm[1], sm[2], sm[4]]).toEqual([5, 0, 3, 2]);
+    return { ref: sm[3], seq: sm[5]!, text: sm.subarray(6).toString('latin1') };
+  });
+  expect(pieces[0]!.ref).toBe(pieces[1]!.ref);
+  expect(pieces.sort((a, b) => a.seq - b.seq).map((p) => p.text).join('')).toBe(long);
+  expect(submits.every((e) => e.status === Status.ESME_ROK)).toBe(true);
+
+  // UCS-2: Kannel sends coding 2 as data_coding 8, UTF-16BE; smppd passes the bytes unchanged.
+  const ucs2 = 'Olá, 你好 — ok';
+  await kannel.send({ text: ucs2, coding: '2', charset: 'UTF-8' });
+  await eventually('the UCS-2 message reaches the SMSC', () => submits.length >= 3, { timeoutMs: 15_000, describe: kannel.logs });
+  const third = submits[2]!.pdu as PduOf<'submit_sm'>;
+  expect(third.data_coding).toBe(8);
+  expect(third.short_message.swap16().toString('utf16le')).toBe(ucs2);
 }, 60_000);
