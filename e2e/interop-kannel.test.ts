@@ -4,7 +4,7 @@
 // to the message it sent by the id smppd gave it (its DLR store is keyed by the submit_sm_resp id),
 // then call the message's dlr-url. The SMSC behind smppd is smppd-sim with hex ids, so a receipt
 // only matches if smppd rewrote it. A second test sends a long message, which Kannel splits into
-// concatenated parts (UDH), and a UCS-2 one.
+// concatenated parts (UDH), and a UCS-2 one; a third sends Kannel an MO message and its reply back.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -157,8 +157,11 @@ async function startKannel(smppd: RunningProxy): Promise<Kannel> {
   };
 }
 
+/** Kannel may bind as a transceiver, and MO to 258840005 is its (an sms-service answers them). */
 function kannelProxyConfig(simPort: number): object {
-  return simProxyConfig(simPort, { clients: [{ system_id: 'kannel', password: 'kpw', bind_types: ['transceiver'] }] });
+  return simProxyConfig(simPort, {
+    clients: [{ system_id: 'kannel', password: 'kpw', bind_types: ['transceiver'], mo_addresses: ['258840005'] }],
+  });
 }
 
 it('Kannel binds as a transceiver, sends through smppd and matches the receipt smppd rewrote to its own id', async () => {
@@ -219,4 +222,23 @@ it('a long message Kannel splits (UDH) reaches the SMSC whole, every part on one
   const third = submits[2]!.pdu as PduOf<'submit_sm'>;
   expect(third.data_coding).toBe(8);
   expect(third.short_message.swap16().toString('utf16le')).toBe(ucs2);
+}, 60_000);
+
+it("an MO message reaches Kannel through smppd, and Kannel's sms-service reply comes back out to the SMSC", async () => {
+  const sim = cleanup.add(await startSimulator({ seed: 23, ids: 'hex', receipts: 'text', dlrDelayMs: 50 }));
+  const submits: SubmitEvent[] = [];
+  sim.on('submit', (e) => submits.push(e));
+  const smppd = cleanup.add(await startProxy(kannelProxyConfig(sim.port)));
+  const kannel = await startKannel(smppd);
+  // A message through sendsms first: smsbox is up and connected to bearerbox before the MO comes.
+  await kannel.send({ text: 'warm-up' });
+  await eventually('the warm-up message reaches the SMSC', () => submits.length === 1, { timeoutMs: 15_000, describe: kannel.logs });
+
+  // The SMSC sends MO to 258840005 (smppd gives it to its client, Kannel); the sms-service
+  // `default` answers it with the text "ok", back to the sender, through smppd.
+  expect(await sim.sendMo({ source: '258821112222', destination: '258840005', text: 'hello kannel' })).toBe(Status.ESME_ROK);
+  await eventually('the reply reaches the SMSC', () => submits.length === 2, { timeoutMs: 15_000, describe: kannel.logs });
+  const reply = submits[1]!.pdu as PduOf<'submit_sm'>;
+  expect(reply).toMatchObject({ destination_addr: '258821112222', source_addr: '258840005' });
+  expect(reply.short_message.toString('latin1')).toBe('ok');
 }, 60_000);
