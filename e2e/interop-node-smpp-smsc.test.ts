@@ -1,7 +1,8 @@
 // The whole data plane against an SMSC nobody here wrote: node-smpp 0.5.1's server (npm `smpp`)
 // is smppd's upstream, and a node-smpp client binds to smppd. The SMSC writes its message ids in
 // decimal, sends each receipt as Appendix B text with receipted_message_id and message_state
-// TLVs, answers query_sm, and sends one MO message. Real TCP on 127.0.0.1, smppd in this process.
+// TLVs, answers query_sm, sends one MO message, and takes data_sm, submit_multi (refusing one
+// destination), cancel_sm and replace_sm. Real TCP on 127.0.0.1, smppd in this process.
 
 import { once, type EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -32,6 +33,8 @@ interface NodeSmsc {
   binds: NodeSmppPdu[];
   submits: NodeSmppPdu[];
   queries: NodeSmppPdu[];
+  /** data_sm, submit_multi, cancel_sm and replace_sm, in order. */
+  others: NodeSmppPdu[];
   /** Answers to the receipts and the MO it sent (deliver_sm_resp). */
   deliverResps: NodeSmppPdu[];
   /** Sends a deliver_sm on the bound session; resolves with its response. */
@@ -74,6 +77,26 @@ async function startNodeSmsc(): Promise<NodeSmsc> {
         message_state: 2,
       });
     });
+    // Ids for data_sm and submit_multi go on from the submits' (this SMSC answers them alike).
+    const nextOtherId = (): string => String(FIRST_UPSTREAM_ID + 1_000 + smsc.others.length);
+    s.on('data_sm', (pdu: NodeSmppPdu) => {
+      const id = nextOtherId();
+      smsc.others.push(pdu);
+      s.send(pdu.response({ message_id: id }));
+    });
+    s.on('submit_multi', (pdu: NodeSmppPdu) => {
+      const id = nextOtherId();
+      smsc.others.push(pdu);
+      // It refuses the second destination: ESME_RINVDSTADR (0x0B) in unsuccess_sme.
+      const refused = (pdu.dest_address as { destination_addr: string }[])[1]!;
+      s.send(pdu.response({ message_id: id, unsuccess_sme: [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: refused.destination_addr, error_status_code: 0x0b }] }));
+    });
+    for (const command of ['cancel_sm', 'replace_sm']) {
+      s.on(command, (pdu: NodeSmppPdu) => {
+        smsc.others.push(pdu);
+        s.send(pdu.response());
+      });
+    }
     s.on('query_sm', (pdu: NodeSmppPdu) => {
       smsc.queries.push(pdu);
       s.send(pdu.response({ message_id: pdu.message_id, final_date: '', message_state: 2, error_code: 0 }));
@@ -89,6 +112,7 @@ async function startNodeSmsc(): Promise<NodeSmsc> {
     binds: [],
     submits: [],
     queries: [],
+    others: [],
     deliverResps: [],
     deliver: () => Promise.reject(new Error('the SMSC has no bound session')),
     async close() {
@@ -106,8 +130,8 @@ async function startNodeSmsc(): Promise<NodeSmsc> {
 const cleanup = cleanupList();
 afterEach(() => cleanup.run());
 
-it('carries submits, receipts, query_sm and MO between a node-smpp client and a node-smpp SMSC, with ids rewritten both ways', async () => {
-  const smsc = cleanup.add(await startNodeSmsc());
+/** smppd with `smsc` as its one upstream endpoint, and a node-smpp client bound to it as acme. */
+async function boundClient(smsc: NodeSmsc): Promise<SmppClient> {
   const { port } = cleanup.add(
     await startProxy({
       listeners: [{ name: 'interop', address: '127.0.0.1:0' }],
@@ -124,6 +148,12 @@ it('carries submits, receipts, query_sm and MO between a node-smpp client and a 
   );
   const client = cleanup.add(await SmppClient.connect(port));
   expect(await client.bind('transceiver', 'acme', 'secret')).toBe(Status.ESME_ROK);
+  return client;
+}
+
+it('carries submits, receipts, query_sm and MO between a node-smpp client and a node-smpp SMSC, with ids rewritten both ways', async () => {
+  const smsc = cleanup.add(await startNodeSmsc());
+  const client = await boundClient(smsc);
   await eventually('smppd bound to the node-smpp SMSC', () => smsc.binds.length === 1);
   expect(smsc.binds[0]).toMatchObject({ system_id: 'smppd', password: 'pw' });
 
@@ -170,4 +200,41 @@ it('carries submits, receipts, query_sm and MO between a node-smpp client and a 
   await client.waitDelivered(MESSAGES + 1);
   expect(client.delivered[MESSAGES]).toMatchObject({ source_addr: '258821112222', destination_addr: '258840001', esm_class: 0 });
   expect(textOf(client.delivered[MESSAGES]!)).toBe('MO from node');
+});
+
+it('data_sm, submit_multi, cancel_sm and replace_sm reach the node-smpp SMSC with its ids, and come back with smppd\'s', async () => {
+  const smsc = cleanup.add(await startNodeSmsc());
+  const client = await boundClient(smsc);
+
+  const data = await client.request('data_sm', { source_addr: '12345', destination_addr: '258841230000', message_payload: 'payload text', registered_delivery: 0 });
+  expect(data.command_status).toBe(Status.ESME_ROK);
+  const dataId = data.message_id as string;
+
+  const multi = await client.request('submit_multi', {
+    source_addr: '12345',
+    dest_address: ['258841230001', '258841230002', '258841230003'].map((destination_addr) => ({ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr })),
+    short_message: 'to three',
+  });
+  expect(multi.command_status).toBe(Status.ESME_ROK);
+  expect(multi.unsuccess_sme).toEqual([{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '258841230002', error_status_code: 0x0b }]);
+  const multiId = multi.message_id as string;
+
+  const submitted = await client.submit({ destination_addr: '258841230004', short_message: 'first text', registered_delivery: 0 });
+  expect(submitted.command_status).toBe(Status.ESME_ROK);
+  const submitId = submitted.message_id as string;
+  for (const id of [dataId, multiId, submitId]) expect(id).not.toMatch(/^4700/); // smppd's ids, not the SMSC's
+
+  expect((await client.request('cancel_sm', { message_id: dataId, source_addr: '12345', destination_addr: '258841230000' })).command_status).toBe(Status.ESME_ROK);
+  expect((await client.request('replace_sm', { message_id: submitId, source_addr: '12345', short_message: 'second text' })).command_status).toBe(Status.ESME_ROK);
+
+  const [dataSm, submitMulti, cancel, replace] = smsc.others;
+  expect(dataSm).toMatchObject({ command: 'data_sm', destination_addr: '258841230000' });
+  expect((dataSm!.message_payload as { message: string }).message).toBe('payload text');
+  expect(submitMulti).toMatchObject({ command: 'submit_multi' });
+  expect((submitMulti!.dest_address as { destination_addr: string }[]).map((d) => d.destination_addr)).toEqual(['258841230001', '258841230002', '258841230003']);
+  // cancel_sm and replace_sm carry the SMSC's own ids for those messages.
+  expect(cancel).toMatchObject({ command: 'cancel_sm', message_id: String(FIRST_UPSTREAM_ID + 1_000) });
+  expect(replace).toMatchObject({ command: 'replace_sm', message_id: String(FIRST_UPSTREAM_ID) });
+  // replace_sm has no data_coding: node-smpp leaves its short_message as bytes.
+  expect((replace!.short_message as Buffer).toString('latin1')).toBe('second text');
 });
