@@ -9,8 +9,8 @@
 
 import type { LatencySummary } from '../../proxy/feedback/latency-histogram.js';
 import { createLatencyHistogram } from '../../proxy/feedback/latency-histogram.js';
-import { isSessionError, type BindType, type OutgoingRequest, type Session } from '../../proxy/session/index.js';
-import { Status, statusName, type PduOf } from '../../proxy/smpp/index.js';
+import { isSessionError, type BindType, type OutgoingCall, type OutgoingRequest, type Session } from '../../proxy/session/index.js';
+import { Status, statusName, type Pdu, type PduOf, type RequestPdu } from '../../proxy/smpp/index.js';
 import { connectBound } from './connect.js';
 import { ReceiptMatcher, type ReceiptCounts } from './receipt-matcher.js';
 
@@ -213,6 +213,46 @@ function check(o: BenchOptions): void {
 
 const perSec = (n: number, ms: number): number => (ms > 0 ? Math.round((n * 1000) / ms) : 0);
 
+/** What a run does with each request's outcome (runBench). */
+interface SendOutcomes {
+  answered(send: Send, resp: Pdu): void;
+  failed(send: Send, err: Error): void;
+}
+
+/**
+ * One request in flight: the session's window entry itself (Session.requestWith), so a message
+ * costs this object instead of a promise, its derived promise and their closures: the load
+ * generator shares the machine's cores with what it measures.
+ */
+class Send implements OutgoingCall {
+  pdu: RequestPdu | undefined;
+  seq = 0;
+  responseId = 0;
+  deadline = 0;
+
+  constructor(
+    private readonly outcomes: SendOutcomes,
+    readonly session: Session,
+    pdu: OutgoingRequest,
+    /** Receipts the message asks for (one per destination). */
+    readonly receipts: number,
+    /** Latency counts from here. */
+    readonly dueAt: number,
+    /** Runs once this request has settled (closed loop); undefined in open loop. */
+    readonly next: ((s: Session) => void) | undefined,
+  ) {
+    this.pdu = pdu as unknown as RequestPdu;
+  }
+
+  resolve(resp: Pdu): void {
+    this.outcomes.answered(this, resp);
+  }
+
+  reject(err: Error): void {
+    this.outcomes.failed(this, err);
+  }
+}
+
 /** Binds, sends, waits for responses (and receipts), unbinds. Rejects with BindError when a bind fails. */
 export async function runBench(options: Partial<BenchOptions> = {}): Promise<BenchResult> {
   const o: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, ...options };
@@ -274,37 +314,42 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     if (outstanding === 0 && (!sending || senders.every((s) => s.state === 'closed'))) finish();
   };
 
+  const outcomes: SendOutcomes = {
+    answered(send, resp) {
+      const now = performance.now();
+      outstanding--;
+      responses++;
+      lastResponseAt = now;
+      histogram.record(now - send.dueAt);
+      const status = resp.command_status;
+      if (status === Status.ESME_ROK) {
+        ok++;
+        if (o.receipts) matcher.expect((resp as PduOf<'submit_sm_resp'>).message_id, send.receipts, send.dueAt);
+      }
+      const name = status === Status.ESME_ROK ? 'ESME_ROK' : statusName(status);
+      byStatus[name] = (byStatus[name] ?? 0) + 1;
+      if (send.next !== undefined) send.next(send.session);
+      else maybeDone();
+    },
+    failed(send, err) {
+      outstanding--;
+      lastResponseAt = performance.now();
+      const code = isSessionError(err) ? err.code : 'ERROR';
+      failures[code] = (failures[code] ?? 0) + 1;
+      // Not at once: a session that refuses to send (unbinding) refuses in requestWith itself,
+      // and the next send would recurse.
+      const next = send.next;
+      if (next !== undefined && send.session.state !== 'closed') queueMicrotask(() => next(send.session));
+      else maybeDone();
+    },
+  };
+
   /** Sends message number `n` on `s`; latency counts from `dueAt`. `next` runs once it has settled. */
   const send = (s: Session, n: number, dueAt: number, next: ((s: Session) => void) | undefined): void => {
     const { pdu, receipts } = makeMessage(n);
     sent++;
     outstanding++;
-    s.request(pdu).then(
-      (resp) => {
-        const now = performance.now();
-        outstanding--;
-        responses++;
-        lastResponseAt = now;
-        histogram.record(now - dueAt);
-        const status = resp.command_status;
-        if (status === Status.ESME_ROK) {
-          ok++;
-          if (o.receipts) matcher.expect((resp as PduOf<'submit_sm_resp'>).message_id, receipts, dueAt);
-        }
-        const name = status === Status.ESME_ROK ? 'ESME_ROK' : statusName(status);
-        byStatus[name] = (byStatus[name] ?? 0) + 1;
-        if (next !== undefined) next(s);
-        else maybeDone();
-      },
-      (err: unknown) => {
-        outstanding--;
-        lastResponseAt = performance.now();
-        const code = isSessionError(err) ? err.code : 'ERROR';
-        failures[code] = (failures[code] ?? 0) + 1;
-        if (next !== undefined && s.state !== 'closed') next(s);
-        else maybeDone();
-      },
-    );
+    s.requestWith(new Send(outcomes, s, pdu, receipts, dueAt, next));
   };
 
   if (!openLoop) {
