@@ -13,10 +13,11 @@ import {
   type BindPdu,
   type BindType,
   type IncomingRequest,
+  type OutgoingCall,
   type Session,
 } from '../../proxy/session/index.js';
 import { MESSAGE_STATE } from '../../proxy/smpp/dlr.js';
-import { Status, type DestAddress, type PduOf, type UnsuccessSme } from '../../proxy/smpp/index.js';
+import { Status, type DestAddress, type Pdu, type PduOf, type RequestPdu, type UnsuccessSme } from '../../proxy/smpp/index.js';
 import { DelayQueue } from './delay-queue.js';
 import { MessageMemory } from './message-memory.js';
 import { createIdGenerator, receiptIdOf, type IdGenerator } from './message-ids.js';
@@ -713,27 +714,33 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
     const pdu = buildReceipt(rec.receiptId, rec.outcome, rec.submittedAt, Date.now(), rec.source, job.dest, rec.text, this.options.receipts);
     this.counters.receiptsSent++;
     this.inFlight++;
-    conn.session.request(pdu).then(
-      (resp) => {
-        this.inFlight--;
-        if (resp.command_status === Status.ESME_ROK) {
-          this.counters.receiptsAcked++;
-          if (this.listenerCount('receipt_ack') > 0) this.emit('receipt_ack', this.receiptEvent(conn, job, resp.command_status));
-        } else {
-          this.receiptFailed(job, true);
-        }
-      },
-      (err: unknown) => {
-        this.inFlight--;
-        // A session that went away: retry at once on another; anything else after receiptRetryMs.
-        const gone = isSessionError(err) && (err.code === 'CLOSED' || err.code === 'UNBOUND' || err.code === 'INVALID_STATE');
-        // It stays listed until its socket's close event, after its requests failed: a retry must
-        // not pick it again (each such pick spends an attempt, and the last one drops the receipt).
-        if (gone) this.removeReceiver(conn);
-        this.receiptFailed(job, !gone);
-      },
-    );
+    // Emitted before sending: a session that refuses at once answers inside requestWith.
     if (this.listenerCount('receipt') > 0) this.emit('receipt', this.receiptEvent(conn, job, undefined));
+    conn.session.requestWith(new ReceiptSend(this, conn, job, pdu));
+  }
+
+  /** The deliver_sm_resp of a receipt (ReceiptSend). */
+  receiptAnswered(conn: Conn, job: ReceiptJob, resp: Pdu): void {
+    this.inFlight--;
+    if (resp.command_status === Status.ESME_ROK) {
+      this.counters.receiptsAcked++;
+      if (this.listenerCount('receipt_ack') > 0) this.emit('receipt_ack', this.receiptEvent(conn, job, resp.command_status));
+    } else {
+      this.receiptFailed(job, true);
+    }
+  }
+
+  /** A receipt got no deliver_sm_resp (ReceiptSend). */
+  receiptNotAnswered(conn: Conn, job: ReceiptJob, err: Error): void {
+    this.inFlight--;
+    // A session that went away: retry on another (in a microtask: a session that refuses, refuses
+    // inside requestWith); anything else after receiptRetryMs.
+    const gone = isSessionError(err) && (err.code === 'CLOSED' || err.code === 'UNBOUND' || err.code === 'INVALID_STATE');
+    // It stays listed until its socket's close event, after its requests failed: a retry must
+    // not pick it again (each such pick spends an attempt, and the last one drops the receipt).
+    if (gone) this.removeReceiver(conn);
+    if (gone) queueMicrotask(() => this.receiptFailed(job, false));
+    else this.receiptFailed(job, true);
   }
 
   private receiptEvent(conn: Conn, job: ReceiptJob, status: number | undefined): ReceiptEvent {
@@ -761,6 +768,34 @@ class SimulatorImpl extends EventEmitter<SimulatorEvents> implements Simulator {
 
   private emitError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+/**
+ * One receipt on its way: the session's window entry itself (Session.requestWith), so a receipt
+ * costs this object instead of a promise, its derived promise and their closures.
+ */
+class ReceiptSend implements OutgoingCall {
+  pdu: RequestPdu | undefined;
+  seq = 0;
+  responseId = 0;
+  deadline = 0;
+
+  constructor(
+    private readonly sim: SimulatorImpl,
+    private readonly conn: Conn,
+    private readonly job: ReceiptJob,
+    pdu: PduOf<'deliver_sm'>,
+  ) {
+    this.pdu = pdu as RequestPdu;
+  }
+
+  resolve(resp: Pdu): void {
+    this.sim.receiptAnswered(this.conn, this.job, resp);
+  }
+
+  reject(err: Error): void {
+    this.sim.receiptNotAnswered(this.conn, this.job, err);
   }
 }
 
