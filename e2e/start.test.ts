@@ -59,22 +59,15 @@ async function writeExampleOnFreePorts(): Promise<string> {
   return config;
 }
 
-/** The SMPP port smppd's `listening` log line names; rejects if it exits first. */
-function listeningPort(proc: ChildProcess, exited: Promise<[number | null, NodeJS.Signals | null]>): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: proc.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; address?: string; port?: number };
-        if (entry.msg !== 'listening') return;
-        const port = entry.port ?? Number(entry.address?.split(':').pop());
-        if (Number.isInteger(port) && port > 0) resolve(port);
-      } catch {
-        // not a log line
-      }
-    });
-    void exited.then(([code]) => reject(new Error(`smppd exited with ${code} before listening`)));
-  });
+/** The SMPP port a `listening` log line names, or 0. */
+function portOf(entry: Record<string, unknown>): number {
+  const port = typeof entry.port === 'number' ? entry.port : Number(String(entry.address ?? '').split(':').pop());
+  return entry.msg === 'listening' && Number.isInteger(port) && port > 0 ? port : 0;
+}
+
+/** The SMPP port smppd's `listening` log line names; rejects if its log ends first (it exited). */
+async function listeningPort(log: LogLines): Promise<number> {
+  return portOf(await log.next((e) => portOf(e) > 0));
 }
 
 /** A config with seven problems at seven paths (expectEveryProblem). */
@@ -137,7 +130,7 @@ describe('npm start: examples/smppd.yaml with its embedded mock upstream', () =>
     const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     let stderr = '';
     proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const port = await listeningPort(proc, exited);
+    const port = await listeningPort(new LogLines(proc));
 
     client = await SmppClient.connect(port);
     expect(await client.bind('transceiver', 'acme', 'secret')).toBe(Status.ESME_ROK);
@@ -202,14 +195,12 @@ describe('exit codes, --help and SIGHUP (SPEC §2, §6)', () => {
     const config = await writeExampleOnFreePorts();
     const proc = spawn(NODE, ['--import', preload, MAIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const logLines: string[] = [];
-    proc.stdout.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter((l) => l !== '')));
-    await listeningPort(proc, exited);
+    const log = new LogLines(proc);
+    await listeningPort(log);
     proc.kill('SIGUSR2');
     const [code, signal] = await exited;
     expect({ code, signal }).toEqual({ code: 2, signal: null });
-    const fatal = logLines.map((l) => JSON.parse(l) as { level: string; msg: string; err?: { message: string } }).find((e) => e.level === 'fatal');
-    expect(fatal).toMatchObject({ msg: what, err: { message: 'injected crash' } });
+    expect(await log.next((e) => e.level === 'fatal')).toMatchObject({ msg: what, err: { message: 'injected crash' } });
   }, 30_000);
 
   it.each([
@@ -227,7 +218,7 @@ describe('exit codes, --help and SIGHUP (SPEC §2, §6)', () => {
     const proc = spawn(NODE, [MAIN, '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     const log = new LogLines(proc);
-    const client = await SmppClient.connect(await listeningPort(proc, exited));
+    const client = await SmppClient.connect(await listeningPort(log));
     try {
       expect(await client.bind('transceiver', 'acme', 'secret')).toBe(Status.ESME_ROK);
       proc.kill('SIGHUP');
@@ -244,19 +235,28 @@ describe('exit codes, --help and SIGHUP (SPEC §2, §6)', () => {
   }, 30_000);
 });
 
-/** smppd's JSON log lines, in order; next() waits for the first not yet taken that matches. */
+/**
+ * smppd's JSON log lines, in order, read whole line by line; next() waits for the first not yet
+ * taken that matches, and rejects once the log has ended (the process exited) without one.
+ */
 class LogLines {
   private readonly entries: Record<string, unknown>[] = [];
   private taken = 0;
+  private ended = false;
   private waiter: (() => void) | undefined;
 
   constructor(proc: ChildProcess) {
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => {
       try {
         this.entries.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
         return; // not a log line
       }
+      this.waiter?.();
+    });
+    lines.on('close', () => {
+      this.ended = true;
       this.waiter?.();
     });
   }
@@ -267,6 +267,7 @@ class LogLines {
         const entry = this.entries[this.taken++]!;
         if (match(entry)) return entry;
       }
+      if (this.ended) throw new Error(`smppd's log ended without the line awaited (${this.entries.length} lines read)`);
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
